@@ -1,0 +1,206 @@
+//! The command-line contract of DESIGN §4, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+use crate::spec::{Deployment, Tier};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sitectl",
+    version,
+    about = "Compile checked-in customer site specs into infrastructure code, and hand it to the tools that apply it",
+    long_about = "sitectl turns site specs (sites/*.yaml) into Terraform, Helm values, Docker Compose \
+and Bicep, shows what a change does to every site, and hands plans and applies to terraform or \
+tofu, helm, docker compose and az.\n\nExit codes: 0 success; 1 the command ran and found a \
+problem; 2 usage error.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Folder of blueprints and the tier catalog (tiers.yaml).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "blueprints",
+        env = "SITECTL_BLUEPRINTS"
+    )]
+    pub blueprints: PathBuf,
+
+    /// When to colour diagnostics: `auto` colours on a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate site specs; every error with file, line, column and a hint.
+    Validate(ValidateArgs),
+    /// Scaffold a valid site spec with comments that explain each field.
+    New(NewArgs),
+    /// Print the site spec's JSON Schema.
+    Schema,
+    /// [not yet implemented: issue #3] Render specs to Terraform, Helm values, Compose and Bicep.
+    Render(RenderArgs),
+    /// [not yet implemented: issue #4] Show what a render would change, with data-loss findings.
+    Diff(DiffArgs),
+    /// [not yet implemented: issue #4] Plan sites through terraform/tofu, helm, docker compose and az.
+    Plan(HandoffArgs),
+    /// [not yet implemented: issue #4] Apply sites through terraform/tofu, helm, docker compose and az.
+    Apply(HandoffArgs),
+    /// [not yet implemented: issue #4] Destroy sites through terraform/tofu, helm, docker compose and az.
+    Destroy(HandoffArgs),
+    /// [not yet implemented: issue #5] List every site with tier, deployment, seats, trial end and price.
+    Inventory(InventoryArgs),
+    /// [not yet implemented: issue #5] List trials past (or near) their end.
+    Expired(ExpiredArgs),
+    /// [not yet implemented: issue #5] Destroy expired trials and archive their specs.
+    Reclaim(ReclaimArgs),
+    /// [not yet implemented: issue #5] Move a site up a tier, proving no data-bearing resource changes.
+    Promote(PromoteArgs),
+    /// [not yet implemented: issue #5] Build and render a site from flags, for a sales engineer.
+    Preview(PreviewArgs),
+}
+
+impl Command {
+    /// The issue that builds a declared but unbuilt command.
+    pub fn planned_in(&self) -> Option<(&'static str, u32)> {
+        match self {
+            Command::Validate(_) | Command::New(_) | Command::Schema => None,
+            Command::Render(_) => Some(("render", 3)),
+            Command::Diff(_) => Some(("diff", 4)),
+            Command::Plan(_) => Some(("plan", 4)),
+            Command::Apply(_) => Some(("apply", 4)),
+            Command::Destroy(_) => Some(("destroy", 4)),
+            Command::Inventory(_) => Some(("inventory", 5)),
+            Command::Expired(_) => Some(("expired", 5)),
+            Command::Reclaim(_) => Some(("reclaim", 5)),
+            Command::Promote(_) => Some(("promote", 5)),
+            Command::Preview(_) => Some(("preview", 5)),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Spec files or folders to check (folders are searched for .yaml and .yml).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    /// How to report diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The site's name: a DNS label of at most 40 characters; the file is NAME.yaml.
+    pub name: String,
+    #[arg(long, value_name = "TIER")]
+    pub tier: Tier,
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Deployment,
+    /// Folder to write the spec into.
+    #[arg(long, value_name = "DIR", default_value = "sites")]
+    pub dir: PathBuf,
+    /// The customer's display name (defaults to NAME).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// The customer's technical contact (defaults to it@NAME.example).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Azure region of the site.
+    #[arg(long, default_value = "eastus")]
+    pub region: String,
+    /// Product release (defaults to the newest release already used under DIR).
+    #[arg(long, value_name = "VERSION")]
+    pub app_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    #[arg(long, value_name = "GIT_REF")]
+    pub base: Option<String>,
+    #[arg(long)]
+    pub check: bool,
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HandoffArgs {
+    #[arg(value_name = "SITE")]
+    pub sites: Vec<String>,
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpiredArgs {
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[arg(long, value_name = "DAYS")]
+    pub within: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReclaimArgs {
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    pub site: String,
+    #[arg(long, value_name = "TIER")]
+    pub to: Tier,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[arg(long, value_name = "TIER")]
+    pub tier: Tier,
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Deployment,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}

@@ -1,0 +1,94 @@
+//! Finds the spec files named on the command line: files as given, folders
+//! walked for `.yaml` and `.yml`, in a stable order.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::diagnostic::Diagnostic;
+use crate::load::{ReadError, display_name};
+
+/// Whether a path names a spec by its extension.
+pub fn is_spec_path(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// Every spec file under `paths`, sorted and without repeats, and a
+/// diagnostic for each path that cannot be walked.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            // A named file is checked whatever its extension; a missing one
+            // is reported by the load stage with the rest of its errors.
+            files.push(path.clone());
+            continue;
+        }
+        let walk = WalkDir::new(path)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.path()));
+        for entry in walk {
+            match entry {
+                Ok(entry) if entry.depth() > 0 && is_spec_path(entry.path()) => {
+                    files.push(entry.into_path());
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let at = error.path().unwrap_or(path);
+                    let problem = ReadError::Io(
+                        error
+                            .io_error()
+                            .map_or_else(|| error.to_string(), ToString::to_string),
+                    );
+                    problems.push(Diagnostic::error(display_name(at), None, &problem));
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, problems)
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_folders_for_yaml_in_order_and_skips_hidden() {
+        let dir = std::env::temp_dir().join(format!("sitectl-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for file in [
+            "b.yaml",
+            "a.yml",
+            "notes.txt",
+            "sub/c.yaml",
+            ".hidden/d.yaml",
+        ] {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x: 1\n").unwrap();
+        }
+        std::fs::create_dir_all(dir.join("folder.yaml")).unwrap();
+        let (files, problems) = discover(std::slice::from_ref(&dir));
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| display_name(f.strip_prefix(&dir).unwrap()))
+            .collect();
+        assert_eq!(names, ["a.yml", "b.yaml", "folder.yaml", "sub/c.yaml"]);
+        assert!(problems.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

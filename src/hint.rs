@@ -1,0 +1,48 @@
+//! "Did you mean" suggestions for near-miss keys and values.
+
+/// The closest candidate to `input`, if it is close enough to be a typo.
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let input_lower = input.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|candidate| {
+            let score = strsim::jaro_winkler(&input_lower, &candidate.to_lowercase());
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, candidate)| candidate)
+}
+
+/// `a`, `b` and `c`: a list of allowed values in plain words.
+pub fn one_of(values: &[impl AsRef<str>]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{}`", v.as_ref())).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [only] => only.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let keys = ["tier", "deployment", "region", "seats"];
+        assert_eq!(did_you_mean("teir", keys), Some("tier"));
+        assert_eq!(did_you_mean("deploymnet", keys), Some("deployment"));
+        assert_eq!(did_you_mean("Region", keys), Some("region"));
+        assert_eq!(did_you_mean("colour", keys), None);
+    }
+
+    #[test]
+    fn lists_values_in_words() {
+        assert_eq!(one_of(&["a"]), "`a`");
+        assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+}

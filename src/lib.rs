@@ -1,0 +1,30 @@
+//! sitectl: compiles checked-in customer site specs into infrastructure code.
+//!
+//! One module per pipeline stage, each taking the previous stage's type:
+//! [`discover`] and [`load`] (files to YAML documents with spans), [`schema`],
+//! [`rules`] and [`policy`] (the layers of [`validate`]), then rendering and
+//! hand-off in later stages. [`report`] draws diagnostics; the library never
+//! prints.
+
+// Errors travel as whole diagnostics, one per file at most on the cold path;
+// boxing them would only move the allocation.
+#![allow(clippy::result_large_err)]
+
+pub mod app;
+pub mod catalog;
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod hint;
+pub mod load;
+pub mod locate;
+pub mod policy;
+pub mod quantity;
+pub mod report;
+pub mod rules;
+pub mod scaffold;
+pub mod schema;
+pub mod span;
+pub mod spec;
+pub mod validate;
+pub mod yaml;

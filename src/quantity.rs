@@ -1,0 +1,98 @@
+//! Kubernetes resource quantities (`500m`, `2`, `1.5Gi`), compared exactly.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A quantity as written in a spec. The schema guarantees the shape; the
+/// value is parsed when it is compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantity(pub String);
+
+impl Quantity {
+    /// The quantity in thousandths of its unit (millicores, millibytes), so
+    /// that `500m` and `0.5` compare equal without floating point.
+    pub fn millis(&self) -> Option<u128> {
+        parse_millis(&self.0)
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialOrd for Quantity {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.millis()?.cmp(&other.millis()?))
+    }
+}
+
+fn parse_millis(text: &str) -> Option<u128> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    // Multiplier in thousandths: `m` is 1, no suffix is 1000.
+    let multiplier: u128 = match suffix {
+        "m" => 1,
+        "" => 1_000,
+        "k" => 1_000_000,
+        "M" => 1_000_000_000,
+        "G" => 1_000_000_000_000,
+        "T" => 1_000_000_000_000_000,
+        "Ki" => 1_000 << 10,
+        "Mi" => 1_000 << 20,
+        "Gi" => 1_000 << 30,
+        "Ti" => 1_000 << 40,
+        _ => return None,
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() || fraction.len() > 9 {
+        return None;
+    }
+    let whole: u128 = whole.parse().ok()?;
+    let scale = 10u128.pow(fraction.len() as u32);
+    let fraction: u128 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    let value = whole.checked_mul(scale)?.checked_add(fraction)?;
+    Some(value.checked_mul(multiplier)? / scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        Quantity(s.to_string())
+    }
+
+    #[test]
+    fn millicores_and_cores_compare() {
+        assert_eq!(q("500m").millis(), Some(500));
+        assert_eq!(q("0.5").millis(), q("500m").millis());
+        assert!(q("2") > q("1500m"));
+        assert!(q("1") <= q("1"));
+    }
+
+    #[test]
+    fn binary_and_decimal_suffixes() {
+        assert_eq!(q("1Gi").millis(), Some(1_000 * 1024 * 1024 * 1024));
+        assert!(q("1Gi") > q("1G"));
+        assert_eq!(q("1.5Gi").millis(), q("1536Mi").millis());
+        assert!(q("2Gi") <= q("2048Mi") && q("2Gi") >= q("2048Mi"));
+    }
+
+    #[test]
+    fn malformed_quantities_do_not_parse() {
+        assert_eq!(q("1Qi").millis(), None);
+        assert_eq!(q(".5").millis(), None);
+        assert_eq!(q("").millis(), None);
+    }
+}

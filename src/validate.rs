@@ -1,0 +1,158 @@
+//! The validate stage: every spec file through every layer (YAML, schema,
+//! rules, tier policy), collecting all errors of all files in one run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{self, Catalog};
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::discover;
+use crate::load::{self, Document};
+use crate::policy;
+use crate::rules;
+use crate::schema::Schema;
+use crate::spec::Site;
+
+/// A spec that passed every layer.
+#[derive(Debug, Clone)]
+pub struct ValidSite {
+    pub document: Document,
+    pub site: Site,
+}
+
+/// The result of checking a set of specs.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Text of every file a diagnostic may point into, by display name.
+    pub sources: BTreeMap<String, String>,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Specs without errors, in path order.
+    pub sites: Vec<ValidSite>,
+    /// How many spec files were looked at.
+    pub files: usize,
+    pub catalog: Option<Catalog>,
+}
+
+impl Checked {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    pub fn files_with_errors(&self) -> usize {
+        let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        files.dedup();
+        files.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the spec passed the schema but its types refused it: {0}")]
+    TypesDisagree(String),
+}
+
+impl Problem for DecodeError {
+    fn code(&self) -> &'static str {
+        "schema-types-disagree"
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some("this is a bug in sitectl: please report it with the spec".into())
+    }
+}
+
+/// Checks every spec found under `paths` against the schema and the tier
+/// catalog in `blueprints`.
+pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
+    let mut checked = Checked::default();
+    let loaded = catalog::load(blueprints);
+    if let Some(source) = loaded.source {
+        checked.sources.insert(source.name, source.text);
+    }
+    match loaded.catalog {
+        Ok(catalog) => checked.catalog = Some(catalog),
+        Err(diagnostics) => checked.diagnostics.extend(diagnostics),
+    }
+
+    let (files, problems) = discover::discover(paths);
+    checked.diagnostics.extend(problems);
+    checked.files = files.len();
+
+    let mut decoded: Vec<(Document, Site, bool)> = Vec::new();
+    for file in &files {
+        match check_file(file, checked.catalog.as_ref()) {
+            FileOutcome::Unreadable(diagnostic) => checked.diagnostics.push(diagnostic),
+            FileOutcome::Invalid(source, diagnostics) => {
+                checked.diagnostics.extend(diagnostics);
+                checked.sources.insert(source.name, source.text);
+            }
+            FileOutcome::Decoded(document, site, diagnostics) => {
+                let clean = diagnostics.is_empty();
+                checked.diagnostics.extend(diagnostics);
+                decoded.push((document, site, clean));
+            }
+        }
+    }
+    let duplicates = rules::check_unique_names(decoded.iter().map(|(d, s, _)| (d, s)));
+    for (document, site, clean) in decoded {
+        let duplicate = duplicates.iter().any(|d| d.file == document.source.name);
+        checked
+            .sources
+            .insert(document.source.name.clone(), document.source.text.clone());
+        if clean && !duplicate {
+            checked.sites.push(ValidSite { document, site });
+        }
+    }
+    checked.diagnostics.extend(duplicates);
+    checked
+        .diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    checked
+}
+
+#[allow(clippy::large_enum_variant)] // one per file, consumed at once
+pub(crate) enum FileOutcome {
+    Unreadable(Diagnostic),
+    Invalid(load::Source, Vec<Diagnostic>),
+    Decoded(Document, Site, Vec<Diagnostic>),
+}
+
+/// One file through the layers.
+fn check_file(path: &Path, catalog: Option<&Catalog>) -> FileOutcome {
+    match load::read_source(path) {
+        Ok(source) => check_source(source, catalog),
+        Err(diagnostic) => FileOutcome::Unreadable(diagnostic),
+    }
+}
+
+/// One source through the layers; a layer runs only when the one before it
+/// passed, since later layers need the shape the earlier ones guarantee.
+/// Rules and policy both run on a decoded spec, so their errors come together.
+pub(crate) fn check_source(source: load::Source, catalog: Option<&Catalog>) -> FileOutcome {
+    let document = match load::parse_source(source) {
+        Ok(document) => document,
+        Err((source, diagnostics)) => return FileOutcome::Invalid(source, diagnostics),
+    };
+    let diagnostics = Schema::site().check(&document);
+    if !diagnostics.is_empty() {
+        return FileOutcome::Invalid(document.source, diagnostics);
+    }
+    let site: Site = match serde_json::from_value(document.root.to_json()) {
+        Ok(site) => site,
+        Err(error) => {
+            let problem = DecodeError::TypesDisagree(error.to_string());
+            let diagnostic = Diagnostic::error(
+                document.source.name.clone(),
+                Some(document.root.span),
+                &problem,
+            );
+            return FileOutcome::Invalid(document.source, vec![diagnostic]);
+        }
+    };
+    let mut diagnostics = rules::check(&document, &site);
+    if let Some(catalog) = catalog {
+        diagnostics.extend(policy::check(&document, &site, catalog));
+    }
+    FileOutcome::Decoded(document, site, diagnostics)
+}
