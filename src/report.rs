@@ -59,14 +59,12 @@ pub fn text(diagnostic: &Diagnostic, sources: &BTreeMap<String, String>, color: 
         }
         group = group.element(snippet);
     }
-    let mut report = vec![group];
     if let Some(hint) = &diagnostic.hint {
-        report.push(Group::with_title(
-            Level::HELP.secondary_title(hint.as_str()),
-        ));
+        group = group.element(Level::HELP.message(hint.as_str()));
     }
-    let mut out = renderer.render(&report);
-    out.push('\n');
+    let mut out = renderer.render(&[group]);
+    // A blank line between diagnostics, as rustc and cargo leave one.
+    out.push_str("\n\n");
     out
 }
 
