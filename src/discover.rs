@@ -22,20 +22,25 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        if !path.is_dir() {
+        // A directory named like a spec is reported as such, never walked:
+        // whether it was named on the command line or found in a folder.
+        if !path.is_dir() || is_spec_path(path) {
             // A named file is checked whatever its extension; a missing one
             // is reported by the load stage with the rest of its errors.
             files.push(path.clone());
             continue;
         }
-        let walk = WalkDir::new(path)
+        let mut walk = WalkDir::new(path)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.path()));
-        for entry in walk {
+        while let Some(entry) = walk.next() {
             match entry {
                 Ok(entry) if entry.depth() > 0 && is_spec_path(entry.path()) => {
+                    if entry.file_type().is_dir() {
+                        walk.skip_current_dir();
+                    }
                     files.push(entry.into_path());
                 }
                 Ok(_) => {}
@@ -82,6 +87,7 @@ mod tests {
             std::fs::write(path, "x: 1\n").unwrap();
         }
         std::fs::create_dir_all(dir.join("folder.yaml")).unwrap();
+        std::fs::write(dir.join("folder.yaml/inner.yaml"), "x: 1\n").unwrap();
         let (files, problems) = discover(std::slice::from_ref(&dir));
         let names: Vec<String> = files
             .iter()

@@ -34,6 +34,8 @@ pub enum ReadError {
     Io(String),
     #[error("is a directory, not a file")]
     NotAFile,
+    #[error("is not a regular file (a pipe, socket or device)")]
+    NotRegular,
     #[error("the file is {size} bytes, more than the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("the file is not valid UTF-8 text")]
@@ -44,7 +46,7 @@ impl Problem for ReadError {
     fn code(&self) -> &'static str {
         match self {
             ReadError::Io(_) => "read-io",
-            ReadError::NotAFile => "read-not-a-file",
+            ReadError::NotAFile | ReadError::NotRegular => "read-not-a-file",
             ReadError::TooLarge { .. } => "read-too-large",
             ReadError::NotUtf8 => "read-not-utf8",
         }
@@ -55,6 +57,9 @@ impl Problem for ReadError {
             match self {
                 ReadError::Io(_) => "check that the file exists and that you may read it",
                 ReadError::NotAFile => "rename the directory, or name the files inside it instead",
+                ReadError::NotRegular => {
+                    "name a regular file: reading a pipe or device could block forever"
+                }
                 ReadError::TooLarge { .. } => {
                     "a site spec is a few kilobytes: check that this is the right file"
                 }
@@ -79,6 +84,9 @@ pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     let metadata = fs::metadata(path).map_err(|e| fail(None, ReadError::Io(io_message(&e))))?;
     if metadata.is_dir() {
         return Err(fail(None, ReadError::NotAFile));
+    }
+    if !metadata.is_file() {
+        return Err(fail(None, ReadError::NotRegular));
     }
     if metadata.len() > MAX_FILE_BYTES {
         return Err(fail(
