@@ -128,7 +128,7 @@ fn billion_laughs_is_refused_at_the_first_anchor() {
     );
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        let row = vec![prev.as_str(); 9].join(",");
+        let row = [prev.as_str(); 9].join(",");
         text.push_str(&format!("a{i}: &a{i} [{row}]\n"));
     }
     let path = scratch.write("laughs.yaml", &text);
