@@ -20,9 +20,9 @@ pub struct Outcome {
 pub struct Context {
     /// Whether diagnostics on stderr may use colour.
     pub color: bool,
-    /// "Today" for scaffolding dates; `SITECTL_TODAY` fixes it for
-    /// reproducible runs, like `SOURCE_DATE_EPOCH`.
-    pub today: Option<jiff::civil::Date>,
+    /// `SITECTL_TODAY`, which fixes "today" for reproducible runs (like
+    /// `SOURCE_DATE_EPOCH`); read only by the commands that need a date.
+    pub today: Option<String>,
 }
 
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
@@ -52,11 +52,16 @@ fn validate_command(cli: &Cli, args: &ValidateArgs, context: &Context) -> Outcom
         code: u8::from(checked.error_count() > 0),
         ..Outcome::default()
     };
-    let summary = report::validation_summary(
+    let mut summary = report::validation_summary(
         checked.files,
         checked.error_count(),
         checked.files_with_errors(),
     );
+    if checked.catalog.is_none() {
+        summary.push_str(
+            "note: tier policy was not checked: the tier catalog has errors (see above)\n",
+        );
+    }
     match args.format {
         Format::Text => {
             for diagnostic in &checked.diagnostics {
@@ -76,11 +81,23 @@ fn validate_command(cli: &Cli, args: &ValidateArgs, context: &Context) -> Outcom
 }
 
 fn new_command(cli: &Cli, args: &NewArgs, context: &Context) -> Outcome {
-    let today = context.today.unwrap_or_else(|| {
-        jiff::Timestamp::now()
+    let today = match &context.today {
+        None => jiff::Timestamp::now()
             .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-    });
+            .date(),
+        Some(text) => match text.parse() {
+            Ok(date) => date,
+            Err(_) => {
+                return Outcome {
+                    stderr: format!(
+                        "error: SITECTL_TODAY must be a date as YYYY-MM-DD, not `{text}`\n"
+                    ),
+                    code: 2,
+                    ..Outcome::default()
+                };
+            }
+        },
+    };
     match scaffold::create(args, &cli.blueprints, today) {
         Ok(created) => Outcome {
             stderr: format!(

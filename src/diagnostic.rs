@@ -39,6 +39,12 @@ pub trait Problem: fmt::Display {
     fn related(&self) -> Option<(Span, String)> {
         None
     }
+    /// Whether the offending source text may be shown. A value that should
+    /// have been a secret reference may be a pasted secret: it is located
+    /// but never echoed into logs or pull-request annotations.
+    fn shows_source(&self) -> bool {
+        true
+    }
 }
 
 /// One finding about one file, located where there is a location.
@@ -52,6 +58,7 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub hint: Option<String>,
     pub related: Option<(Span, String)>,
+    pub shows_source: bool,
 }
 
 impl Diagnostic {
@@ -65,6 +72,7 @@ impl Diagnostic {
             label: problem.label(),
             hint: problem.hint(),
             related: problem.related(),
+            shows_source: problem.shows_source(),
         }
     }
 

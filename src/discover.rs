@@ -57,7 +57,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
         }
     }
     files.sort();
-    files.dedup();
+    // `sites ./sites` or a relative and an absolute path to one file name the
+    // same spec: it is checked once, under the first name it was given.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     (files, problems)
 }
 
@@ -95,6 +98,10 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "folder.yaml", "sub/c.yaml"]);
         assert!(problems.is_empty());
+        let twice = [dir.join("b.yaml"), dir.join("sub/../b.yaml"), dir.clone()];
+        let (files, _) = discover(&twice);
+        let b_files = files.iter().filter(|f| f.ends_with("b.yaml")).count();
+        assert_eq!(b_files, 1, "{files:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,24 +7,15 @@ use sitectl::cli::{Cli, ColorChoice};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
-        }
-    };
-    let today = match std::env::var("SITECTL_TODAY") {
-        Ok(text) => match text.parse() {
-            Ok(date) => Some(date),
-            Err(_) => {
-                eprintln!("error: SITECTL_TODAY must be a date as YYYY-MM-DD, not `{text}`");
-                return ExitCode::from(2);
-            }
-        },
-        Err(_) => None,
-    };
+    // NO_COLOR wins over everything, `--color always` included (DESIGN §4).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = !no_color
+        && match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal(),
+        };
+    let today = std::env::var("SITECTL_TODAY").ok();
     let outcome = app::run(&cli, &Context { color, today });
     // A closed pipe (`sitectl schema | head`) is not an error worth a panic.
     let _ = std::io::stdout()

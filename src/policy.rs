@@ -36,13 +36,9 @@ pub enum PolicyError {
     TooManySeats { tier: Tier, seats: u32, max: u32 },
     #[error("{seats} seats is more than the license grants ({licensed})")]
     SeatsAboveLicense { seats: u32, licensed: u32 },
-    #[error("a `{tier}` site needs a trial window")]
-    TrialRequired { tier: Tier },
     #[error("a {days}-day trial is longer than tier `{tier}` allows ({max} days at most)")]
     TrialTooLong { tier: Tier, days: u32, max: u32 },
-    #[error("tier `{tier}` has no trial window")]
-    TrialNotAllowed { tier: Tier },
-    #[error("a `{tier}` site needs a license")]
+    #[error("tier `{tier}` requires a license")]
     LicenseRequired { tier: Tier },
     #[error("tier `{tier}` does not take a license")]
     LicenseNotAllowed { tier: Tier },
@@ -59,9 +55,7 @@ impl Problem for PolicyError {
             PolicyError::TooManySeats { .. } | PolicyError::SeatsAboveLicense { .. } => {
                 "policy-seats"
             }
-            PolicyError::TrialRequired { .. }
-            | PolicyError::TrialTooLong { .. }
-            | PolicyError::TrialNotAllowed { .. } => "policy-trial-window",
+            PolicyError::TrialTooLong { .. } => "policy-trial-window",
             PolicyError::LicenseRequired { .. } | PolicyError::LicenseNotAllowed { .. } => {
                 "policy-license"
             }
@@ -90,11 +84,7 @@ impl Problem for PolicyError {
             PolicyError::SeatsAboveLicense { licensed, .. } => {
                 format!("lower `seats` to {licensed} or less, or raise `license.seats`")
             }
-            PolicyError::TrialRequired { .. } => {
-                "add a trial window, e.g. `trial: {start: 2026-11-20, days: 14}`".into()
-            }
             PolicyError::TrialTooLong { max, .. } => format!("shorten the trial to {max} days or less"),
-            PolicyError::TrialNotAllowed { .. } => "remove `trial`: only time-boxed tiers have one".into(),
             PolicyError::LicenseRequired { .. } => {
                 "add the negotiated license: `license: {seats: 500, start: 2026-01-01, end: 2027-12-31, annualPrice: 90000}`".into()
             }
@@ -202,20 +192,19 @@ pub fn check(document: &Document, site: &Site, catalog: &Catalog) -> Vec<Diagnos
             },
         ));
     }
-    match (&policy.trial_window, &spec.trial) {
-        (Some(window), Some(trial)) if trial.days > window.max_days => found.push((
+    // Which tier carries a trial window is fixed by the two schemas (the
+    // `trial` tier, and only it); how long it may be is the catalog's.
+    if let (Some(window), Some(trial)) = (&policy.trial_window, &spec.trial)
+        && trial.days > window.max_days
+    {
+        found.push((
             "/spec/trial/days".into(),
             PolicyError::TrialTooLong {
                 tier,
                 days: trial.days,
                 max: window.max_days,
             },
-        )),
-        (Some(_), None) => missing.push(PolicyError::TrialRequired { tier }),
-        (None, Some(_)) => {
-            found.push(("/spec/trial".into(), PolicyError::TrialNotAllowed { tier }))
-        }
-        _ => {}
+        ));
     }
     match (policy.license, &spec.license) {
         (LicenseRule::Required, None) => missing.push(PolicyError::LicenseRequired { tier }),
@@ -249,8 +238,7 @@ pub fn check(document: &Document, site: &Site, catalog: &Catalog) -> Vec<Diagnos
             // A block the tier refuses is pointed at by its key, a value by itself.
             let span = match (&error, path.last()) {
                 (
-                    PolicyError::TrialNotAllowed { .. }
-                    | PolicyError::LicenseNotAllowed { .. }
+                    PolicyError::LicenseNotAllowed { .. }
                     | PolicyError::ExtensionsNotAllowed { .. },
                     Some(Segment::Key(key)),
                 ) => locate::key_span(&document.root, &spec_path, key),

@@ -44,6 +44,7 @@ pub fn text(diagnostic: &Diagnostic, sources: &BTreeMap<String, String>, color: 
         .id(diagnostic.code);
     let source = sources.get(&diagnostic.file);
     let mut group = Group::with_title(title);
+    let source = source.filter(|_| diagnostic.shows_source);
     if let (Some(span), Some(source)) = (diagnostic.span, source) {
         let primary = clip_to_line(source, span.start, span.end);
         let mut annotation = AnnotationKind::Primary.span(primary);
@@ -81,8 +82,9 @@ fn clip_to_line(source: &str, start: usize, end: usize) -> std::ops::Range<usize
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
     file: &'a str,
-    line: usize,
-    column: usize,
+    /// `null` for a problem with the file as a whole (unreadable, too large).
+    line: Option<usize>,
+    column: Option<usize>,
     severity: Severity,
     code: &'a str,
     message: &'a str,
@@ -108,8 +110,8 @@ pub fn json(diagnostics: &[Diagnostic], files: usize) -> String {
             .iter()
             .map(|d| JsonDiagnostic {
                 file: &d.file,
-                line: d.line(),
-                column: d.column(),
+                line: d.span.map(|s| s.line),
+                column: d.span.map(|s| s.column),
                 severity: d.severity,
                 code: d.code,
                 message: &d.message,
@@ -193,6 +195,7 @@ mod tests {
             label: None,
             hint: Some("did you mean `paid`?".into()),
             related: None,
+            shows_source: true,
         }
     }
 

@@ -28,6 +28,12 @@ pub enum ScaffoldError {
         deployment: Deployment,
         allowed: String,
     },
+    #[error("unknown region `{region}`{}; allowed: {allowed}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    BadRegion {
+        region: String,
+        suggestion: Option<String>,
+        allowed: String,
+    },
     #[error("{0} already exists; `sitectl new` never overwrites a spec")]
     Exists(String),
     #[error(
@@ -43,7 +49,10 @@ pub enum ScaffoldError {
 impl ScaffoldError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            ScaffoldError::BadName(_) | ScaffoldError::NoAppVersion(_) => 2,
+            ScaffoldError::BadName(_)
+            | ScaffoldError::NoAppVersion(_)
+            | ScaffoldError::NotAllowed { .. }
+            | ScaffoldError::BadRegion { .. } => 2,
             _ => 1,
         }
     }
@@ -86,6 +95,20 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
             ),
         });
     }
+    let regions = crate::schema::Schema::site()
+        .json()
+        .pointer("/$defs/spec/properties/region/enum")
+        .and_then(|v| v.as_array())
+        .map(|v| v.iter().filter_map(|r| r.as_str()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if !regions.contains(&args.region.as_str()) {
+        return Err(ScaffoldError::BadRegion {
+            region: args.region.clone(),
+            suggestion: crate::hint::did_you_mean(&args.region, regions.iter().copied())
+                .map(str::to_string),
+            allowed: one_of(&regions),
+        });
+    }
     let path = args.dir.join(format!("{}.yaml", args.name));
     let display = display_name(&path);
     if path.exists() {
@@ -94,9 +117,11 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
     let app_version = match &args.app_version {
         Some(version) => version.clone(),
         None => newest_app_version(&args.dir)
+            .or_else(|| newest_app_version(Path::new(DEFAULT_SITES)))
             .ok_or_else(|| ScaffoldError::NoAppVersion(display_name(&args.dir)))?,
     };
-    let text = spec_text(args, &catalog, today, &app_version);
+    let schema = schema_reference(&args.dir, blueprints);
+    let text = spec_text(args, &catalog, today, &app_version, &schema);
 
     let source = Source {
         path: path.clone(),
@@ -202,18 +227,47 @@ fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
     result
 }
 
-/// The `$schema` reference from a spec in `dir` to `schemas/` at the root.
-fn schema_reference(dir: &Path) -> String {
-    let depth = dir
+/// Where `sitectl new` looks for the fleet's app version when `--dir` has none.
+const DEFAULT_SITES: &str = "sites";
+
+/// The `$schema` reference from a spec in `dir` to the schema that sits
+/// beside the blueprints folder (`<root>/schemas/site.schema.json`), as a
+/// relative path wherever the command runs from.
+fn schema_reference(dir: &Path, blueprints: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let from = lexical(&cwd.join(dir));
+    let root = lexical(&cwd.join(blueprints));
+    let target = root
+        .parent()
+        .unwrap_or(&root)
+        .join("schemas/site.schema.json");
+    let common = from
         .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
+        .zip(target.components())
+        .take_while(|(a, b)| a == b)
         .count();
-    let absolute = dir.is_absolute();
-    if absolute {
-        let root = std::env::current_dir().unwrap_or_default();
-        return format!("{}", root.join("schemas/site.schema.json").display());
+    let up = from.components().count() - common;
+    let rest: Vec<String> = target
+        .components()
+        .skip(common)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    format!("{}{}", "../".repeat(up), rest.join("/"))
+}
+
+/// `a/./b/../c` as `a/c`, without touching the disk (the folder may not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
-    format!("{}schemas/site.schema.json", "../".repeat(depth))
+    out
 }
 
 /// A YAML double-quoted scalar: JSON's escapes are a subset of YAML's.
@@ -221,7 +275,13 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialize")
 }
 
-fn spec_text(args: &NewArgs, catalog: &Catalog, today: Date, app_version: &str) -> String {
+fn spec_text(
+    args: &NewArgs,
+    catalog: &Catalog,
+    today: Date,
+    app_version: &str,
+    schema: &str,
+) -> String {
     let name = &args.name;
     let tier = args.tier;
     let policy = catalog.tier(tier);
@@ -232,11 +292,7 @@ fn spec_text(args: &NewArgs, catalog: &Catalog, today: Date, app_version: &str) 
         .unwrap_or_else(|| format!("it@{name}.example"));
     let mut out = String::new();
     let w = &mut out;
-    let _ = writeln!(
-        w,
-        "# yaml-language-server: $schema={}",
-        schema_reference(&args.dir)
-    );
+    let _ = writeln!(w, "# yaml-language-server: $schema={schema}");
     let _ = writeln!(w, "#");
     let _ = writeln!(
         w,
@@ -307,10 +363,15 @@ fn spec_text(args: &NewArgs, catalog: &Catalog, today: Date, app_version: &str) 
         "  # Premium features; tier {tier} allows {}.",
         one_of(&features)
     );
-    let _ = writeln!(
-        w,
-        "  # `custom-domain` also needs `domain: learn.example.com`."
-    );
+    if policy
+        .features
+        .contains(&crate::spec::Feature::CustomDomain)
+    {
+        let _ = writeln!(
+            w,
+            "  # `custom-domain` also needs `domain: learn.example.com`."
+        );
+    }
     let _ = writeln!(w, "  features: []");
     let defaults = &policy.defaults.resources;
     let _ = writeln!(
@@ -418,13 +479,27 @@ mod tests {
 
     #[test]
     fn schema_reference_climbs_out_of_the_folder() {
+        let blueprints = Path::new("blueprints");
         assert_eq!(
-            schema_reference(Path::new("sites")),
+            schema_reference(Path::new("sites"), blueprints),
             "../schemas/site.schema.json"
         );
         assert_eq!(
-            schema_reference(Path::new("sites/emea/")),
+            schema_reference(Path::new("sites/emea/"), blueprints),
             "../../schemas/site.schema.json"
+        );
+        assert_eq!(
+            schema_reference(Path::new("./sites/../sites/x"), blueprints),
+            "../../schemas/site.schema.json"
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            schema_reference(&cwd.join("sites"), &cwd.join("blueprints")),
+            "../schemas/site.schema.json"
+        );
+        assert_eq!(
+            schema_reference(Path::new("elsewhere/sites"), Path::new("repo/blueprints")),
+            "../../repo/schemas/site.schema.json"
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::hint::{did_you_mean, one_of};
 use crate::load::Document;
 use crate::locate::{self, Segment};
 use crate::span::Span;
-use crate::yaml::{Node, Value};
+use crate::yaml::{MAX_ERRORS, Node, Value};
 
 /// The site spec schema, as published by `sitectl schema`.
 pub const SITE_SCHEMA: &str = include_str!("../schemas/site.schema.json");
@@ -56,19 +56,29 @@ impl Schema {
     /// Every way `document` departs from the schema, as located diagnostics.
     pub fn check(&self, document: &Document) -> Vec<Diagnostic> {
         let instance = document.root.to_json();
+        // Lazily, and at most one past the cap: a file of a hundred thousand
+        // unknown keys is not worth a hundred thousand diagnostics.
         let mut found: Vec<(Span, SchemaError)> = self
             .validator
             .iter_errors(&instance)
             .flat_map(|error| self.explain(&document.root, &error))
+            .take(MAX_ERRORS + 1)
             .collect();
+        let truncated = found.len() > MAX_ERRORS;
+        found.truncate(MAX_ERRORS);
         found.sort_by_key(|(span, error)| (*span, error.to_string()));
         found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        found
+        let name = &document.source.name;
+        let mut diagnostics: Vec<Diagnostic> = found
             .iter()
-            .map(|(span, error)| {
-                Diagnostic::error(document.source.name.clone(), Some(*span), error)
-            })
-            .collect()
+            .map(|(span, error)| Diagnostic::error(name.clone(), Some(*span), error))
+            .collect();
+        if truncated {
+            let last = found.last().map(|(span, _)| *span);
+            let error = SchemaError::TooMany { limit: MAX_ERRORS };
+            diagnostics.push(Diagnostic::error(name.clone(), last, &error));
+        }
+        diagnostics
     }
 
     fn explain(&self, root: &Node, error: &ValidationError<'_>) -> Vec<(Span, SchemaError)> {
@@ -102,6 +112,7 @@ impl Schema {
                     .unwrap_or_default();
                 unexpected
                     .iter()
+                    .take(MAX_ERRORS + 1)
                     .map(|key| {
                         let suggestion = did_you_mean(key, allowed.iter().map(String::as_str))
                             .map(str::to_string);
@@ -119,6 +130,19 @@ impl Schema {
             }
             ValidationErrorKind::Required { property } => {
                 let key = property.as_str().unwrap_or_default().to_string();
+                let hint = hint.or_else(|| {
+                    let property = self.resolve(owner?.get("properties")?.get(&key)?);
+                    if let Some(value) = property.get("const") {
+                        Some(format!("add `{key}: {}`", json_text(value)))
+                    } else if let Some(values) = property.get("enum") {
+                        Some(format!(
+                            "add `{key}:` with one of {}",
+                            one_of(&json_list(values))
+                        ))
+                    } else {
+                        hint_of(Some(property))
+                    }
+                });
                 vec![(
                     locate::missing_key_span(root, &path),
                     SchemaError::MissingKey {
@@ -151,9 +175,16 @@ impl Schema {
                     (Value::Int(_) | Value::Float(_) | Value::Bool(_), "a string") => {
                         Some(hint.unwrap_or_else(|| "quote the value to make it a string".into()))
                     }
+                    (Value::Str(text, true), "an integer" | "a number") => Some(format!(
+                        "`{text}` reads as text: write a plain decimal number, e.g. 1000"
+                    )),
                     (Value::Str(..), "an integer" | "a number") => {
                         Some("write the number without quotes".to_string())
                     }
+                    (Value::Str(..), "true or false") => Some(
+                        "write `true` or `false`: `yes`, `no`, `on` and `off` are text in YAML 1.2"
+                            .to_string(),
+                    ),
                     (Value::Null, _) => Some("give it a value, or remove the key".to_string()),
                     _ => hint,
                 };
@@ -164,6 +195,12 @@ impl Schema {
                     hint,
                 })
             }
+            ValidationErrorKind::Pattern { .. }
+                if keyword_path.len() > SECRET_REF.len()
+                    && keyword_path.iter().zip(SECRET_REF).all(|(a, b)| a == b) =>
+            {
+                one(SchemaError::NotASecretReference { at, hint })
+            }
             ValidationErrorKind::Pattern { .. } => one(SchemaError::BadFormat {
                 at,
                 value: shown_value(found),
@@ -171,15 +208,6 @@ impl Schema {
             }),
             ValidationErrorKind::PropertyNames { error } => {
                 let key = error.instance().as_str().unwrap_or_default().to_string();
-                let hint = hint_of(
-                    self.pointer(
-                        &[
-                            &keyword_path[..keyword_path.len().saturating_sub(1)],
-                            &["propertyNames".to_string()],
-                        ]
-                        .concat(),
-                    ),
-                );
                 vec![(
                     locate::key_span(root, &path, &key),
                     SchemaError::BadKeyName {
@@ -210,37 +238,45 @@ impl Schema {
             ValidationErrorKind::Minimum { limit }
             | ValidationErrorKind::ExclusiveMinimum { limit } => one(SchemaError::OutOfRange {
                 at,
+                hint: hint.clone(),
                 value: shown_value(found),
                 bound: format!("at least {limit}"),
             }),
             ValidationErrorKind::Maximum { limit }
             | ValidationErrorKind::ExclusiveMaximum { limit } => one(SchemaError::OutOfRange {
                 at,
+                hint: hint.clone(),
                 value: shown_value(found),
                 bound: format!("at most {limit}"),
             }),
             ValidationErrorKind::MinLength { limit } => one(SchemaError::Length {
                 at,
+                hint: hint.clone(),
                 bound: format!("at least {limit} character{}", plural(*limit)),
             }),
             ValidationErrorKind::MaxLength { limit } => one(SchemaError::Length {
                 at,
+                hint: hint.clone(),
                 bound: format!("at most {limit} character{}", plural(*limit)),
             }),
             ValidationErrorKind::MinItems { limit } => one(SchemaError::Count {
                 at,
+                hint: hint.clone(),
                 bound: format!("at least {limit} item{}", plural(*limit)),
             }),
             ValidationErrorKind::MaxItems { limit } => one(SchemaError::Count {
                 at,
+                hint: hint.clone(),
                 bound: format!("at most {limit} item{}", plural(*limit)),
             }),
             ValidationErrorKind::MinProperties { limit } => one(SchemaError::Count {
                 at,
+                hint: hint.clone(),
                 bound: format!("at least {limit} key{}", plural(*limit)),
             }),
             ValidationErrorKind::MaxProperties { limit } => one(SchemaError::Count {
                 at,
+                hint: hint.clone(),
                 bound: format!("at most {limit} key{}", plural(*limit)),
             }),
             ValidationErrorKind::UniqueItems => {
@@ -254,6 +290,15 @@ impl Schema {
                 message: error.to_string(),
             }),
         }
+    }
+
+    /// Follows a local `$ref` to the schema it names.
+    fn resolve<'s>(&'s self, schema: &'s Json) -> &'s Json {
+        schema
+            .get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| self.json.pointer(r.trim_start_matches('#')))
+            .unwrap_or(schema)
     }
 
     fn pointer(&self, segments: &[String]) -> Option<&Json> {
@@ -326,18 +371,38 @@ pub enum SchemaError {
         at: String,
         value: String,
         bound: String,
+        hint: Option<String>,
     },
     #[error("`{at}` must have {bound}")]
-    Length { at: String, bound: String },
+    Length {
+        at: String,
+        bound: String,
+        hint: Option<String>,
+    },
     #[error("`{at}` must have {bound}")]
-    Count { at: String, bound: String },
+    Count {
+        at: String,
+        bound: String,
+        hint: Option<String>,
+    },
     #[error("`{at}` lists `{value}` more than once")]
     Repeated { at: String, value: String },
     #[error("`{at}`: {message}")]
     Other { at: String, message: String },
+    #[error("`{at}` is not a secret reference")]
+    NotASecretReference { at: String, hint: Option<String> },
+    #[error("more than {limit} schema errors: fix these and run again")]
+    TooMany { limit: usize },
 }
 
+/// Where the secret reference pattern lives: a value failing it is never echoed.
+const SECRET_REF: [&str; 2] = ["$defs", "secretRef"];
+
 impl Problem for SchemaError {
+    fn shows_source(&self) -> bool {
+        !matches!(self, SchemaError::NotASecretReference { .. })
+    }
+
     fn code(&self) -> &'static str {
         match self {
             SchemaError::UnknownKey { .. } => "schema-unknown-key",
@@ -353,6 +418,8 @@ impl Problem for SchemaError {
             SchemaError::Count { .. } => "schema-count",
             SchemaError::Repeated { .. } => "schema-repeated-item",
             SchemaError::Other { .. } => "schema-other",
+            SchemaError::NotASecretReference { .. } => "schema-not-a-secret-reference",
+            SchemaError::TooMany { .. } => "schema-too-many-errors",
         }
     }
 
@@ -385,7 +452,11 @@ impl Problem for SchemaError {
             | SchemaError::WrongType { hint, .. }
             | SchemaError::BadFormat { hint, .. }
             | SchemaError::BadKeyName { hint, .. }
-            | SchemaError::KeyNotAllowed { hint, .. } => hint.clone(),
+            | SchemaError::KeyNotAllowed { hint, .. }
+            | SchemaError::OutOfRange { hint, .. }
+            | SchemaError::Length { hint, .. }
+            | SchemaError::Count { hint, .. }
+            | SchemaError::NotASecretReference { hint, .. } => hint.clone(),
             SchemaError::Repeated { .. } => Some("remove the repeated item".into()),
             _ => None,
         }

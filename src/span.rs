@@ -64,12 +64,10 @@ impl LineIndex {
     pub fn span(&self, text: &str, start: (usize, usize), end: (usize, usize)) -> Span {
         let start_byte = self.offset(text, start.0, start.1);
         let end_byte = self.offset(text, end.0, end.1).max(start_byte);
-        Span {
-            line: start.0,
-            column: start.1 + 1,
-            start: start_byte,
-            end: end_byte,
-        }
+        // Derived from the byte offset, so that a position past the end of
+        // the text (an unclosed bracket at end of file) reads the same in
+        // the `file:line:col` header and in the snippet.
+        self.span_of_bytes(text, start_byte, end_byte)
     }
 
     /// A span covering the bytes `start..end`.

@@ -7,6 +7,7 @@
 //! `yes`, `no`, `on`, `off`, `1_000` and `12:30` stay strings.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as ParserSpan};
@@ -16,6 +17,10 @@ use crate::span::{LineIndex, Span};
 
 /// How deep mappings and sequences may nest. Real specs stay under 8.
 pub const MAX_DEPTH: usize = 64;
+
+/// Past this many errors in one file, parsing stops: the file is not a spec
+/// with typos but something else, and a million diagnostics help nobody.
+pub const MAX_ERRORS: usize = 50;
 
 /// A YAML node and the span of its text.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +69,8 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
+            // JSON Schema counts `120.0` as an integer; so does the decoder.
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(*f as i64),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s, _) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
@@ -95,6 +102,12 @@ impl Node {
 pub enum YamlError {
     #[error("invalid YAML: {0}")]
     Syntax(String),
+    #[error("invalid YAML: {message}")]
+    Unclosed {
+        message: String,
+        open: Span,
+        bracket: char,
+    },
     #[error("the file holds no YAML document")]
     Empty,
     #[error("the file holds more than one YAML document")]
@@ -111,12 +124,14 @@ pub enum YamlError {
     ComplexKey,
     #[error("nesting is deeper than {limit} levels")]
     TooDeep { limit: usize },
+    #[error("more than {limit} YAML errors: stopped reading the file here")]
+    TooManyErrors { limit: usize },
 }
 
 impl Problem for YamlError {
     fn code(&self) -> &'static str {
         match self {
-            YamlError::Syntax(_) => "yaml-syntax",
+            YamlError::Syntax(_) | YamlError::Unclosed { .. } => "yaml-syntax",
             YamlError::Empty => "yaml-empty",
             YamlError::MultipleDocuments => "yaml-multiple-documents",
             YamlError::Anchor => "yaml-anchor",
@@ -125,6 +140,7 @@ impl Problem for YamlError {
             YamlError::DuplicateKey { .. } => "yaml-duplicate-key",
             YamlError::ComplexKey => "yaml-complex-key",
             YamlError::TooDeep { .. } => "yaml-too-deep",
+            YamlError::TooManyErrors { .. } => "yaml-too-many-errors",
         }
     }
 
@@ -132,6 +148,13 @@ impl Problem for YamlError {
         Some(
             match self {
                 YamlError::Syntax(_) => return None,
+                YamlError::Unclosed { open, bracket, .. } => {
+                    let close = if *bracket == '[' { ']' } else { '}' };
+                    return Some(format!(
+                        "the `{bracket}` on line {} is never closed: add `{close}` where the list or mapping ends",
+                        open.line
+                    ));
+                }
                 YamlError::Empty => "a site spec starts with `apiVersion: sitectl/v1`; `sitectl new NAME` writes one",
                 YamlError::MultipleDocuments => "put each site in its own file and remove the `---` separator",
                 YamlError::Anchor | YamlError::Alias => "write the value out in full where it is needed",
@@ -139,6 +162,7 @@ impl Problem for YamlError {
                 YamlError::DuplicateKey { .. } => "keep one of the two keys and remove the other",
                 YamlError::ComplexKey => "use a plain text key, e.g. `name:`",
                 YamlError::TooDeep { .. } => "a site spec nests only a few levels deep: flatten the structure",
+                YamlError::TooManyErrors { .. } => "fix the errors above and run again",
             }
             .to_string(),
         )
@@ -155,6 +179,9 @@ impl Problem for YamlError {
     fn related(&self) -> Option<(Span, String)> {
         match self {
             YamlError::DuplicateKey { first, .. } => Some((*first, "first defined here".into())),
+            YamlError::Unclosed { open, bracket, .. } => {
+                Some((*open, format!("this `{bracket}` is not closed")))
+            }
             _ => None,
         }
     }
@@ -189,6 +216,9 @@ enum Frame {
         start: ParserSpan,
         entries: Vec<Entry>,
         key: Option<PendingKey>,
+        /// Index of each key in `entries`: duplicate checks stay linear on
+        /// a mapping of a hundred thousand keys. Never iterated.
+        seen: HashMap<String, usize>,
     },
 }
 
@@ -251,9 +281,35 @@ impl<'t> Builder<'t> {
         // sees the events: to the user it is the same problem.
         let error = match error.info() {
             "recursion limit exceeded" => YamlError::TooDeep { limit: MAX_DEPTH },
-            info => YamlError::Syntax(info.to_string()),
+            info if info.contains("unknown anchor") => YamlError::Alias,
+            info => match self.innermost_open_flow() {
+                Some((open, bracket)) => YamlError::Unclosed {
+                    message: info.to_string(),
+                    open,
+                    bracket,
+                },
+                None => YamlError::Syntax(info.to_string()),
+            },
         };
         (span, error)
+    }
+
+    /// The innermost `[` or `{` still open when the parser gave up: the
+    /// usual cause of a syntax error reported a line or more later.
+    fn innermost_open_flow(&self) -> Option<(Span, char)> {
+        self.stack.iter().rev().find_map(|frame| {
+            let start = match frame {
+                Frame::Seq { start, .. } | Frame::Map { start, .. } => start,
+            };
+            let span = self.span(start);
+            let bracket = self.text[span.start..].chars().next()?;
+            matches!(bracket, '[' | '{').then(|| {
+                let one = self
+                    .lines
+                    .span_of_bytes(self.text, span.start, span.start + 1);
+                (one, bracket)
+            })
+        })
     }
 
     fn run(mut self) -> Result<Node, Vec<Located<YamlError>>> {
@@ -268,6 +324,10 @@ impl<'t> Builder<'t> {
                     return self.fail(span, error);
                 }
             };
+            if self.errors.len() >= MAX_ERRORS {
+                let at = self.span(&span);
+                return self.fail(at, YamlError::TooManyErrors { limit: MAX_ERRORS });
+            }
             match event {
                 Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
                 Event::StreamEnd => break,
@@ -315,6 +375,7 @@ impl<'t> Builder<'t> {
                             start: span,
                             entries: Vec::new(),
                             key: None,
+                            seen: HashMap::new(),
                         }
                     };
                     self.stack.push(frame);
@@ -355,7 +416,7 @@ impl<'t> Builder<'t> {
             self.error(at, YamlError::Anchor);
         }
         if let Some(tag) = tag {
-            self.error(at, YamlError::Tag(tag.to_string()));
+            self.error(at, YamlError::Tag(tag_as_written(tag)));
         }
     }
 
@@ -365,7 +426,9 @@ impl<'t> Builder<'t> {
         match self.stack.last_mut() {
             None => *root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => match key.take() {
                 Some(PendingKey {
                     text: Some(text),
                     span,
@@ -386,16 +449,17 @@ impl<'t> Builder<'t> {
                     };
                     match text {
                         Some(text) => {
-                            if let Some(first) = entries.iter().find(|e| e.key == text) {
+                            if let Some(&first) = seen.get(&text) {
                                 error = Some(YamlError::DuplicateKey {
                                     key: text,
-                                    first: first.key_span,
+                                    first: entries[first].key_span,
                                 });
                                 *key = Some(PendingKey {
                                     text: None,
                                     span: node.span,
                                 });
                             } else {
+                                seen.insert(text.clone(), entries.len());
                                 *key = Some(PendingKey {
                                     text: Some(text),
                                     span: node.span,
@@ -416,6 +480,15 @@ impl<'t> Builder<'t> {
         if let Some(error) = error {
             self.error(at, error);
         }
+    }
+}
+
+/// `!!str` rather than the resolved `tag:yaml.org,2002:str`.
+fn tag_as_written(tag: &saphyr_parser::Tag) -> String {
+    match tag.handle.as_str() {
+        "tag:yaml.org,2002:" => format!("!!{}", tag.suffix),
+        "!" | "" => format!("!{}", tag.suffix),
+        handle => format!("{handle}{}", tag.suffix),
     }
 }
 
@@ -537,6 +610,40 @@ mod tests {
     }
 
     #[test]
+    fn tags_are_named_as_written() {
+        let found = parse("a: !!str 3\nb: !local x\n").unwrap_err();
+        let tags: Vec<String> = found.iter().map(|e| e.error.to_string()).collect();
+        assert_eq!(
+            tags,
+            [
+                "YAML tags are not allowed (found `!!str`)",
+                "YAML tags are not allowed (found `!local`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_alias_of_a_missing_anchor_is_an_alias_error() {
+        assert_eq!(errors("a: *nowhere\n")[0].2, "yaml-alias");
+    }
+
+    #[test]
+    fn whole_number_floats_read_as_integers() {
+        let json = parse("a: 120.0\nb: 1e2\nc: 1.5\n").unwrap().to_json();
+        assert_eq!(json["a"], serde_json::json!(120));
+        assert_eq!(json["b"], serde_json::json!(100));
+        assert_eq!(json["c"], serde_json::json!(1.5));
+    }
+
+    #[test]
+    fn an_unclosed_bracket_at_end_of_file_has_one_position() {
+        let found = parse("a: [1, 2").unwrap_err();
+        let span = found[0].span;
+        assert_eq!((span.line, span.column), (1, 9));
+        assert_eq!(span.start, 8);
+    }
+
+    #[test]
     fn empty_and_comment_only_files_are_empty() {
         assert_eq!(errors(""), vec![(1, 1, "yaml-empty".into())]);
         assert_eq!(
@@ -566,6 +673,15 @@ mod tests {
         let found = errors(&flow);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].2, "yaml-too-deep");
+    }
+
+    #[test]
+    fn an_unclosed_flow_list_points_back_at_its_bracket() {
+        let found = parse("features: [sso, scorm\napp: {version: x}\n").unwrap_err();
+        let YamlError::Unclosed { open, bracket, .. } = &found[0].error else {
+            panic!("{found:?}")
+        };
+        assert_eq!((open.line, open.column, *bracket), (1, 11, '['));
     }
 
     #[test]
