@@ -95,9 +95,13 @@ fn every_scaffolded_spec_passes_schema_and_types_unchanged() {
                 .arg(&dir)
                 .current_dir(root())
                 .env("SITECTL_TODAY", "2026-11-22")
-                .status()
+                .output()
                 .unwrap();
-            assert!(status.success(), "sitectl new {name}");
+            assert!(
+                status.status.success(),
+                "sitectl new {name}: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
             made += 1;
         }
     }
