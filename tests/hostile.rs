@@ -87,6 +87,14 @@ fn validate(path: &Path) -> Run {
     }
 }
 
+/// The first diagnostic of a run that refused `path` (exit code 1).
+fn first_diagnostic(path: &Path) -> serde_json::Value {
+    let run = validate(path);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    report["diagnostics"][0].take()
+}
+
 /// Asserts one run refused `path` with exactly one diagnostic of `code` at
 /// `line:column`, and says so in words.
 fn assert_refused(path: &Path, code: &str, line: usize, column: usize, words: &str) {
@@ -155,13 +163,9 @@ fn billion_laughs_is_refused_at_the_first_anchor() {
 fn ten_thousand_deep_flow_nesting_is_refused() {
     let scratch = Scratch::new("deep-flow");
     let path = scratch.write("deep-flow.yaml", "[".repeat(10_000) + &"]".repeat(10_000));
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        report["diagnostics"][0]["code"], "yaml-too-deep",
-        "{report:#}"
-    );
-    assert_eq!(report["diagnostics"][0]["line"], 1);
+    let d = first_diagnostic(&path);
+    assert_eq!(d["code"], "yaml-too-deep", "{d:#}");
+    assert_eq!(d["line"], 1);
 }
 
 #[test]
@@ -170,9 +174,7 @@ fn ten_thousand_deep_block_nesting_is_refused_at_the_cap() {
     // `- - - x` nests block sequences on one line: 10,000 levels in 20 kB.
     let text = "- ".repeat(10_000) + "x\n";
     let path = scratch.write("deep-block.yaml", text);
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let d = &report["diagnostics"][0];
+    let d = &first_diagnostic(&path);
     assert_eq!(d["code"], "yaml-too-deep", "{d:#}");
     assert_eq!(
         (d["line"].as_u64(), d["column"].as_u64()),
@@ -186,9 +188,7 @@ fn a_five_mebibyte_file_is_refused_before_it_is_read() {
     let scratch = Scratch::new("large");
     let line = "# padding padding padding padding padding padding padding padding\n";
     let path = scratch.write("large.yaml", line.repeat(5 * 1024 * 1024 / line.len() + 1));
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let d = &report["diagnostics"][0];
+    let d = &first_diagnostic(&path);
     assert_eq!(d["code"], "read-too-large", "{d:#}");
     assert!(d["message"].as_str().unwrap().contains("1048576"), "{d:#}");
 }
@@ -236,13 +236,8 @@ fn binary_garbage_is_refused_as_not_utf8_at_the_first_bad_byte() {
 fn printable_garbage_is_a_located_syntax_or_schema_error() {
     let scratch = Scratch::new("noise");
     let path = scratch.write("noise.yaml", "}{ ][ :: - ? ,, \"unterminated\n\t\tx: [\n");
-    let run = validate(&path);
-    assert_eq!(run.code, Some(1));
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        report["diagnostics"][0]["code"], "yaml-syntax",
-        "{report:#}"
-    );
+    let d = first_diagnostic(&path);
+    assert_eq!(d["code"], "yaml-syntax", "{d:#}");
 }
 
 #[test]
@@ -278,12 +273,8 @@ fn a_directory_named_like_a_spec_is_refused() {
     let scratch = Scratch::new("dir");
     let path = scratch.0.join("folder.yaml");
     std::fs::create_dir_all(&path).unwrap();
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        report["diagnostics"][0]["code"], "read-not-a-file",
-        "{report:#}"
-    );
+    let d = first_diagnostic(&path);
+    assert_eq!(d["code"], "read-not-a-file", "{d:#}");
 }
 
 #[cfg(unix)]
@@ -293,12 +284,8 @@ fn a_pipe_named_like_a_spec_is_refused_without_blocking() {
     let path = scratch.0.join("pipe.yaml");
     let made = Command::new("mkfifo").arg(&path).status().unwrap();
     assert!(made.success());
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        report["diagnostics"][0]["code"], "read-not-a-file",
-        "{report:#}"
-    );
+    let d = first_diagnostic(&path);
+    assert_eq!(d["code"], "read-not-a-file", "{d:#}");
 }
 
 #[cfg(unix)]
@@ -309,9 +296,7 @@ fn an_unreadable_file_is_a_located_error() {
     let scratch = Scratch::new("unreadable");
     let path = scratch.0.join("gone.yaml");
     std::os::unix::fs::symlink(scratch.0.join("missing-target.yaml"), &path).unwrap();
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let d = &report["diagnostics"][0];
+    let d = &first_diagnostic(&path);
     assert_eq!(d["code"], "read-io", "{d:#}");
     assert!(
         d["message"].as_str().unwrap().contains("no such file"),
@@ -328,9 +313,7 @@ fn yes_no_on_off_stay_strings() {
     .unwrap()
     .replace("airGapped: true", "airGapped: yes");
     let path = scratch.write("umbrella-airgap.yaml", text);
-    let run = validate(&path);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let d = &report["diagnostics"][0];
+    let d = &first_diagnostic(&path);
     assert_eq!(d["code"], "schema-wrong-type", "{d:#}");
     assert!(
         d["message"].as_str().unwrap().contains("found a string"),
