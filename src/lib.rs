@@ -11,20 +11,26 @@
 #![allow(clippy::result_large_err)]
 
 pub mod app;
+pub mod blueprint;
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod escape;
 pub mod hint;
 pub mod load;
 pub mod locate;
 pub mod policy;
 pub mod quantity;
+pub mod render;
 pub mod report;
+pub mod resolve;
 pub mod rules;
 pub mod scaffold;
 pub mod schema;
 pub mod span;
 pub mod spec;
 pub mod validate;
+pub mod write;
 pub mod yaml;

@@ -42,7 +42,7 @@ pub enum PolicyError {
     LicenseRequired { tier: Tier },
     #[error("tier `{tier}` does not take a license")]
     LicenseNotAllowed { tier: Tier },
-    #[error("tier `{tier}` does not allow extensions")]
+    #[error("tier `{tier}` does not allow extensions (a custom image, configuration or blueprint)")]
     ExtensionsNotAllowed { tier: Tier, tiers: Vec<Tier> },
 }
 
@@ -215,6 +215,18 @@ pub fn check(document: &Document, site: &Site, catalog: &Catalog) -> Vec<Diagnos
             ));
         }
         _ => {}
+    }
+    if !policy.extensions && spec.blueprint.is_some() {
+        let tiers = catalog
+            .tiers
+            .iter()
+            .filter(|(_, p)| p.extensions)
+            .map(|(t, _)| *t)
+            .collect();
+        found.push((
+            "/spec/blueprint".into(),
+            PolicyError::ExtensionsNotAllowed { tier, tiers },
+        ));
     }
     if !policy.extensions && spec.extensions.is_some() {
         let tiers = catalog

@@ -19,6 +19,8 @@ use crate::yaml::{MAX_ERRORS, Node, Value};
 pub const SITE_SCHEMA: &str = include_str!("../schemas/site.schema.json");
 /// The tier catalog's schema.
 pub const TIERS_SCHEMA: &str = include_str!("../schemas/tiers.schema.json");
+/// A blueprint manifest's schema.
+pub const BLUEPRINT_SCHEMA: &str = include_str!("../schemas/blueprint.schema.json");
 
 /// A compiled schema and the JSON it was compiled from (for hints and the
 /// lists of allowed keys).
@@ -29,6 +31,7 @@ pub struct Schema {
 
 static SITE: LazyLock<Schema> = LazyLock::new(|| Schema::compile(SITE_SCHEMA));
 static TIERS: LazyLock<Schema> = LazyLock::new(|| Schema::compile(TIERS_SCHEMA));
+static BLUEPRINT: LazyLock<Schema> = LazyLock::new(|| Schema::compile(BLUEPRINT_SCHEMA));
 
 impl Schema {
     pub fn site() -> &'static Schema {
@@ -37,6 +40,10 @@ impl Schema {
 
     pub fn tiers() -> &'static Schema {
         &TIERS
+    }
+
+    pub fn blueprint() -> &'static Schema {
+        &BLUEPRINT
     }
 
     /// The schemas ship inside the binary and a test compiles them, so a
@@ -575,6 +582,7 @@ mod tests {
     fn embedded_schemas_compile() {
         assert!(Schema::site().json().get("$defs").is_some());
         assert!(Schema::tiers().json().get("$defs").is_some());
+        assert!(Schema::blueprint().json().get("$defs").is_some());
     }
 
     #[test]

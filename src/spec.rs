@@ -51,6 +51,8 @@ pub struct SiteSpec {
     pub selfhosted: Option<Selfhosted>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Extensions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blueprint: Option<String>,
 }
 
 macro_rules! named_enum {
