@@ -1,6 +1,7 @@
 //! Runs a parsed command line and says what to print, without printing.
 
-use crate::cli::{Cli, Command, NewArgs, ValidateArgs};
+use crate::cli::{Cli, Command, NewArgs, RenderArgs, ValidateArgs};
+use crate::pipeline;
 use crate::report::{self, Format};
 use crate::scaffold;
 use crate::schema::SITE_SCHEMA;
@@ -42,16 +43,13 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
             stdout: SITE_SCHEMA.to_string(),
             ..Outcome::default()
         },
+        Command::Render(args) => render_command(cli, args, context),
         _ => unreachable!("every other command is planned"),
     }
 }
 
 fn validate_command(cli: &Cli, args: &ValidateArgs, context: &Context) -> Outcome {
     let checked = validate::validate(&args.paths, &cli.blueprints);
-    let mut outcome = Outcome {
-        code: u8::from(checked.error_count() > 0),
-        ..Outcome::default()
-    };
     let mut summary = report::validation_summary(
         checked.files,
         checked.error_count(),
@@ -62,7 +60,43 @@ fn validate_command(cli: &Cli, args: &ValidateArgs, context: &Context) -> Outcom
             "note: tier policy was not checked: the tier catalog has errors (see above)\n",
         );
     }
-    match args.format {
+    diagnostics_outcome(&checked, args.format, context, summary)
+}
+
+fn render_command(cli: &Cli, args: &RenderArgs, context: &Context) -> Outcome {
+    match pipeline::render(
+        &args.paths,
+        &cli.blueprints,
+        &args.out,
+        args.target.as_deref(),
+    ) {
+        Ok(summary) => Outcome {
+            stderr: report::render_summary(&summary),
+            ..Outcome::default()
+        },
+        Err(checked) => {
+            let count = checked.error_count();
+            let summary = format!(
+                "error: {count} error{}: nothing was written\n",
+                if count == 1 { "" } else { "s" }
+            );
+            diagnostics_outcome(&checked, args.format, context, summary)
+        }
+    }
+}
+
+/// Diagnostics in the chosen format, then the closing line; exit 1 if any.
+fn diagnostics_outcome(
+    checked: &validate::Checked,
+    format: Format,
+    context: &Context,
+    summary: String,
+) -> Outcome {
+    let mut outcome = Outcome {
+        code: u8::from(checked.error_count() > 0),
+        ..Outcome::default()
+    };
+    match format {
         Format::Text => {
             for diagnostic in &checked.diagnostics {
                 outcome

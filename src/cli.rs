@@ -52,7 +52,7 @@ pub enum Command {
     New(NewArgs),
     /// Print the site spec's JSON Schema.
     Schema,
-    /// [not yet implemented: issue #3] Render specs to Terraform, Helm values, Compose and Bicep.
+    /// Render specs to Terraform, Helm values, Compose and Bicep under rendered/<site>/<target>/.
     Render(RenderArgs),
     /// [not yet implemented: issue #4] Show what a render would change, with data-loss findings.
     Diff(DiffArgs),
@@ -78,8 +78,7 @@ impl Command {
     /// The issue that builds a declared but unbuilt command.
     pub fn planned_in(&self) -> Option<(&'static str, u32)> {
         match self {
-            Command::Validate(_) | Command::New(_) | Command::Schema => None,
-            Command::Render(_) => Some(("render", 3)),
+            Command::Validate(_) | Command::New(_) | Command::Schema | Command::Render(_) => None,
             Command::Diff(_) => Some(("diff", 4)),
             Command::Plan(_) => Some(("plan", 4)),
             Command::Apply(_) => Some(("apply", 4)),
@@ -130,12 +129,18 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    #[arg(value_name = "PATH")]
+    /// Spec files or folders to render (folders are searched for .yaml and .yml).
+    #[arg(value_name = "PATH", default_value = "sites")]
     pub paths: Vec<PathBuf>,
+    /// Render only this target of each site's blueprint (e.g. terraform, helm, compose, bicep).
     #[arg(long, value_name = "TARGET")]
     pub target: Option<String>,
+    /// Folder to write into, as <DIR>/<site>/<target>/<file>.
     #[arg(long, value_name = "DIR", default_value = "rendered")]
     pub out: PathBuf,
+    /// How to report diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@ pub mod escape;
 pub mod hint;
 pub mod load;
 pub mod locate;
+pub mod pipeline;
 pub mod policy;
 pub mod quantity;
 pub mod render;

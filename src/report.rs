@@ -171,6 +171,19 @@ pub fn validation_summary(files: usize, errors: usize, files_with_errors: usize)
     }
 }
 
+/// The line that closes a render run.
+pub fn render_summary(summary: &crate::write::Summary) -> String {
+    format!(
+        "rendered {} site{}: {} file{} written, {} unchanged, {} removed\n",
+        summary.sites,
+        plural(summary.sites),
+        summary.written,
+        plural(summary.written),
+        summary.unchanged,
+        summary.removed
+    )
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

@@ -78,6 +78,11 @@ pub struct ResolvedResources {
     pub storage: String,
     /// Storage in whole GiB, rounded up (for APIs that take a number).
     pub storage_gib: u64,
+    /// The site's CPU shared by its replicas, in millicores (`500m`): the
+    /// site's resources are its total, so its quota fits all its pods.
+    pub cpu_per_replica: String,
+    /// The site's memory shared by its replicas, in MiB (`1024Mi`).
+    pub memory_per_replica: String,
 }
 
 /// Resource names. Each is a pure function of the site's name, so a change
@@ -164,6 +169,16 @@ pub fn resolve<'a>(
             .unwrap_or_default()
     };
     let storage = pick(&spec.resources.storage, &defaults.storage);
+    let cpu = pick(&spec.resources.cpu, &defaults.cpu);
+    let memory = pick(&spec.resources.memory, &defaults.memory);
+    let replicas = u128::from(policy.defaults.replicas.max(1));
+    let per_replica = |quantity: &str, unit: u128| {
+        Quantity(quantity.to_string())
+            .millis()
+            .map_or(0, |m| m / replicas / unit)
+    };
+    let cpu_per_replica = format!("{}m", per_replica(&cpu, 1).max(1));
+    let memory_per_replica = format!("{}Mi", per_replica(&memory, 1000 << 20).max(1));
     let storage_gib = Quantity(storage.clone())
         .millis()
         .map(|m| m.div_ceil(1000 << 30) as u64)
@@ -200,10 +215,12 @@ pub fn resolve<'a>(
             replicas: policy.defaults.replicas,
             backups: policy.defaults.backups.clone(),
             resources: ResolvedResources {
-                cpu: pick(&spec.resources.cpu, &defaults.cpu),
-                memory: pick(&spec.resources.memory, &defaults.memory),
+                cpu,
+                memory,
                 storage,
                 storage_gib,
+                cpu_per_replica,
+                memory_per_replica,
             },
             caps: policy.caps.clone(),
             capped: !policy.caps.is_empty(),
