@@ -427,6 +427,11 @@ fn spec_text(
             let _ = writeln!(w, "      clientId: 00000000-0000-0000-0000-000000000000");
             let _ = writeln!(
                 w,
+                "      # Its object ID in the customer's tenant, for role assignments."
+            );
+            let _ = writeln!(w, "      objectId: 00000000-0000-0000-0000-000000000000");
+            let _ = writeln!(
+                w,
                 "      # A reference to the client secret, never the secret itself."
             );
             let _ = writeln!(

@@ -23,7 +23,7 @@ pub struct Metadata {
     pub name: String,
     pub customer: String,
     pub contact: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -33,25 +33,25 @@ pub struct SiteSpec {
     pub tier: Tier,
     pub deployment: Deployment,
     pub region: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub trial: Option<TrialWindow>,
     pub seats: u32,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub features: Vec<Feature>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub domain: Option<String>,
-    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    #[serde(default)]
     pub resources: Resources,
     pub app: App,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub license: Option<License>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub byoi: Option<Byoi>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub selfhosted: Option<Selfhosted>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub extensions: Option<Extensions>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub blueprint: Option<String>,
 }
 
@@ -166,11 +166,11 @@ impl TrialWindow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Resources {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cpu: Option<Quantity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub memory: Option<Quantity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub storage: Option<Quantity>,
 }
 
@@ -202,7 +202,7 @@ pub struct License {
     pub start: IsoDate,
     pub end: IsoDate,
     pub annual_price: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub currency: Option<Currency>,
 }
 
@@ -220,6 +220,7 @@ pub struct Byoi {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServicePrincipal {
     pub client_id: String,
+    pub object_id: String,
     pub secret_ref: SecretRef,
 }
 
@@ -233,9 +234,9 @@ pub struct SecretRef(pub String);
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Selfhosted {
     pub targets: Vec<SelfhostedTarget>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub air_gapped: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub registry: Option<String>,
     pub license_ref: SecretRef,
 }
@@ -243,10 +244,10 @@ pub struct Selfhosted {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Extensions {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub image: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub config: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub secrets: BTreeMap<String, SecretRef>,
 }

@@ -29,17 +29,19 @@ fn validated(paths: &[PathBuf]) -> Checked {
     checked
 }
 
-/// Empty collections are absent values, and every number is a number: the
-/// types may write `[]` as nothing and `90000` as `90000.0`.
+/// Nulls and empty collections are absent values (the types write every
+/// optional field, so that templates can test it), and every number is a
+/// number: the types may write `90000` as `90000.0`.
 fn normalized(value: &Json) -> Json {
     match value {
         Json::Object(map) => Json::Object(
             map.iter()
+                .map(|(k, v)| (k.clone(), normalized(v)))
                 .filter(|(_, v)| {
-                    !matches!(v, Json::Array(a) if a.is_empty())
+                    !v.is_null()
+                        && !matches!(v, Json::Array(a) if a.is_empty())
                         && !matches!(v, Json::Object(o) if o.is_empty())
                 })
-                .map(|(k, v)| (k.clone(), normalized(v)))
                 .collect(),
         ),
         Json::Array(items) => Json::Array(items.iter().map(normalized).collect()),

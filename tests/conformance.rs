@@ -1,0 +1,88 @@
+//! Conformance: every rendered file, for every example site and a generated
+//! site of every tier × deployment × target, is read by the tool that really
+//! consumes it: HashiCorp's HCL parser, Helm's engine with Kubernetes schemas,
+//! docker compose, and the Bicep grammar.
+//!
+//! `.ci/run` installs those tools. A missing tool fails the test with the
+//! command that installs it; nothing here is ever skipped.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{files_with_extension, rendered_fleet, require_tool, run_checked};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn terraform_parses_with_hashicorps_hcl_parser() {
+    let fleet = rendered_fleet();
+    let files = files_with_extension(fleet.out(), "tf");
+    assert!(files.len() >= 8, "{files:?}");
+    require_tool(
+        "node",
+        "apt-get install nodejs (or use the machine's Node.js)",
+    );
+    let mut command = std::process::Command::new("node");
+    command
+        .arg(root().join("tests/conformance/hcl_check.mjs"))
+        .args(&files);
+    run_checked(command, "HashiCorp's HCL parser (@cdktf/hcl2json)");
+}
+
+#[test]
+fn helm_values_render_lint_and_validate_with_helms_engine() {
+    let fleet = rendered_fleet();
+    let files: Vec<PathBuf> = files_with_extension(fleet.out(), "yaml")
+        .into_iter()
+        .filter(|f| f.ends_with("helm/values.yaml"))
+        .collect();
+    assert!(files.len() >= 8, "{files:?}");
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(root().join("tests/conformance/helm_check.py"))
+        .arg(root().join("blueprints/charts/site"))
+        .args(&files);
+    run_checked(
+        command,
+        "Helm's engine (helm-python-sdk) and kubernetes-validate",
+    );
+}
+
+#[test]
+fn bicep_parses_with_the_bicep_grammar() {
+    let fleet = rendered_fleet();
+    let mut files = files_with_extension(fleet.out(), "bicep");
+    files.extend(files_with_extension(fleet.out(), "bicepparam"));
+    assert!(files.len() >= 4, "{files:?}");
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(root().join("tests/conformance/bicep_check.py"))
+        .args(&files);
+    run_checked(command, "the Bicep grammar (tree-sitter-bicep)");
+}
+
+#[test]
+fn compose_files_pass_docker_compose_config() {
+    let fleet = rendered_fleet();
+    let files: Vec<PathBuf> = files_with_extension(fleet.out(), "yaml")
+        .into_iter()
+        .filter(|f| f.ends_with("compose/compose.yaml"))
+        .collect();
+    assert!(files.len() >= 2, "{files:?}");
+    require_tool("docker-compose", "apt-get install docker-compose");
+    for file in files {
+        let env = common::filled_env_file(&file.with_file_name(".env.example"));
+        let mut command = std::process::Command::new("docker-compose");
+        command
+            .arg("--env-file")
+            .arg(&env)
+            .arg("-f")
+            .arg(&file)
+            .args(["config", "-q"])
+            .current_dir(file.parent().unwrap_or(Path::new(".")));
+        run_checked(command, "docker-compose config -q");
+    }
+}
