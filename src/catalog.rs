@@ -210,7 +210,7 @@ pub fn load(blueprints: &Path) -> LoadedCatalog {
             .zip(policy.caps.entries())
         {
             if let (Some(value), Some(cap)) = (default, cap)
-                && value > cap
+                && value.exceeds(cap)
             {
                 let path =
                     Segment::parse_pointer(&format!("/tiers/{tier}/defaults/resources/{resource}"));

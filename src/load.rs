@@ -27,6 +27,43 @@ pub struct Document {
     pub root: Node,
 }
 
+/// Keys whose values are secret references: a value there that is not a
+/// reference may be a pasted secret, so snippets never show it.
+const SECRET_KEYS: [&str; 2] = ["secretRef", "licenseRef"];
+
+impl Document {
+    /// The text shown in snippets: the source with the value of every secret
+    /// reference field (`secretRef`, `licenseRef`, `extensions.secrets.*`)
+    /// masked, byte for byte, so that spans stay valid.
+    pub fn display_text(&self) -> String {
+        let mut bytes = self.source.text.clone().into_bytes();
+        let mut mask = |node: &Node| {
+            for b in &mut bytes[node.span.bytes()] {
+                if !b.is_ascii_whitespace() {
+                    *b = b'*';
+                }
+            }
+        };
+        let mut stack: Vec<(&Node, bool)> = vec![(&self.root, false)];
+        while let Some((node, secret_map)) = stack.pop() {
+            match &node.value {
+                crate::yaml::Value::Map(entries) => {
+                    for entry in entries {
+                        if secret_map || SECRET_KEYS.contains(&entry.key.as_str()) {
+                            mask(&entry.value);
+                        } else {
+                            stack.push((&entry.value, entry.key == "secrets"));
+                        }
+                    }
+                }
+                crate::yaml::Value::Seq(items) => stack.extend(items.iter().map(|i| (i, false))),
+                _ => {}
+            }
+        }
+        String::from_utf8(bytes).unwrap_or_else(|_| self.source.text.clone())
+    }
+}
+
 /// Why a file could not be read as text.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReadError {
@@ -115,7 +152,7 @@ pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
             let prefix = std::str::from_utf8(&error.as_bytes()[..valid]).unwrap_or_default();
-            let span = LineIndex::new(prefix).span_of_bytes(prefix, valid, valid);
+            let span = LineIndex::new(prefix).span_of_bytes(valid, valid);
             return Err(fail(Some(span), ReadError::NotUtf8));
         }
     };

@@ -22,8 +22,11 @@ impl Segment {
             .split('/')
             .map(|raw| {
                 let key = raw.replace("~1", "/").replace("~0", "~");
+                // Only a canonical number can be a list index; `01` or `+1`
+                // is a mapping key, and `locate` reads an index as a key
+                // again when the node is a mapping.
                 match key.parse::<usize>() {
-                    Ok(i) if !key.starts_with('+') => Segment::Index(i),
+                    Ok(i) if i.to_string() == key => Segment::Index(i),
                     _ => Segment::Key(key),
                 }
             })
@@ -208,6 +211,18 @@ spec:
         let found = locate(&root, &path);
         assert!(!found.complete);
         assert_eq!(at(value_span(&root, &path)), (6, 3));
+    }
+
+    #[test]
+    fn number_like_keys_are_keys() {
+        let root = parse("labels: {\"01\": a, \"0\": b}\n").unwrap();
+        let path = Segment::parse_pointer("/labels/01");
+        assert_eq!(path[1], Segment::Key("01".into()));
+        assert_eq!(at(value_span(&root, &path)), (1, 16));
+        assert_eq!(
+            at(value_span(&root, &Segment::parse_pointer("/labels/0"))),
+            (1, 24)
+        );
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub fn check(document: &Document, site: &Site, catalog: &Catalog) -> Vec<Diagnos
         .zip(policy.caps.entries())
     {
         if let (Some(value), Some(cap)) = (value, cap)
-            && value > cap
+            && value.exceeds(cap)
         {
             found.push((
                 format!("/spec/resources/{resource}"),

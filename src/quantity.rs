@@ -25,8 +25,18 @@ impl fmt::Display for Quantity {
     }
 }
 
-impl PartialOrd for Quantity {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+impl Quantity {
+    /// Whether this quantity is above `cap`. A quantity that cannot be read
+    /// counts as above any cap: a limit never fails open.
+    pub fn exceeds(&self, cap: &Quantity) -> bool {
+        match (self.millis(), cap.millis()) {
+            (Some(value), Some(cap)) => value > cap,
+            _ => true,
+        }
+    }
+
+    /// Compares amounts, not spellings (`500m` = `0.5`).
+    pub fn amount_cmp(&self, other: &Quantity) -> Option<Ordering> {
         Some(self.millis()?.cmp(&other.millis()?))
     }
 }
@@ -44,10 +54,14 @@ fn parse_millis(text: &str) -> Option<u128> {
         "M" => 1_000_000_000,
         "G" => 1_000_000_000_000,
         "T" => 1_000_000_000_000_000,
+        "P" => 1_000_000_000_000_000_000,
+        "E" => 1_000_000_000_000_000_000_000,
         "Ki" => 1_000 << 10,
         "Mi" => 1_000 << 20,
         "Gi" => 1_000 << 30,
         "Ti" => 1_000 << 40,
+        "Pi" => 1_000 << 50,
+        "Ei" => 1_000 << 60,
         _ => return None,
     };
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
@@ -68,6 +82,7 @@ fn parse_millis(text: &str) -> Option<u128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cmp::Ordering;
 
     fn q(s: &str) -> Quantity {
         Quantity(s.to_string())
@@ -77,16 +92,24 @@ mod tests {
     fn millicores_and_cores_compare() {
         assert_eq!(q("500m").millis(), Some(500));
         assert_eq!(q("0.5").millis(), q("500m").millis());
-        assert!(q("2") > q("1500m"));
-        assert!(q("1") <= q("1"));
+        assert!(q("2").exceeds(&q("1500m")));
+        assert!(!q("1").exceeds(&q("1")));
+        assert_eq!(q("500m").amount_cmp(&q("0.5")), Some(Ordering::Equal));
     }
 
     #[test]
     fn binary_and_decimal_suffixes() {
         assert_eq!(q("1Gi").millis(), Some(1_000 * 1024 * 1024 * 1024));
-        assert!(q("1Gi") > q("1G"));
+        assert!(q("1Gi").exceeds(&q("1G")));
+        assert!(q("1Ei").exceeds(&q("1Pi")));
         assert_eq!(q("1.5Gi").millis(), q("1536Mi").millis());
-        assert!(q("2Gi") <= q("2048Mi") && q("2Gi") >= q("2048Mi"));
+        assert_eq!(q("2Gi").amount_cmp(&q("2048Mi")), Some(Ordering::Equal));
+    }
+
+    #[test]
+    fn an_unreadable_quantity_exceeds_every_cap() {
+        assert!(q("1.0000000001").exceeds(&q("64")));
+        assert!(q("1").exceeds(&q("1.00000000001")));
     }
 
     #[test]

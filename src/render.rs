@@ -296,9 +296,9 @@ fn template_diagnostic(
     };
     let span = error.line().map(|line| {
         let lines = crate::span::LineIndex::new(text);
-        let start = lines.offset(text, line, 0);
+        let start = lines.line_start(line);
         let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        lines.span_of_bytes(text, start, end)
+        lines.span_of_bytes(start, end)
     });
     Diagnostic::error(display.to_string(), span, &problem)
 }

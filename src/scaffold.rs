@@ -36,6 +36,8 @@ pub enum ScaffoldError {
     },
     #[error("{0} already exists; `sitectl new` never overwrites a spec")]
     Exists(String),
+    #[error("site name `{name}` is already used by {other}; site names are unique across the tree")]
+    NameTaken { name: String, other: String },
     #[error(
         "no spec under {0} to take the app version from: pass --app-version, e.g. --app-version 2026.11.1"
     )]
@@ -113,6 +115,17 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
     let display = display_name(&path);
     if path.exists() {
         return Err(ScaffoldError::Exists(display));
+    }
+    // Names are unique across the whole tree, `.yml` twins and sub-folders included.
+    let (existing, _) = discover::discover(&[args.dir.clone(), PathBuf::from(DEFAULT_SITES)]);
+    if let Some(twin) = existing
+        .iter()
+        .find(|f| f.file_stem().is_some_and(|stem| stem == args.name.as_str()))
+    {
+        return Err(ScaffoldError::NameTaken {
+            name: args.name.clone(),
+            other: display_name(twin),
+        });
     }
     let app_version = match &args.app_version {
         Some(version) => version.clone(),

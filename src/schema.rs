@@ -536,18 +536,17 @@ fn shown_value(node: &Node) -> String {
     }
 }
 
-/// The second occurrence of a repeated item of a list.
+/// The second occurrence of a repeated item of a list, in one pass.
 fn first_repeat(node: &Node) -> Option<(Span, String)> {
     let Value::Seq(items) = &node.value else {
         return None;
     };
-    items.iter().enumerate().find_map(|(i, item)| {
-        let json = item.to_json();
-        items[..i]
-            .iter()
-            .any(|earlier| earlier.to_json() == json)
-            .then(|| (item.span, shown_value(item)))
-    })
+    // A set only answers "seen before?"; it is never iterated into output.
+    let mut seen = std::collections::HashSet::new();
+    items
+        .iter()
+        .find(|item| !seen.insert(item.to_json().to_string()))
+        .map(|item| (item.span, shown_value(item)))
 }
 
 /// `Single(Integer)` → `an integer`: the validator's type names in words.

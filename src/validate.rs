@@ -99,7 +99,7 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
         let duplicate = duplicates.iter().any(|d| d.file == document.source.name);
         checked
             .sources
-            .insert(document.source.name.clone(), document.source.text.clone());
+            .insert(document.source.name.clone(), document.display_text());
         if clean && !duplicate {
             checked.sites.push(ValidSite { document, site });
         }
@@ -109,6 +109,15 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
         .diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     checked
+}
+
+/// A document's source as diagnostics may show it (secrets masked).
+fn shown(document: Document) -> load::Source {
+    let text = document.display_text();
+    load::Source {
+        text,
+        ..document.source
+    }
 }
 
 #[allow(clippy::large_enum_variant)] // one per file, consumed at once
@@ -136,7 +145,7 @@ pub(crate) fn check_source(source: load::Source, catalog: Option<&Catalog>) -> F
     };
     let diagnostics = Schema::site().check(&document);
     if !diagnostics.is_empty() {
-        return FileOutcome::Invalid(document.source, diagnostics);
+        return FileOutcome::Invalid(shown(document), diagnostics);
     }
     let site: Site = match serde_json::from_value(document.root.to_json()) {
         Ok(site) => site,
@@ -147,7 +156,7 @@ pub(crate) fn check_source(source: load::Source, catalog: Option<&Catalog>) -> F
                 Some(document.root.span),
                 &problem,
             );
-            return FileOutcome::Invalid(document.source, vec![diagnostic]);
+            return FileOutcome::Invalid(shown(document), vec![diagnostic]);
         }
     };
     let mut diagnostics = rules::check(&document, &site);

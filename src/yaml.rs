@@ -147,7 +147,7 @@ impl Problem for YamlError {
     fn hint(&self) -> Option<String> {
         Some(
             match self {
-                YamlError::Syntax(_) => return None,
+                YamlError::Syntax(message) => return syntax_hint(message).map(str::to_string),
                 YamlError::Unclosed { open, bracket, .. } => {
                     let close = if *bracket == '[' { ']' } else { '}' };
                     return Some(format!(
@@ -246,19 +246,13 @@ impl<'t> Builder<'t> {
     }
 
     fn span(&self, span: &ParserSpan) -> Span {
-        self.lines.span(
-            self.text,
-            (span.start.line(), span.start.col()),
-            (span.end.line(), span.end.col()),
-        )
+        self.lines
+            .span_of_chars(span.start.index(), span.end.index())
     }
 
     fn between(&self, start: &ParserSpan, end: &ParserSpan) -> Span {
-        self.lines.span(
-            self.text,
-            (start.start.line(), start.start.col()),
-            (end.end.line(), end.end.col()),
-        )
+        self.lines
+            .span_of_chars(start.start.index(), end.end.index())
     }
 
     fn error(&mut self, span: Span, error: YamlError) {
@@ -272,17 +266,18 @@ impl<'t> Builder<'t> {
 
     fn scan_error(&self, error: &ScanError) -> (Span, YamlError) {
         let marker = error.marker();
-        let span = self.lines.span(
-            self.text,
-            (marker.line(), marker.col()),
-            (marker.line(), marker.col() + 1),
-        );
+        let span = self.lines.span_of_chars(marker.index(), marker.index() + 1);
         // The scanner caps flow nesting on its own, before our depth check
         // sees the events: to the user it is the same problem.
         let error = match error.info() {
             "recursion limit exceeded" => YamlError::TooDeep { limit: MAX_DEPTH },
             info if info.contains("unknown anchor") => YamlError::Alias,
-            info => match self.innermost_open_flow() {
+            // A bracket opened on an earlier line and the parser lost on a
+            // later one: almost always the bracket was never closed.
+            info => match self
+                .innermost_open_flow()
+                .filter(|(open, _)| open.line < span.line)
+            {
                 Some((open, bracket)) => YamlError::Unclosed {
                     message: info.to_string(),
                     open,
@@ -304,9 +299,7 @@ impl<'t> Builder<'t> {
             let span = self.span(start);
             let bracket = self.text[span.start..].chars().next()?;
             matches!(bracket, '[' | '{').then(|| {
-                let one = self
-                    .lines
-                    .span_of_bytes(self.text, span.start, span.start + 1);
+                let one = self.lines.span_of_bytes(span.start, span.start + 1);
                 (one, bracket)
             })
         })
@@ -399,7 +392,7 @@ impl<'t> Builder<'t> {
         let root = match root {
             Some(node) if !is_empty_document(&node) => node,
             _ => {
-                let at = self.lines.span_of_bytes(self.text, 0, 0);
+                let at = self.lines.span_of_bytes(0, 0);
                 self.error(at, YamlError::Empty);
                 return Err(self.errors);
             }
@@ -481,6 +474,29 @@ impl<'t> Builder<'t> {
             self.error(at, error);
         }
     }
+}
+
+/// Plain words for the parser's commonest complaints.
+fn syntax_hint(message: &str) -> Option<&'static str> {
+    Some(if message.contains("mapping values are not allowed") {
+        "a `key: value` pair needs a space after the colon, and a value on the same line cannot start another mapping; quote text that contains `: `"
+    } else if message.contains("could not find expected ':'")
+        || message.contains("simple key expect ':'")
+    {
+        "a key needs a colon and a space after it, e.g. `seats: 25`"
+    } else if message.contains("did not find expected key")
+        || message.contains("did not find expected '-'")
+    {
+        "check the indentation: the keys of one mapping and the items of one list line up"
+    } else if message.contains("found character that cannot start any token") {
+        "indent with spaces, not tabs, and quote values that start with `@` or a backquote"
+    } else if message.contains("quoted scalar") {
+        "check the quotes: a quoted value ends at its closing quote, and nothing but a comment may follow it on the line"
+    } else if message.contains("while parsing a block") || message.contains("invalid indentation") {
+        "check the indentation of this line against the lines above it"
+    } else {
+        return None;
+    })
 }
 
 /// `!!str` rather than the resolved `tag:yaml.org,2002:str`.

@@ -347,3 +347,38 @@ fn every_hostile_file_in_one_folder_is_reported_in_one_run() {
     );
     assert_eq!(report["files"], 4);
 }
+
+#[test]
+fn regression_a_spec_on_one_long_line_does_not_take_quadratic_time() {
+    // 300 kB on one line took minutes when columns were counted from the
+    // start of the line for every node; the hang detector catches a relapse.
+    let scratch = Scratch::new("long-line");
+    let list = vec!["1"; 150_000].join(",");
+    let path = scratch.write("long-line.yaml", format!("apiVersion: [{list}]\n"));
+    let d = first_diagnostic(&path);
+    assert_eq!(d["line"], 1, "{d:#}");
+}
+
+#[test]
+fn regression_a_repeated_item_in_a_long_list_is_found_in_one_pass() {
+    let scratch = Scratch::new("long-list");
+    let items: String = (0..60_000).map(|i| format!("    - f{i}\n")).collect();
+    let text = format!("apiVersion: sitectl/v1\nkind: Site\nspec:\n  features:\n{items}    - f0\n");
+    let path = scratch.write("long-list.yaml", text);
+    let run = validate(&path);
+    assert_eq!(run.code, Some(1));
+}
+
+#[test]
+fn regression_a_null_feature_list_is_not_a_missing_domain() {
+    let scratch = Scratch::new("null-features");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/northwind-trial.yaml"),
+    )
+    .unwrap()
+    .replace("features: [sso]", "features:");
+    let path = scratch.write("northwind-trial.yaml", text);
+    let d = first_diagnostic(&path);
+    assert_eq!(d["code"], "schema-wrong-type", "{d:#}");
+    assert!(d["message"].as_str().unwrap().contains("features"), "{d:#}");
+}
