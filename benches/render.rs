@@ -4,7 +4,8 @@
 //! and then again with nothing changed.
 //!
 //! Run: `cargo bench --bench render` (N defaults to 1,000; set
-//! `SITECTL_BENCH_SITES` to change it). Results go in BENCHMARKS.md.
+//! `SITECTL_BENCH_SITES` to change it, `SITECTL_BENCH_DIR` to work in
+//! another folder than the system's temporary one). Results go in BENCHMARKS.md.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -29,7 +30,9 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000);
-    let dir = std::env::temp_dir().join(format!("sitectl-render-bench-{}", std::process::id()));
+    // SITECTL_BENCH_DIR=/dev/shm measures the compiler without the disk.
+    let base = std::env::var_os("SITECTL_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = base.join(format!("sitectl-render-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let sites = dir.join("sites");
     write_sites(&sites, count);

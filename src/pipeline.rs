@@ -38,16 +38,21 @@ pub fn render_in_memory(
             return Err(Box::new(checked));
         }
     };
+    // Sites render and check in parallel; the results are put back in site
+    // order, so the output is the same whatever the number of threads.
+    let results = parallel_map(&checked.sites, |valid| {
+        let rendered = engine.render_site(valid, &catalog, only_target)?;
+        let problems: Vec<_> = rendered.iter().filter_map(|f| check::check(f).err()).collect();
+        Ok((rendered, problems))
+    });
     let mut files = Vec::new();
-    for valid in &checked.sites {
-        match engine.render_site(valid, &catalog, only_target) {
-            Ok(rendered) => files.extend(rendered),
+    for result in results {
+        match result {
+            Ok((rendered, problems)) => {
+                files.extend(rendered);
+                checked.diagnostics.extend(problems);
+            }
             Err(diagnostic) => checked.diagnostics.push(diagnostic),
-        }
-    }
-    for file in &files {
-        if let Err(diagnostic) = check::check(file) {
-            checked.diagnostics.push(diagnostic);
         }
     }
     if checked.diagnostics.is_empty() {
@@ -59,6 +64,22 @@ pub fn render_in_memory(
         checked.diagnostics.dedup();
         Err(Box::new(checked))
     }
+}
+
+/// `f` over `items` on every core, results in the order of `items`.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a render thread panicked"))
+            .collect()
+    })
 }
 
 /// Renders and writes under `out`; nothing is written unless every spec,
