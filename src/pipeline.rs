@@ -42,7 +42,10 @@ pub fn render_in_memory(
     // order, so the output is the same whatever the number of threads.
     let results = parallel_map(&checked.sites, |valid| {
         let rendered = engine.render_site(valid, &catalog, only_target)?;
-        let problems: Vec<_> = rendered.iter().filter_map(|f| check::check(f).err()).collect();
+        let problems: Vec<_> = rendered
+            .iter()
+            .filter_map(|f| check::check(f).err())
+            .collect();
         Ok((rendered, problems))
     });
     let mut files = Vec::new();
@@ -68,7 +71,9 @@ pub fn render_in_memory(
 
 /// `f` over `items` on every core, results in the order of `items`.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = items

@@ -54,7 +54,10 @@ pub fn write_all(
     // waits on its own fsync.
     let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
     let results = crate::pipeline::parallel_map(&sites, |(site, files)| {
-        let mut summary = Summary { sites: 1, ..Summary::default() };
+        let mut summary = Summary {
+            sites: 1,
+            ..Summary::default()
+        };
         write_site(&out.join(site), files, targets, &mut summary).map(|()| summary)
     });
     let mut total = Summary::default();
