@@ -45,6 +45,7 @@ fn main() {
             &root.join("blueprints"),
             &out,
             None,
+            &|_, _| {},
         )
         .unwrap_or_else(|checked| panic!("{:#?}", checked.diagnostics.first()));
         let time = start.elapsed().as_secs_f64();

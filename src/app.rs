@@ -17,13 +17,16 @@ pub struct Outcome {
 }
 
 /// Settings that come from the environment rather than the command line.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Context {
     /// Whether diagnostics on stderr may use colour.
     pub color: bool,
     /// `SITECTL_TODAY`, which fixes "today" for reproducible runs (like
     /// `SOURCE_DATE_EPOCH`); read only by the commands that need a date.
     pub today: Option<String>,
+    /// Told `(done, total)` as a long command goes, to draw a progress bar
+    /// on a terminal; `None` where nobody is watching.
+    pub progress: Option<std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>>,
 }
 
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
@@ -64,11 +67,17 @@ fn validate_command(cli: &Cli, args: &ValidateArgs, context: &Context) -> Outcom
 }
 
 fn render_command(cli: &Cli, args: &RenderArgs, context: &Context) -> Outcome {
+    let progress = |done: usize, total: usize| {
+        if let Some(show) = &context.progress {
+            show(done, total);
+        }
+    };
     match pipeline::render(
         &args.paths,
         &cli.blueprints,
         &args.out,
         args.target.as_deref(),
+        &progress,
     ) {
         Ok(summary) => Outcome {
             stderr: report::render_summary(&summary),

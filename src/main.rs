@@ -1,9 +1,13 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use sitectl::app::{self, Context};
 use sitectl::cli::{Cli, ColorChoice};
+use sitectl::report;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,7 +20,39 @@ fn main() -> ExitCode {
             ColorChoice::Auto => std::io::stderr().is_terminal(),
         };
     let today = std::env::var("SITECTL_TODAY").ok();
-    let outcome = app::run(&cli, &Context { color, today });
+    let drawn = Arc::new(AtomicBool::new(false));
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let drawn = Arc::clone(&drawn);
+        let start = Instant::now();
+        // Only a run over a second earns a bar; redrawn at most ten times a second.
+        let last = Mutex::new(Instant::now());
+        Arc::new(move |done: usize, total: usize| {
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            if start.elapsed() < Duration::from_secs(1)
+                || last.elapsed() < Duration::from_millis(100)
+            {
+                return;
+            }
+            *last = Instant::now();
+            drawn.store(true, Ordering::Relaxed);
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(report::progress_bar(done, total).as_bytes());
+        }) as Arc<dyn Fn(usize, usize) + Send + Sync>
+    });
+    let outcome = app::run(
+        &cli,
+        &Context {
+            color,
+            today,
+            progress,
+        },
+    );
+    if drawn.load(Ordering::Relaxed) {
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(report::CLEAR_LINE.as_bytes());
+    }
     // A closed pipe (`sitectl schema | head`) is not an error worth a panic.
     let _ = std::io::stdout()
         .lock()

@@ -17,6 +17,19 @@ pub fn render_in_memory(
     blueprints: &Path,
     only_target: Option<&str>,
 ) -> Result<Vec<RenderedFile>, Box<Checked>> {
+    render_with_progress(paths, blueprints, only_target, &|_, _| {})
+}
+
+/// Told `(sites rendered, sites in all)` as rendering goes, from any thread.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// [`render_in_memory`], reporting progress.
+pub fn render_with_progress(
+    paths: &[PathBuf],
+    blueprints: &Path,
+    only_target: Option<&str>,
+    progress: Progress<'_>,
+) -> Result<Vec<RenderedFile>, Box<Checked>> {
     let mut checked = validate::validate(paths, blueprints);
     let loaded = blueprint::load_all(blueprints);
     checked.sources.extend(loaded.sources);
@@ -40,7 +53,11 @@ pub fn render_in_memory(
     };
     // Sites render and check in parallel; the results are put back in site
     // order, so the output is the same whatever the number of threads.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = checked.sites.len();
     let results = parallel_map(&checked.sites, |valid| {
+        let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(count, total);
         let rendered = engine.render_site(valid, &catalog, only_target)?;
         let problems: Vec<_> = rendered
             .iter()
@@ -94,8 +111,9 @@ pub fn render(
     blueprints: &Path,
     out: &Path,
     only_target: Option<&str>,
+    progress: Progress<'_>,
 ) -> Result<Summary, Box<Checked>> {
-    let files = render_in_memory(paths, blueprints, only_target)?;
+    let files = render_with_progress(paths, blueprints, only_target, progress)?;
     let targets: Option<BTreeSet<String>> = only_target.map(|t| [t.to_string()].into());
     write::write_all(out, &files, targets.as_ref()).map_err(|diagnostic| {
         Box::new(Checked {

@@ -171,6 +171,23 @@ pub fn validation_summary(files: usize, errors: usize, files_with_errors: usize)
     }
 }
 
+/// A progress bar redrawn in place on a terminal: `\r[#####.....] 512/1000 sites`.
+pub fn progress_bar(done: usize, total: usize) -> String {
+    const WIDTH: usize = 30;
+    let filled = (done * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
+    format!(
+        "\r[{}{}] {done}/{total} sites",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled)
+    )
+}
+
+/// Erases a progress bar before the next line is written.
+pub const CLEAR_LINE: &str = "\r\x1b[K";
+
 /// The line that closes a render run.
 pub fn render_summary(summary: &crate::write::Summary) -> String {
     format!(
@@ -235,6 +252,22 @@ mod tests {
         );
         assert!(out.contains("^^^^"), "{out}");
         assert!(out.contains("help: did you mean `paid`?"), "{out}");
+    }
+
+    #[test]
+    fn progress_bars_fill_in_proportion() {
+        assert_eq!(
+            progress_bar(0, 10),
+            format!("\r[{}] 0/10 sites", ".".repeat(30))
+        );
+        assert_eq!(
+            progress_bar(5, 10),
+            format!("\r[{}{}] 5/10 sites", "#".repeat(15), ".".repeat(15))
+        );
+        assert_eq!(
+            progress_bar(0, 0),
+            format!("\r[{}] 0/0 sites", "#".repeat(30))
+        );
     }
 
     #[test]
