@@ -1,4 +1,4 @@
-//! The injection suite: hostile customer names must come back byte-identical
+//! The injection suite: hostile customer names (and labels) must come back byte-identical
 //! as literal values when each output is read by its real consumer, and must
 //! not add a single resource, key or variable (DESIGN §5, §6).
 
@@ -81,7 +81,8 @@ fn rendered() -> &'static Injected {
                     &format!("name: {example}"),
                     &format!("name: {example}-base"),
                 )
-                .replace(&customer_line, "  customer: \"Benign Customer\"");
+                .replace(&customer_line, "  customer: \"Benign Customer\"")
+                .replace("labels: {", "labels: {note: \"Benign note\", ");
             std::fs::write(sites.join(format!("{example}-base.yaml")), baseline).unwrap();
             for (i, hostile) in HOSTILE.iter().enumerate() {
                 let quoted = serde_json::to_string(hostile).unwrap();
@@ -90,7 +91,9 @@ fn rendered() -> &'static Injected {
                         &format!("name: {example}"),
                         &format!("name: {example}-h{i:02}"),
                     )
-                    .replace(&customer_line, &format!("  customer: {quoted}"));
+                    .replace(&customer_line, &format!("  customer: {quoted}"))
+                    // A label too: free text lands in two places.
+                    .replace("labels: {", &format!("labels: {{note: {quoted}, "));
                 std::fs::write(sites.join(format!("{example}-h{i:02}.yaml")), spec).unwrap();
             }
         }
