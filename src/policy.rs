@@ -216,29 +216,23 @@ pub fn check(document: &Document, site: &Site, catalog: &Catalog) -> Vec<Diagnos
         }
         _ => {}
     }
-    if !policy.extensions && spec.blueprint.is_some() {
-        let tiers = catalog
-            .tiers
-            .iter()
-            .filter(|(_, p)| p.extensions)
-            .map(|(t, _)| *t)
-            .collect();
-        found.push((
-            "/spec/blueprint".into(),
-            PolicyError::ExtensionsNotAllowed { tier, tiers },
-        ));
-    }
-    if !policy.extensions && spec.extensions.is_some() {
-        let tiers = catalog
-            .tiers
-            .iter()
-            .filter(|(_, p)| p.extensions)
-            .map(|(t, _)| *t)
-            .collect();
-        found.push((
-            "/spec/extensions".into(),
-            PolicyError::ExtensionsNotAllowed { tier, tiers },
-        ));
+    if !policy.extensions {
+        let refused = [
+            ("/spec/blueprint", spec.blueprint.is_some()),
+            ("/spec/extensions", spec.extensions.is_some()),
+        ];
+        for (pointer, _) in refused.into_iter().filter(|(_, present)| *present) {
+            let tiers = catalog
+                .tiers
+                .iter()
+                .filter(|(_, p)| p.extensions)
+                .map(|(t, _)| *t)
+                .collect();
+            found.push((
+                pointer.into(),
+                PolicyError::ExtensionsNotAllowed { tier, tiers },
+            ));
+        }
     }
 
     let name = &document.source.name;
