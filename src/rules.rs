@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::load::Document;
 use crate::locate::{self, Segment};
-use crate::spec::{IsoDate, Site};
+use crate::spec::IsoDate;
+use crate::yaml::Value;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuleError {
@@ -50,8 +51,33 @@ impl Problem for RuleError {
     }
 }
 
-/// The rules of one spec taken alone.
-pub fn check(document: &Document, site: &Site) -> Vec<Diagnostic> {
+/// The text of the string at `pointer`, if the document has one there.
+fn text_at<'d>(document: &'d Document, pointer: &str) -> Option<&'d str> {
+    let found = locate::locate(&document.root, &Segment::parse_pointer(pointer));
+    match &found.node.value {
+        Value::Str(text, _) if found.complete => Some(text),
+        _ => None,
+    }
+}
+
+/// A date written as `YYYY-MM-DD` (the schema checks the shape) and whether it is real.
+fn date_at(document: &Document, pointer: &str) -> Option<(String, Option<jiff::civil::Date>)> {
+    let text = text_at(document, pointer)?;
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shaped.then(|| (text.to_string(), IsoDate(text.to_string()).date()))
+}
+
+/// The rules of one spec taken alone. They read the document itself, not
+/// its decoded form, so they run even when the schema found errors: a run
+/// reports every error of a file, not one layer at a time.
+pub fn check(document: &Document) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut report = |pointer: &str, error: RuleError| {
         let span = locate::value_span(&document.root, &Segment::parse_pointer(pointer));
@@ -67,45 +93,38 @@ pub fn check(document: &Document, site: &Site) -> Vec<Diagnostic> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if site.metadata.name != stem {
+    if let Some(name) = text_at(document, "/metadata/name")
+        && name != stem
+    {
         report(
             "/metadata/name",
             RuleError::NameNotFileStem {
-                name: site.metadata.name.clone(),
+                name: name.to_string(),
                 stem,
             },
         );
     }
-    let mut dates: Vec<(&str, &IsoDate)> = Vec::new();
-    if let Some(trial) = &site.spec.trial {
-        dates.push(("/spec/trial/start", &trial.start));
-    }
-    if let Some(license) = &site.spec.license {
-        dates.push(("/spec/license/start", &license.start));
-        dates.push(("/spec/license/end", &license.end));
-    }
-    for (pointer, date) in dates {
-        if date.date().is_none() {
+    for pointer in [
+        "/spec/trial/start",
+        "/spec/license/start",
+        "/spec/license/end",
+    ] {
+        if let Some((value, None)) = date_at(document, pointer) {
             let at = locate::dotted(&Segment::parse_pointer(pointer));
-            report(
-                pointer,
-                RuleError::InvalidDate {
-                    at,
-                    value: date.0.clone(),
-                },
-            );
+            report(pointer, RuleError::InvalidDate { at, value });
         }
     }
-    if let Some(license) = &site.spec.license
-        && let (Some(start), Some(end)) = (license.start.date(), license.end.date())
-        && end < start
+    if let (Some((start, Some(first))), Some((end, Some(last)))) = (
+        date_at(document, "/spec/license/start"),
+        date_at(document, "/spec/license/end"),
+    ) && last < first
     {
         report(
             "/spec/license/end",
             RuleError::EndBeforeStart {
                 what: "the license",
-                start: license.start.0.clone(),
-                end: license.end.0.clone(),
+                start,
+                end,
             },
         );
     }
@@ -115,12 +134,14 @@ pub fn check(document: &Document, site: &Site) -> Vec<Diagnostic> {
 /// The rules across specs: a name may be used once in the whole tree. The
 /// first file in path order keeps the name; each later one is reported.
 pub fn check_unique_names<'a>(
-    sites: impl IntoIterator<Item = (&'a Document, &'a Site)>,
+    documents: impl IntoIterator<Item = &'a Document>,
 ) -> Vec<Diagnostic> {
     let mut first_seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut found = Vec::new();
-    for (document, site) in sites {
-        let name = site.metadata.name.as_str();
+    for document in documents {
+        let Some(name) = text_at(document, "/metadata/name") else {
+            continue;
+        };
         match first_seen.get(name) {
             Some(other) => {
                 let span =

@@ -142,11 +142,15 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
         text: text.clone(),
     };
     match validate::check_source(source, Some(&catalog)) {
-        FileOutcome::Decoded(_, _, diagnostics) if diagnostics.is_empty() => {}
-        FileOutcome::Decoded(document, _, diagnostics) => {
+        FileOutcome::Parsed { diagnostics, .. } if diagnostics.is_empty() => {}
+        FileOutcome::Parsed {
+            document,
+            diagnostics,
+            ..
+        } => {
             return Err(invalid(document.source, diagnostics));
         }
-        FileOutcome::Invalid(source, diagnostics) => return Err(invalid(source, diagnostics)),
+        FileOutcome::Unparsed(source, diagnostics) => return Err(invalid(source, diagnostics)),
         FileOutcome::Unreadable(diagnostic) => return Err(invalid_without_source(diagnostic)),
     }
     write_new(&path, &text).map_err(|error| match error.kind() {

@@ -79,28 +79,32 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
     checked.diagnostics.extend(problems);
     checked.files = files.len();
 
-    let mut decoded: Vec<(Document, Site, bool)> = Vec::new();
+    let mut parsed: Vec<(Document, Option<Site>, bool)> = Vec::new();
     for file in &files {
         match check_file(file, checked.catalog.as_ref()) {
             FileOutcome::Unreadable(diagnostic) => checked.diagnostics.push(diagnostic),
-            FileOutcome::Invalid(source, diagnostics) => {
+            FileOutcome::Unparsed(source, diagnostics) => {
                 checked.diagnostics.extend(diagnostics);
                 checked.sources.insert(source.name, source.text);
             }
-            FileOutcome::Decoded(document, site, diagnostics) => {
+            FileOutcome::Parsed {
+                document,
+                site,
+                diagnostics,
+            } => {
                 let clean = diagnostics.is_empty();
                 checked.diagnostics.extend(diagnostics);
-                decoded.push((document, site, clean));
+                parsed.push((document, site, clean));
             }
         }
     }
-    let duplicates = rules::check_unique_names(decoded.iter().map(|(d, s, _)| (d, s)));
-    for (document, site, clean) in decoded {
+    let duplicates = rules::check_unique_names(parsed.iter().map(|(d, _, _)| d));
+    for (document, site, clean) in parsed {
         let duplicate = duplicates.iter().any(|d| d.file == document.source.name);
         checked
             .sources
             .insert(document.source.name.clone(), document.display_text());
-        if clean && !duplicate {
+        if let Some(site) = site.filter(|_| clean && !duplicate) {
             checked.sites.push(ValidSite { document, site });
         }
     }
@@ -111,20 +115,18 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
     checked
 }
 
-/// A document's source as diagnostics may show it (secrets masked).
-fn shown(document: Document) -> load::Source {
-    let text = document.display_text();
-    load::Source {
-        text,
-        ..document.source
-    }
-}
-
 #[allow(clippy::large_enum_variant)] // one per file, consumed at once
 pub(crate) enum FileOutcome {
     Unreadable(Diagnostic),
-    Invalid(load::Source, Vec<Diagnostic>),
-    Decoded(Document, Site, Vec<Diagnostic>),
+    /// Not YAML: the source, for snippets, and why.
+    Unparsed(load::Source, Vec<Diagnostic>),
+    /// YAML, with every error the layers found; `site` is there when the
+    /// shape was right and the spec decoded.
+    Parsed {
+        document: Document,
+        site: Option<Site>,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 /// One file through the layers.
@@ -135,33 +137,38 @@ fn check_file(path: &Path, catalog: Option<&Catalog>) -> FileOutcome {
     }
 }
 
-/// One source through the layers; a layer runs only when the one before it
-/// passed, since later layers need the shape the earlier ones guarantee.
-/// Rules and policy both run on a decoded spec, so their errors come together.
+/// One source through the layers. The schema and the rules always run; the
+/// tier policy needs the decoded spec, so it runs when the shape is right.
 pub(crate) fn check_source(source: load::Source, catalog: Option<&Catalog>) -> FileOutcome {
     let document = match load::parse_source(source) {
         Ok(document) => document,
-        Err((source, diagnostics)) => return FileOutcome::Invalid(source, diagnostics),
+        Err((source, diagnostics)) => return FileOutcome::Unparsed(source, diagnostics),
     };
-    let diagnostics = Schema::site().check(&document);
-    if !diagnostics.is_empty() {
-        return FileOutcome::Invalid(shown(document), diagnostics);
-    }
-    let site: Site = match serde_json::from_value(document.root.to_json()) {
-        Ok(site) => site,
-        Err(error) => {
-            let problem = DecodeError::TypesDisagree(error.to_string());
-            let diagnostic = Diagnostic::error(
-                document.source.name.clone(),
-                Some(document.root.span),
-                &problem,
-            );
-            return FileOutcome::Invalid(shown(document), vec![diagnostic]);
+    let mut diagnostics = Schema::site().check(&document);
+    diagnostics.extend(rules::check(&document));
+    let mut site = None;
+    if diagnostics.iter().all(|d| !d.code.starts_with("schema-")) {
+        match serde_json::from_value::<Site>(document.root.to_json()) {
+            Ok(decoded) => {
+                if let Some(catalog) = catalog {
+                    diagnostics.extend(policy::check(&document, &decoded, catalog));
+                }
+                site = Some(decoded);
+            }
+            Err(error) => {
+                let problem = DecodeError::TypesDisagree(error.to_string());
+                let span = Some(document.root.span);
+                diagnostics.push(Diagnostic::error(
+                    document.source.name.clone(),
+                    span,
+                    &problem,
+                ));
+            }
         }
-    };
-    let mut diagnostics = rules::check(&document, &site);
-    if let Some(catalog) = catalog {
-        diagnostics.extend(policy::check(&document, &site, catalog));
     }
-    FileOutcome::Decoded(document, site, diagnostics)
+    FileOutcome::Parsed {
+        document,
+        site,
+        diagnostics,
+    }
 }
