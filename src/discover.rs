@@ -30,6 +30,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             files.push(path.clone());
             continue;
         }
+        let before = files.len();
         let mut walk = WalkDir::new(path)
             .follow_links(false)
             .sort_by_file_name()
@@ -55,6 +56,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 }
             }
         }
+        if files.len() == before {
+            problems.push(Diagnostic::error(display_name(path), None, &NoSpecs));
+        }
     }
     files.sort();
     // `sites ./sites` or a relative and an absolute path to one file name the
@@ -62,6 +66,22 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     (files, problems)
+}
+
+/// A folder named on the command line that holds no spec: most likely the
+/// wrong folder, and never a reason to say "all valid".
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("no spec files (.yaml or .yml) in this folder")]
+pub struct NoSpecs;
+
+impl crate::diagnostic::Problem for NoSpecs {
+    fn code(&self) -> &'static str {
+        "read-no-specs"
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some("name the folder that holds the site specs, e.g. `sites`".into())
+    }
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -98,6 +118,11 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "folder.yaml", "sub/c.yaml"]);
         assert!(problems.is_empty());
+        let empty = dir.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let (_, problems) = discover(std::slice::from_ref(&empty));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, "read-no-specs");
         let twice = [dir.join("b.yaml"), dir.join("sub/../b.yaml"), dir.clone()];
         let (files, _) = discover(&twice);
         let b_files = files.iter().filter(|f| f.ends_with("b.yaml")).count();

@@ -133,13 +133,17 @@ pub fn github(diagnostics: &[Diagnostic]) -> String {
             message.push_str("\nhelp: ");
             message.push_str(hint);
         }
+        // A problem with the file as a whole has no line: GitHub then
+        // annotates the file, not a made-up first line.
+        let position = d
+            .span
+            .map(|span| format!(",line={},col={}", span.line, span.column))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "::{} file={},line={},col={},title={}::{}",
+            "::{} file={}{position},title={}::{}",
             d.severity,
             escape_property(&d.file),
-            d.line(),
-            d.column(),
             escape_property(d.code),
             escape_data(&message),
         );
