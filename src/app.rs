@@ -1,6 +1,8 @@
 //! Runs a parsed command line and says what to print, without printing.
 
-use crate::cli::{Cli, Command, NewArgs, RenderArgs, ValidateArgs};
+use crate::cli::{Cli, Command, DiffArgs, NewArgs, RenderArgs, ValidateArgs};
+use crate::diff::{self, Side};
+use crate::diff_format::{self, DiffFormat};
 use crate::pipeline;
 use crate::report::{self, Format};
 use crate::scaffold;
@@ -47,6 +49,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
             ..Outcome::default()
         },
         Command::Render(args) => render_command(cli, args, context),
+        Command::Diff(args) => diff_command(cli, args, context),
         _ => unreachable!("every other command is planned"),
     }
 }
@@ -92,6 +95,102 @@ fn render_command(cli: &Cli, args: &RenderArgs, context: &Context) -> Outcome {
             diagnostics_outcome(&checked, args.format, context, summary)
         }
     }
+}
+
+fn diff_command(cli: &Cli, args: &DiffArgs, context: &Context) -> Outcome {
+    let explicit = !args.paths.is_empty();
+    let paths = if explicit {
+        args.paths.clone()
+    } else {
+        vec![std::path::PathBuf::from("sites")]
+    };
+    let cannot = |checked: &validate::Checked| {
+        diagnostics_outcome(
+            checked,
+            Format::Text,
+            context,
+            "error: cannot diff: the specs or blueprints are invalid\n".into(),
+        )
+    };
+    let new = match pipeline::render_all(&paths, &cli.blueprints, None, &|_, _| {}) {
+        Ok(rendered) => rendered,
+        Err(checked) => return cannot(&checked),
+    };
+    let mut data = new.data.clone();
+    let old = match &args.base {
+        Some(revision) => {
+            let mut wanted: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+            wanted.push(&cli.blueprints);
+            let snapshot = match crate::git_base::snapshot(revision, &wanted) {
+                Ok(snapshot) => snapshot,
+                Err(error) => {
+                    return Outcome {
+                        stderr: format!("error: --base {revision}: {error}\n"),
+                        code: 1,
+                        ..Outcome::default()
+                    };
+                }
+            };
+            let base_paths: Vec<_> = paths.iter().map(|p| snapshot.root.join(p)).collect();
+            match pipeline::render_all(
+                &base_paths,
+                &snapshot.root.join(&cli.blueprints),
+                None,
+                &|_, _| {},
+            ) {
+                Ok(base) => {
+                    data.extend(base.data.clone());
+                    let prefix = format!("{}/", crate::load::display_name(&snapshot.root));
+                    // Headers name the spec's path: the base's lives in the snapshot.
+                    let files: Vec<_> = base
+                        .files
+                        .into_iter()
+                        .map(|mut f| {
+                            f.contents = f.contents.replacen(&prefix, "", 1);
+                            f
+                        })
+                        .collect();
+                    Side::from_render(&files, base.sites)
+                }
+                // A base that does not render (it was broken) compares as empty.
+                Err(_) if paths.iter().all(|p| !snapshot.root.join(p).exists()) => Side::default(),
+                Err(checked) => {
+                    return diagnostics_outcome(
+                        &checked,
+                        Format::Text,
+                        context,
+                        format!(
+                            "error: cannot diff: the specs or blueprints at {revision} do not render\n"
+                        ),
+                    );
+                }
+            }
+        }
+        None => {
+            let only: Option<std::collections::BTreeSet<String>> =
+                explicit.then(|| new.sites.keys().cloned().collect());
+            Side::from_disk(&args.out, only.as_ref())
+        }
+    };
+    let new_side = Side::from_render(&new.files, new.sites.clone());
+    let report = diff::compare(&old, &new_side, &data);
+    let mut outcome = Outcome::default();
+    match args.format {
+        DiffFormat::Text => {
+            outcome.stdout = diff_format::text(&report, context.color);
+            outcome.stderr = diff_format::summary(&report);
+        }
+        DiffFormat::Markdown => outcome.stdout = diff_format::markdown(&report),
+        DiffFormat::Json => outcome.stdout = diff_format::json(&report),
+    }
+    let stale = args.check && !report.is_empty();
+    if stale {
+        outcome.stderr.push_str(
+            "error: the rendered output is stale: run `sitectl render` and commit the result\n",
+        );
+    }
+    outcome.code = u8::from(stale || !report.findings.is_empty());
+    outcome
 }
 
 /// Diagnostics in the chosen format, then the closing line; exit 1 if any.

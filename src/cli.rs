@@ -54,7 +54,7 @@ pub enum Command {
     Schema,
     /// Render specs to Terraform, Helm values, Compose and Bicep under rendered/<site>/<target>/.
     Render(RenderArgs),
-    /// [not yet implemented: issue #4] Show what a render would change, with data-loss findings.
+    /// Show what a render would change, as unified diffs, with data-loss findings first.
     Diff(DiffArgs),
     /// [not yet implemented: issue #4] Plan sites through terraform/tofu, helm, docker compose and az.
     Plan(HandoffArgs),
@@ -78,8 +78,11 @@ impl Command {
     /// The issue that builds a declared but unbuilt command.
     pub fn planned_in(&self) -> Option<(&'static str, u32)> {
         match self {
-            Command::Validate(_) | Command::New(_) | Command::Schema | Command::Render(_) => None,
-            Command::Diff(_) => Some(("diff", 4)),
+            Command::Validate(_)
+            | Command::New(_)
+            | Command::Schema
+            | Command::Render(_)
+            | Command::Diff(_) => None,
             Command::Plan(_) => Some(("plan", 4)),
             Command::Apply(_) => Some(("apply", 4)),
             Command::Destroy(_) => Some(("destroy", 4)),
@@ -145,16 +148,22 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
+    /// Spec files or folders (default: `sites`, and then a site whose spec is
+    /// gone counts as removed).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// The committed output to compare with.
     #[arg(long, value_name = "DIR", default_value = "rendered")]
     pub out: PathBuf,
+    /// Compare with what the specs and blueprints at this git revision render
+    /// to (read from git objects; the work tree is never touched).
     #[arg(long, value_name = "GIT_REF")]
     pub base: Option<String>,
+    /// Exit 1 on any difference: "the rendered output is stale".
     #[arg(long)]
     pub check: bool,
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    #[arg(long, value_enum, default_value_t = crate::diff_format::DiffFormat::Text)]
+    pub format: crate::diff_format::DiffFormat,
 }
 
 #[derive(Debug, Args)]

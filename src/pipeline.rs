@@ -1,7 +1,7 @@
 //! The whole compiler in one call: load and validate every spec, load the
 //! blueprints, render, check every output, and only then write.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::blueprint;
@@ -30,6 +30,25 @@ pub fn render_with_progress(
     only_target: Option<&str>,
     progress: Progress<'_>,
 ) -> Result<Vec<RenderedFile>, Box<Checked>> {
+    render_all(paths, blueprints, only_target, progress).map(|rendered| rendered.files)
+}
+
+/// A whole render: the files, what each site is, and every data-bearing
+/// resource the blueprints declare (for the data-loss gate).
+pub struct Rendered {
+    pub files: Vec<RenderedFile>,
+    /// Site → (tier, deployment).
+    pub sites: BTreeMap<String, (String, String)>,
+    pub data: Vec<crate::blueprint::DataResource>,
+}
+
+/// Renders every spec under `paths`, checked, in memory.
+pub fn render_all(
+    paths: &[PathBuf],
+    blueprints: &Path,
+    only_target: Option<&str>,
+    progress: Progress<'_>,
+) -> Result<Rendered, Box<Checked>> {
     let mut checked = validate::validate(paths, blueprints);
     let loaded = blueprint::load_all(blueprints);
     checked.sources.extend(loaded.sources);
@@ -44,6 +63,11 @@ pub fn render_with_progress(
                 .insert(template.display.clone(), template.text.clone());
         }
     }
+    let data = loaded
+        .blueprints
+        .values()
+        .flat_map(|b| b.manifest.data_resources.iter().cloned())
+        .collect();
     let engine = match Engine::new(loaded.blueprints) {
         Ok(engine) => engine,
         Err(diagnostics) => {
@@ -76,7 +100,18 @@ pub fn render_with_progress(
         }
     }
     if checked.diagnostics.is_empty() {
-        Ok(files)
+        let sites = checked
+            .sites
+            .iter()
+            .map(|v| {
+                let spec = &v.site.spec;
+                (
+                    v.site.metadata.name.clone(),
+                    (spec.tier.to_string(), spec.deployment.to_string()),
+                )
+            })
+            .collect();
+        Ok(Rendered { files, sites, data })
     } else {
         checked
             .diagnostics

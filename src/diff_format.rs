@@ -1,0 +1,210 @@
+//! The reporting layer for `sitectl diff`: the same report as text for a
+//! terminal, a Markdown pull-request comment, or JSON for machines.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::diff::{Change, Report};
+
+/// A pull-request comment must stay under GitHub's 65,536-character limit.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Data-loss findings, then unified diffs.
+    Text,
+    /// A pull-request comment: a summary table, findings, collapsible diffs.
+    Markdown,
+    /// The same facts for machines.
+    Json,
+}
+
+fn findings_text(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "error[data-loss]: site `{}`: {} `{}`: {}",
+            f.site, f.kind, f.resource, f.reason
+        );
+    }
+    if !report.findings.is_empty() {
+        out.push_str("  = help: if the loss is intended, the hand-off needs --allow-data-loss SITE; otherwise keep the resource's name and the site's spec\n\n");
+    }
+    out
+}
+
+/// Findings first, then every file's unified diff, then a summary line.
+pub fn text(report: &Report, color: bool) -> String {
+    let mut out = findings_text(report);
+    for file in &report.files {
+        if color {
+            for line in file.unified.lines() {
+                let styled = if line.starts_with("+++") || line.starts_with("---") {
+                    format!("\x1b[1m{line}\x1b[0m")
+                } else if line.starts_with('+') {
+                    format!("\x1b[32m{line}\x1b[0m")
+                } else if line.starts_with('-') {
+                    format!("\x1b[31m{line}\x1b[0m")
+                } else if line.starts_with("@@") {
+                    format!("\x1b[36m{line}\x1b[0m")
+                } else {
+                    line.to_string()
+                };
+                out.push_str(&styled);
+                out.push('\n');
+            }
+        } else {
+            out.push_str(&file.unified);
+        }
+    }
+    out
+}
+
+/// The closing line of a diff run.
+pub fn summary(report: &Report) -> String {
+    if report.is_empty() {
+        return "no changes: the rendered output is up to date\n".into();
+    }
+    let added: usize = report.files.iter().map(|f| f.added).sum();
+    let removed: usize = report.files.iter().map(|f| f.removed).sum();
+    format!(
+        "{} file{} in {} site{} would change (+{added} -{removed}); {} data-loss finding{}\n",
+        report.files.len(),
+        if report.files.len() == 1 { "" } else { "s" },
+        report.sites.len(),
+        if report.sites.len() == 1 { "" } else { "s" },
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+    )
+}
+
+/// A pull-request comment under [`MARKDOWN_LIMIT`] characters: the summary
+/// table and the findings always whole, the diffs cut when they do not fit
+/// (and the comment says so).
+pub fn markdown(report: &Report) -> String {
+    let mut head = String::from("## sitectl diff\n\n");
+    if report.is_empty() {
+        head.push_str("No changes: the rendered output is up to date.\n");
+        return head;
+    }
+    head.push_str(&summary(report).replace(';', ","));
+    head.push('\n');
+    if !report.findings.is_empty() {
+        head.push_str("### :warning: Data-loss findings\n\n| site | resource | kind | why |\n| --- | --- | --- | --- |\n");
+        for f in &report.findings {
+            let _ = writeln!(
+                head,
+                "| {} | `{}` | {} | {} |",
+                cell(&f.site),
+                cell(&f.resource),
+                cell(&f.kind),
+                cell(&f.reason)
+            );
+        }
+        head.push('\n');
+    }
+    // The totals and the findings are always whole; the table lists sites
+    // with findings first, then as many others as fit.
+    head.push_str("| site | tier | deployment | targets | files | lines | findings |\n| --- | --- | --- | --- | ---: | --- | ---: |\n");
+    let mut rows: Vec<&crate::diff::SiteSummary> = report.sites.iter().collect();
+    rows.sort_by_key(|s| std::cmp::Reverse(s.findings > 0));
+    let mut left_out = 0;
+    for s in rows {
+        let row = format!(
+            "| {} | {} | {} | {} | {} | +{} −{} | {} |\n",
+            cell(&s.site),
+            cell(&s.tier),
+            cell(&s.deployment),
+            cell(&s.targets.join(", ")),
+            s.files_changed,
+            s.added,
+            s.removed,
+            s.findings
+        );
+        if head.len() + row.len() > MARKDOWN_LIMIT / 2 && s.findings == 0 {
+            left_out += 1;
+            continue;
+        }
+        head.push_str(&row);
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            head,
+            "\n_{left_out} more changed sites are not listed, to keep this comment short._"
+        );
+    }
+    head.push('\n');
+    let note_room = 200;
+    let mut body = String::new();
+    let mut cut = 0;
+    for s in &report.sites {
+        let mut block = format!("<details><summary>{}</summary>\n\n```diff\n", cell(&s.site));
+        for f in report.files.iter().filter(|f| f.site == s.site) {
+            block.push_str(&f.unified.replace("```", "`\u{200b}``"));
+        }
+        block.push_str("```\n\n</details>\n");
+        if head.len() + body.len() + block.len() + note_room > MARKDOWN_LIMIT {
+            cut += 1;
+            continue;
+        }
+        body.push_str(&block);
+    }
+    let mut out = head;
+    out.push_str(&body);
+    if cut > 0 {
+        let _ = writeln!(
+            out,
+            "\n_The diffs of {cut} site{} are left out to keep this comment under {MARKDOWN_LIMIT} characters; run `sitectl diff` for all of them._",
+            if cut == 1 { "" } else { "s" }
+        );
+    }
+    out
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    changed: bool,
+    findings: &'a [crate::diff::Finding],
+    sites: &'a [crate::diff::SiteSummary],
+    files: Vec<JsonFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    site: &'a str,
+    path: &'a str,
+    change: Change,
+    added: usize,
+    removed: usize,
+    diff: &'a str,
+}
+
+pub fn json(report: &Report) -> String {
+    let value = JsonReport {
+        changed: !report.is_empty(),
+        findings: &report.findings,
+        sites: &report.sites,
+        files: report
+            .files
+            .iter()
+            .map(|f| JsonFile {
+                site: &f.site,
+                path: &f.path,
+                change: f.change,
+                added: f.added,
+                removed: f.removed,
+                diff: &f.unified,
+            })
+            .collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&value).expect("a diff report serializes");
+    out.push('\n');
+    out
+}

@@ -1,0 +1,296 @@
+//! `sitectl diff`: committed-output drift, the pull-request workflow across
+//! two commits of a real git repository, the data-loss gate, and the size cap
+//! of the Markdown comment.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch copy of the examples and blueprints, as a repository would hold them.
+struct Repo(PathBuf);
+
+impl Repo {
+    fn new(name: &str) -> Repo {
+        let dir = std::env::temp_dir().join(format!("sitectl-diff-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        copy(&root().join("sites"), &dir.join("sites"));
+        copy(&root().join("blueprints"), &dir.join("blueprints"));
+        Repo(dir)
+    }
+
+    fn sitectl(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sitectl"))
+            .args(args)
+            .current_dir(&self.0)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    fn edit(&self, spec: &str, from: &str, to: &str) {
+        let path = self.0.join("sites").join(spec);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{spec} has no {from:?}");
+        std::fs::write(path, text.replace(from, to)).unwrap();
+    }
+
+    fn git(&self, args: &[&str]) {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.email=ci@sitectl.example",
+                "-c",
+                "user.name=ci",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&self.0)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_dir() {
+            copy(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn check_fails_on_stale_output_and_passes_once_rendered() {
+    let repo = Repo::new("check");
+    let stale = repo.sitectl(&["diff", "--check"]);
+    assert_eq!(
+        stale.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&stale.stderr)
+    );
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("stale"));
+    assert!(repo.sitectl(&["render"]).status.success());
+    let fresh = repo.sitectl(&["diff", "--check"]);
+    assert_eq!(
+        fresh.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fresh.stdout)
+    );
+    assert!(fresh.stdout.is_empty());
+    repo.edit("acme-learning.yaml", "seats: 180", "seats: 181");
+    let drift = repo.sitectl(&["diff", "--check"]);
+    assert_eq!(drift.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&drift.stdout);
+    assert!(
+        text.contains("-  SITE_SEATS: \"180\"\n+  SITE_SEATS: \"181\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_promotion_on_the_same_deployment_has_no_data_loss_finding() {
+    let repo = Repo::new("promote");
+    assert!(repo.sitectl(&["render"]).status.success());
+    repo.edit("northwind-trial.yaml", "  tier: trial\n", "  tier: paid\n");
+    repo.edit(
+        "northwind-trial.yaml",
+        "  trial: {start: 2026-11-20, days: 14}\n",
+        "",
+    );
+    let out = repo.sitectl(&["diff", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["changed"], true);
+    assert_eq!(report["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn every_data_loss_cause_is_a_finding() {
+    let repo = Repo::new("loss");
+    assert!(repo.sitectl(&["render"]).status.success());
+    // A deployment change moves the database to another server: replacement.
+    repo.edit(
+        "acme-learning.yaml",
+        "  tier: paid\n  deployment: managed\n",
+        "  tier: enterprise\n  deployment: dedicated\n",
+    );
+    repo.edit(
+        "acme-learning.yaml",
+        "  app: {version: \"2026.11.1\"}\n",
+        "  app: {version: \"2026.11.1\"}\n  license: {seats: 500, start: 2026-01-01, end: 2027-12-31, annualPrice: 90000}\n",
+    );
+    // A site whose spec is removed: its volumes would go.
+    std::fs::remove_file(repo.0.join("sites/umbrella-airgap.yaml")).unwrap();
+    // A blueprint edit that drops a data-bearing resource.
+    let template = repo.0.join("blueprints/managed/terraform/main.tf.j2");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let start = text
+        .find("resource \"azurerm_storage_container\" \"site\"")
+        .unwrap();
+    let end = start + text[start..].find("\n}\n").unwrap() + 3;
+    let without: String = text[..start].to_string() + &text[end..];
+    std::fs::write(
+        &template,
+        without.replace(
+            "output \"storage_container\" {\n  value = azurerm_storage_container.site.name\n}\n",
+            "",
+        ),
+    )
+    .unwrap();
+
+    let out = repo.sitectl(&["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "findings fail the diff");
+    let report = json(&out);
+    let findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["site"].as_str().unwrap().into(),
+                f["resource"].as_str().unwrap().into(),
+                f["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let has = |site: &str, resource: &str, why: &str| {
+        findings
+            .iter()
+            .any(|(s, r, w)| s == site && r.contains(resource) && w.contains(why))
+    };
+    assert!(
+        has("acme-learning", "flexible_server_database.site", "replace"),
+        "{findings:#?}"
+    );
+    assert!(
+        has("umbrella-airgap", "volume postgres-data", "spec is gone"),
+        "{findings:#?}"
+    );
+    assert!(
+        has(
+            "northwind-trial",
+            "azurerm_storage_container.site",
+            "no longer rendered"
+        ),
+        "{findings:#?}"
+    );
+    // Text output puts the findings before any diff.
+    let text = repo.sitectl(&["diff"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.starts_with("error[data-loss]"),
+        "{}",
+        &stdout[..200.min(stdout.len())]
+    );
+}
+
+#[test]
+fn base_compares_with_another_commit_without_touching_the_work_tree() {
+    let repo = Repo::new("base");
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    repo.edit("globex-dedicated.yaml", "seats: 2400", "seats: 2450");
+    let before = std::fs::read_to_string(repo.0.join("sites/globex-dedicated.yaml")).unwrap();
+    let out = repo.sitectl(&["diff", "--base", "main", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["helm/values.yaml"], "only the seats line changes");
+    assert_eq!(report["files"][0]["site"], "globex-dedicated");
+    assert_eq!(
+        std::fs::read_to_string(repo.0.join("sites/globex-dedicated.yaml")).unwrap(),
+        before
+    );
+    let unknown = repo.sitectl(&["diff", "--base", "no-such-branch"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("not a revision"));
+}
+
+#[test]
+fn the_markdown_comment_stays_under_sixty_thousand_characters_for_two_thousand_sites() {
+    let dir = std::env::temp_dir().join(format!("sitectl-diff-big-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let sites = dir.join("sites");
+    std::fs::create_dir_all(&sites).unwrap();
+    for i in 0..2000 {
+        let name = format!("trial-{i:04}");
+        std::fs::write(
+            sites.join(format!("{name}.yaml")),
+            format!("apiVersion: sitectl/v1\nkind: Site\nmetadata: {{name: {name}, customer: \"Customer {i}\", contact: it@{name}.example}}\nspec:\n  tier: trial\n  deployment: managed\n  region: eastus\n  trial: {{start: 2026-11-20, days: 14}}\n  seats: 10\n  app: {{version: \"2026.11.1\"}}\n"),
+        )
+        .unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sitectl"))
+            .args(args)
+            .arg("--blueprints")
+            .arg(root().join("blueprints"))
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["render"]).status.success());
+    // Every site changes: a new release everywhere.
+    for entry in std::fs::read_dir(&sites).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("2026.11.1", "2026.12.0");
+        std::fs::write(path, text).unwrap();
+    }
+    let out = run(&["diff", "--format", "markdown"]);
+    let comment = String::from_utf8(out.stdout).unwrap();
+    assert!(comment.len() < 60_000, "{} characters", comment.len());
+    assert!(
+        comment.contains("2000 files in 2000 sites would change"),
+        "{}",
+        &comment[..300]
+    );
+    assert!(comment.contains("left out to keep this comment under 60000 characters"));
+    assert!(comment.contains("<details><summary>trial-0000</summary>"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
