@@ -56,11 +56,11 @@ pub enum Command {
     Render(RenderArgs),
     /// Show what a render would change, as unified diffs, with data-loss findings first.
     Diff(DiffArgs),
-    /// [not yet implemented: issue #4] Plan sites through terraform/tofu, helm, docker compose and az.
+    /// Plan sites through terraform/tofu, helm, docker compose and az.
     Plan(HandoffArgs),
-    /// [not yet implemented: issue #4] Apply sites through terraform/tofu, helm, docker compose and az.
+    /// Apply sites through terraform/tofu, helm, docker compose and az (asks first unless --yes).
     Apply(HandoffArgs),
-    /// [not yet implemented: issue #4] Destroy sites through terraform/tofu, helm, docker compose and az.
+    /// Destroy sites through terraform/tofu, helm, docker compose (asks first unless --yes).
     Destroy(HandoffArgs),
     /// [not yet implemented: issue #5] List every site with tier, deployment, seats, trial end and price.
     Inventory(InventoryArgs),
@@ -82,10 +82,10 @@ impl Command {
             | Command::New(_)
             | Command::Schema
             | Command::Render(_)
-            | Command::Diff(_) => None,
-            Command::Plan(_) => Some(("plan", 4)),
-            Command::Apply(_) => Some(("apply", 4)),
-            Command::Destroy(_) => Some(("destroy", 4)),
+            | Command::Diff(_)
+            | Command::Plan(_)
+            | Command::Apply(_)
+            | Command::Destroy(_) => None,
             Command::Inventory(_) => Some(("inventory", 5)),
             Command::Expired(_) => Some(("expired", 5)),
             Command::Reclaim(_) => Some(("reclaim", 5)),
@@ -168,14 +168,30 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct HandoffArgs {
+    /// Sites to hand off (default: every site).
     #[arg(value_name = "SITE")]
     pub sites: Vec<String>,
+    /// Hand off only this target (terraform, helm, compose or bicep).
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Print the exact commands, run none.
     #[arg(long)]
     pub dry_run: bool,
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Sites handed off at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Apply or destroy without asking (required when not on a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Let this site's plan delete or replace data-bearing resources (repeatable).
+    #[arg(long, value_name = "SITE")]
+    pub allow_data_loss: Vec<String>,
+    /// The rendered output to hand off.
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
+    #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
+    pub terraform_bin: Option<String>,
 }
 
 #[derive(Debug, Args)]

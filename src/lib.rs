@@ -21,6 +21,7 @@ pub mod diff_format;
 pub mod discover;
 pub mod escape;
 pub mod git_base;
+pub mod handoff;
 pub mod hint;
 pub mod load;
 pub mod locate;

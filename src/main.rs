@@ -40,12 +40,27 @@ fn main() -> ExitCode {
                 .write_all(report::progress_bar(done, total).as_bytes());
         }) as Arc<dyn Fn(usize, usize) + Send + Sync>
     });
+    // Hand-off output line by line, as it happens; whole lines only, so
+    // parallel sites never interleave mid-line.
+    let emit = Arc::new(|line: &str| {
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    }) as Arc<dyn Fn(&str) + Send + Sync>;
+    let confirm = std::io::stdin().is_terminal().then(|| {
+        Arc::new(|question: &str| {
+            eprint!("{question}");
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).is_ok()
+                && matches!(answer.trim(), "y" | "Y" | "yes")
+        }) as Arc<dyn Fn(&str) -> bool + Send + Sync>
+    });
     let outcome = app::run(
         &cli,
         &Context {
             color,
             today,
             progress,
+            emit: Some(emit),
+            confirm,
         },
     );
     if drawn.load(Ordering::Relaxed) {

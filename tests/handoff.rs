@@ -1,0 +1,329 @@
+//! `sitectl plan|apply|destroy` against fake `terraform`, `helm`, `docker`,
+//! `docker-compose` and `az` on PATH that record their argv and working
+//! directory, and fail, or print a plan, on demand.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const FAKE: &str = r#"#!/bin/bash
+# A stand-in for a real tool: records what it was asked, acts as told.
+echo "$(basename "$0") $* @ ${PWD##*/rendered/}" >> "$FAKE_LOG"
+case "$(basename "$0") $1 $2" in
+  "helm version --short") echo "v3.15.4"; exit 0 ;;
+  "helm plugin list") exit 0 ;;
+  "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
+esac
+if [ -n "$FAKE_FAIL_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_FAIL_SITE/"* ]]; then
+  echo "simulated failure" >&2; exit 3
+fi
+if [ "$(basename "$0")" = "terraform" ] && [ "$1" = "show" ]; then
+  if [ -n "$FAKE_PLAN_JSON" ] && [[ "$PWD" == *"/rendered/$FAKE_PLAN_SITE/"* ]]; then cat "$FAKE_PLAN_JSON"; else echo '{"resource_changes": []}'; fi
+fi
+exit 0
+"#;
+
+struct Fixture {
+    dir: PathBuf,
+    bin: PathBuf,
+    log: PathBuf,
+}
+
+impl Fixture {
+    fn new(name: &str, tools: &[&str]) -> Fixture {
+        let dir =
+            std::env::temp_dir().join(format!("sitectl-handoff-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for folder in ["sites", "blueprints"] {
+            copy(&root().join(folder), &dir.join(folder));
+        }
+        let bin = dir.join("fake-bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for tool in tools {
+            let path = bin.join(tool);
+            std::fs::write(&path, FAKE).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let fixture = Fixture {
+            log: dir.join("calls.log"),
+            dir,
+            bin,
+        };
+        let out = fixture.run(&["render"], &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fixture
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        // Only the fakes and the basic utilities their script needs: never a real tool.
+        let utilities = self.dir.join("utilities");
+        if !utilities.exists() {
+            std::fs::create_dir_all(&utilities).unwrap();
+            for tool in ["bash", "basename", "cat"] {
+                let real = ["/usr/bin", "/bin"]
+                    .iter()
+                    .map(|d| Path::new(d).join(tool))
+                    .find(|p| p.exists())
+                    .unwrap();
+                std::os::unix::fs::symlink(real, utilities.join(tool)).unwrap();
+            }
+        }
+        let path = format!("{}:{}", self.bin.display(), utilities.display());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sitectl"));
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", path)
+            .env("FAKE_LOG", &self.log)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_dir() {
+            copy(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+const ALL: &[&str] = &["terraform", "helm", "docker", "az"];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn dry_run_prints_the_exact_commands_and_runs_none() {
+    let f = Fixture::new("dry", ALL);
+    let out = f.run(
+        &["apply", "northwind-trial", "initech-byoi", "--dry-run"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.iter().any(|l| l.ends_with("rendered/initech-byoi/bicep && az deployment group create --mode Incremental --resource-group rg-initech-learning --template-file main.bicep --parameters main.bicepparam)")), "{stdout}");
+    assert!(
+        lines.iter().any(|l| l.ends_with(
+            "rendered/northwind-trial/terraform && terraform apply -input=false sitectl.tfplan)"
+        )),
+        "{stdout}"
+    );
+    assert!(lines.iter().any(|l| l.contains("helm upgrade --install northwind-trial") && l.contains("--namespace site-northwind-trial --create-namespace --wait --timeout 10m0s --atomic")), "{stdout}");
+    assert!(!stdout.contains("-lock=false"));
+    // Only version probes ran, no hand-off.
+    assert!(
+        f.calls()
+            .iter()
+            .all(|c| c.contains("version") || c.contains("plugin list")),
+        "{:?}",
+        f.calls()
+    );
+}
+
+#[test]
+fn apply_runs_each_tool_in_order_in_the_sites_folder() {
+    let f = Fixture::new("apply", ALL);
+    let out = f.run(
+        &["apply", "northwind-trial", "umbrella-airgap", "--yes"],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let calls: Vec<String> = f
+        .calls()
+        .into_iter()
+        .filter(|c| !c.contains("version") && !c.contains("plugin list"))
+        .collect();
+    let northwind: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.ends_with("@ northwind-trial/terraform"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        northwind,
+        [
+            "terraform init -input=false @ northwind-trial/terraform",
+            "terraform plan -input=false -out=sitectl.tfplan @ northwind-trial/terraform",
+            "terraform show -json sitectl.tfplan @ northwind-trial/terraform",
+            "terraform apply -input=false sitectl.tfplan @ northwind-trial/terraform",
+        ]
+    );
+    assert!(calls.iter().any(|c| c.starts_with("docker compose -p umbrella-airgap -f compose.yaml up -d --wait --remove-orphans @ umbrella-airgap/compose")), "{calls:#?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("site"), "summary table: {stderr}");
+    assert!(stderr.contains("northwind-trial  terraform"), "{stderr}");
+    // Output is prefixed with its site and also kept in a per-site log.
+    assert!(
+        text(&out.stdout).lines().all(|l| l.starts_with('[')),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        f.dir
+            .join("rendered/northwind-trial/.sitectl-logs/apply-terraform.log")
+            .exists()
+    );
+}
+
+#[test]
+fn a_plan_that_deletes_a_database_is_refused_unless_allowed() {
+    let f = Fixture::new("loss", ALL);
+    let plan = f.dir.join("plan.json");
+    std::fs::write(&plan, r#"{"resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete", "create"]}}]}"#).unwrap();
+    let env = [
+        ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+        ("FAKE_PLAN_SITE", "acme-learning"),
+    ];
+    let out = f.run(
+        &["apply", "acme-learning", "--target", "terraform", "--yes"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("refused: data loss"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !f.calls().iter().any(|c| c.starts_with("terraform apply")),
+        "{:?}",
+        f.calls()
+    );
+    let allowed = f.run(
+        &[
+            "apply",
+            "acme-learning",
+            "--target",
+            "terraform",
+            "--yes",
+            "--allow-data-loss",
+            "acme-learning",
+        ],
+        &env,
+    );
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+    assert!(f.calls().iter().any(|c| c.starts_with("terraform apply")));
+}
+
+#[test]
+fn one_failing_site_never_stops_the_others() {
+    let f = Fixture::new("parallel", ALL);
+    let out = f.run(
+        &["plan", "--jobs", "4"],
+        &[("FAKE_FAIL_SITE", "acme-learning")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let rows: Vec<&str> = stderr.lines().filter(|l| l.contains("  ")).collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("acme-learning") && r.contains("failed")),
+        "{stderr}"
+    );
+    for site in [
+        "globex-dedicated",
+        "initech-byoi",
+        "northwind-trial",
+        "umbrella-airgap",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with(site) && r.contains(" ok ")),
+            "{site}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_locked_site_is_refused_naming_the_holder() {
+    let f = Fixture::new("lock", ALL);
+    std::fs::write(
+        f.dir.join("rendered/northwind-trial/.sitectl-lock"),
+        "sitectl pid 4242 since 2026-11-22T10:00:00Z",
+    )
+    .unwrap();
+    let out = f.run(&["plan", "northwind-trial"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("pid 4242"), "{all}");
+    assert!(all.contains("refused: locked"), "{all}");
+}
+
+#[test]
+fn apply_without_yes_off_a_terminal_is_refused() {
+    let f = Fixture::new("noyes", ALL);
+    let out = f.run(&["apply", "northwind-trial"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("without --yes when not on a terminal"));
+    assert!(
+        !f.calls()
+            .iter()
+            .any(|c| c.contains(" init ") || c.contains(" upgrade "))
+    );
+}
+
+#[test]
+fn a_missing_tool_is_named_with_how_to_install_it() {
+    let f = Fixture::new("missing", &["helm"]);
+    let out = f.run(&["plan", "northwind-trial"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        all.contains("`terraform` is not installed") && all.contains("OpenTofu"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_stale_rendered_output_is_refused_with_the_fix() {
+    let f = Fixture::new("stale", ALL);
+    let spec = f.dir.join("sites/northwind-trial.yaml");
+    let text_before = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text_before.replace("seats: 25", "seats: 24")).unwrap();
+    let out = f.run(&["plan", "northwind-trial"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("stale or missing: run `sitectl render`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
