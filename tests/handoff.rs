@@ -327,3 +327,64 @@ fn a_stale_rendered_output_is_refused_with_the_fix() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn tofu_stands_in_for_terraform_and_docker_compose_for_docker_compose_plugin() {
+    let f = Fixture::new("alternatives", &["tofu", "helm", "docker-compose", "az"]);
+    let out = f.run(
+        &[
+            "plan",
+            "northwind-trial",
+            "umbrella-airgap",
+            "--terraform-bin",
+            "tofu",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let calls = f.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c == "tofu plan -input=false -out=sitectl.tfplan @ northwind-trial/terraform"),
+        "{calls:#?}"
+    );
+    assert!(calls.iter().any(|c| c == "docker-compose -p umbrella-airgap -f compose.yaml config -q @ umbrella-airgap/compose"), "{calls:#?}");
+    // Without the name, the first of terraform and tofu on PATH is used.
+    let found = f.run(&["plan", "northwind-trial", "--target", "terraform"], &[]);
+    assert_eq!(found.status.code(), Some(0), "{}", text(&found.stderr));
+}
+
+#[test]
+fn destroy_keeps_compose_volumes_unless_data_loss_is_allowed() {
+    let f = Fixture::new("destroy", ALL);
+    let out = f.run(
+        &["destroy", "umbrella-airgap", "--target", "compose", "--yes"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        f.calls().iter().any(|c| c
+            == "docker compose -p umbrella-airgap -f compose.yaml down @ umbrella-airgap/compose"),
+        "{:?}",
+        f.calls()
+    );
+    let out = f.run(
+        &[
+            "destroy",
+            "umbrella-airgap",
+            "--target",
+            "compose",
+            "--yes",
+            "--allow-data-loss",
+            "umbrella-airgap",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        f.calls().iter().any(|c| c.contains("down --volumes")),
+        "{:?}",
+        f.calls()
+    );
+}
