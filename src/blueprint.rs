@@ -63,6 +63,9 @@ pub struct DataResource {
     pub compose: Option<String>,
     #[serde(default)]
     pub helm: Option<String>,
+    /// Earlier Terraform addresses of this resource, each moved in state.
+    #[serde(default)]
+    pub terraform_moved_from: Vec<String>,
 }
 
 /// A checked blueprint with its templates' sources.

@@ -255,10 +255,14 @@ fn inventory(site: &str, side: &Side, data: &[DataResource]) -> BTreeMap<String,
         .map(|claim| ("persistence.claimName".to_string(), claim))
         .collect();
     for resource in data {
-        if let Some(address) = &resource.terraform
-            && let Some(attributes) = terraform.get(address)
+        for address in resource
+            .terraform
+            .iter()
+            .chain(&resource.terraform_moved_from)
         {
-            found.insert(address.clone(), (resource.kind.clone(), attributes.clone()));
+            if let Some(attributes) = terraform.get(address) {
+                found.insert(address.clone(), (resource.kind.clone(), attributes.clone()));
+            }
         }
         if let Some(symbol) = &resource.bicep
             && let Some(name) = bicep.get(symbol)
@@ -292,10 +296,20 @@ fn data_loss(site: &str, old: &Side, new: &Side, data: &[DataResource]) -> Vec<F
     let before = inventory(site, old, data);
     let after = inventory(site, new, data);
     let site_removed = !new.files.keys().any(|(s, _)| s == site);
+    // An address a blueprint declares as moved to one that is still there.
+    let moved = |resource: &str| {
+        data.iter().any(|d| {
+            d.terraform_moved_from.iter().any(|from| from == resource)
+                && d.terraform
+                    .as_ref()
+                    .is_some_and(|to| after.contains_key(to))
+        })
+    };
     before
         .iter()
         .filter_map(|(resource, (kind, identity))| {
             let reason = match after.get(resource) {
+                None if moved(resource) => return None,
                 None if site_removed => {
                     "the site's spec is gone: its output would be destroyed".to_string()
                 }
@@ -442,6 +456,9 @@ mod tests {
                 bicep: None,
                 compose: None,
                 helm: None,
+                terraform_moved_from: vec![
+                    "azurerm_postgresql_flexible_server_database.old".into(),
+                ],
             },
             DataResource {
                 kind: "volume".into(),
@@ -450,6 +467,7 @@ mod tests {
                 bicep: None,
                 compose: Some("postgres-data".into()),
                 helm: None,
+                terraform_moved_from: Vec::new(),
             },
         ]
     }
@@ -490,6 +508,13 @@ mod tests {
         assert_eq!(reasons.len(), 2, "{reasons:?}");
         assert!(reasons[0].contains("no longer rendered"));
         assert!(reasons[1].contains("spec is gone"));
+    }
+
+    #[test]
+    fn a_declared_move_is_no_finding() {
+        let old = side(&[("a", "terraform/main.tf", &DB.replace("\"site\"", "\"old\""))]);
+        let new = side(&[("a", "terraform/main.tf", DB)]);
+        assert!(compare(&old, &new, &database()).findings.is_empty());
     }
 
     #[test]

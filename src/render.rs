@@ -261,8 +261,46 @@ impl Engine {
                 });
             }
         }
+        if let Some(moved) = moved_blocks(blueprint, &files, site, &spec_name) {
+            files.push(moved);
+        }
         Ok(files)
     }
+}
+
+/// `moved.tf` for a Terraform target whose blueprint renamed a data-bearing
+/// resource: Terraform moves it in state rather than destroying it.
+fn moved_blocks(
+    blueprint: &Blueprint,
+    files: &[RenderedFile],
+    site: &str,
+    spec: &str,
+) -> Option<RenderedFile> {
+    if !files.iter().any(|f| f.target == "terraform") {
+        return None;
+    }
+    let mut body = String::new();
+    for resource in &blueprint.manifest.data_resources {
+        let Some(to) = &resource.terraform else {
+            continue;
+        };
+        for from in &resource.terraform_moved_from {
+            body.push_str(&format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n\n"));
+        }
+    }
+    (!body.is_empty()).then(|| RenderedFile {
+        site: site.to_string(),
+        target: "terraform".into(),
+        output: "moved.tf".into(),
+        language: Language::Hcl,
+        template: blueprint.manifest_path(),
+        contents: with_header(
+            Language::Hcl,
+            spec,
+            &blueprint.name,
+            body.trim_end_matches('\n'),
+        ) + "\n",
+    })
 }
 
 /// The "do not edit" header, in the file's own comment syntax. The spec path

@@ -294,3 +294,63 @@ fn the_markdown_comment_stays_under_sixty_thousand_characters_for_two_thousand_s
     assert!(comment.contains("<details><summary>trial-0000</summary>"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_blueprint_that_renames_a_database_moves_it_instead_of_destroying_it() {
+    let repo = Repo::new("moved");
+    assert!(repo.sitectl(&["render"]).status.success());
+    let template = repo.0.join("blueprints/managed/terraform/main.tf.j2");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace(
+            "flexible_server_database\" \"site\"",
+            "flexible_server_database\" \"primary\"",
+        )
+        .replace(
+            "azurerm_postgresql_flexible_server_database.site.name",
+            "azurerm_postgresql_flexible_server_database.primary.name",
+        ),
+    )
+    .unwrap();
+    let manifest = repo.0.join("blueprints/managed/blueprint.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "    terraform: azurerm_postgresql_flexible_server_database.site\n",
+            "    terraform: azurerm_postgresql_flexible_server_database.primary\n    terraformMovedFrom: [azurerm_postgresql_flexible_server_database.site]\n",
+        ),
+    )
+    .unwrap();
+    let out = repo.sitectl(&["diff", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert_eq!(report["findings"], serde_json::json!([]));
+    let moved = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["site"] == "northwind-trial" && f["path"] == "terraform/moved.tf")
+        .expect("a moved.tf is rendered");
+    assert!(
+        moved["diff"].as_str().unwrap().contains("+  from = azurerm_postgresql_flexible_server_database.site\n+  to   = azurerm_postgresql_flexible_server_database.primary"),
+        "{moved}"
+    );
+    // Without the declaration, the same rename is a deletion.
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "azurerm_postgresql_flexible_server_database.site",
+            "azurerm_postgresql_flexible_server_database.primary",
+        ),
+    )
+    .unwrap();
+    let out = repo.sitectl(&["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+}
