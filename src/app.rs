@@ -346,7 +346,8 @@ fn handoff_command(
             out.push('\n');
         }
     };
-    let outcomes = handoff::run(action, &work, &tools, &chart, args.jobs, &emit);
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let outcomes = handoff::run(action, &work, &tools, &chart, args.jobs, timeout, &emit);
     stderr.push_str(&handoff::summary_table(&outcomes));
     let failed = handoff::failed_sites(&outcomes);
     let code = u8::from(!failed.is_empty() || !stale.is_empty());

@@ -189,6 +189,9 @@ pub struct HandoffArgs {
     /// The rendered output to hand off.
     #[arg(long, value_name = "DIR", default_value = "rendered")]
     pub out: PathBuf,
+    /// Stop a tool that gives no answer for this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
     #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
     pub terraform_bin: Option<String>,

@@ -188,6 +188,10 @@ pub enum HandoffError {
     DataLoss(String, String),
     #[error("`{0}` failed with {1}")]
     Failed(String, String),
+    #[error(
+        "`{0}` gave no answer within {1}s and was stopped (raise --timeout if it needs longer)"
+    )]
+    TimedOut(String, u64),
     #[error("{0}")]
     Io(String),
     #[error(
@@ -430,6 +434,7 @@ pub fn run(
     tools: &Tools,
     chart: &Path,
     jobs: usize,
+    timeout: Duration,
     events: Events<'_>,
 ) -> Vec<Outcome> {
     let queue = Mutex::new(work.iter().collect::<Vec<_>>().into_iter());
@@ -440,7 +445,7 @@ pub fn run(
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some(site) = next else { break };
-                    let outcomes = run_site(action, site, tools, chart, events);
+                    let outcomes = run_site(action, site, tools, chart, timeout, events);
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -459,6 +464,7 @@ fn run_site(
     work: &SiteWork,
     tools: &Tools,
     chart: &Path,
+    timeout: Duration,
     events: Events<'_>,
 ) -> Vec<Outcome> {
     let logs = work.dir.join(".sitectl-logs");
@@ -472,7 +478,7 @@ fn run_site(
             let result = match &lock {
                 Err(error) => Err(error.clone()),
                 Ok(_) => steps(action, work, target, tools, chart)
-                    .and_then(|steps| run_steps(&steps, work, target, &log, events)),
+                    .and_then(|steps| run_steps(&steps, work, target, &log, timeout, events)),
             };
             if let Err(error) = &result {
                 events(&format!("[{}/{target}] error: {error}", work.site));
@@ -493,6 +499,7 @@ fn run_steps(
     work: &SiteWork,
     target: &str,
     log: &Path,
+    timeout: Duration,
     events: Events<'_>,
 ) -> Result<(), HandoffError> {
     let mut file = fs::File::create(log).map_err(|e| HandoffError::Io(e.to_string()))?;
@@ -508,34 +515,70 @@ fn run_steps(
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| HandoffError::Failed(step.program.clone(), e.to_string()))?;
-        let stderr = child.stderr.take();
-        let err_lines = std::thread::spawn(move || {
-            stderr
-                .map(|s| {
-                    BufReader::new(s)
-                        .lines()
-                        .map_while(Result::ok)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        });
-        let mut captured = String::new();
-        if let Some(out) = child.stdout.take() {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = writeln!(file, "{line}");
-                if step.gate {
-                    captured.push_str(&line);
-                    captured.push('\n');
-                } else {
-                    events(&format!("[{}/{target}] {line}", work.site));
-                }
+        // Both streams are read on their own threads, whole lines at a time,
+        // so a tool that hangs can be stopped at the deadline.
+        let (sender, lines) = std::sync::mpsc::channel::<(bool, String)>();
+        let streams: [(bool, Option<Box<dyn std::io::Read + Send>>); 2] = [
+            (
+                true,
+                child
+                    .stdout
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            ),
+            (
+                false,
+                child
+                    .stderr
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            ),
+        ];
+        for (is_stdout, stream) in streams {
+            let sender = sender.clone();
+            if let Some(stream) = stream {
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                        if sender.send((is_stdout, line)).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
         }
-        for line in err_lines.join().unwrap_or_default() {
-            let _ = writeln!(file, "{line}");
-            events(&format!("[{}/{target}] {line}", work.site));
-        }
-        let status = child.wait().map_err(|e| HandoffError::Io(e.to_string()))?;
+        drop(sender);
+        let started = Instant::now();
+        let mut captured = String::new();
+        let status = loop {
+            match lines.recv_timeout(Duration::from_millis(50)) {
+                Ok((is_stdout, line)) => {
+                    let _ = writeln!(file, "{line}");
+                    if step.gate && is_stdout {
+                        captured.push_str(&line);
+                        captured.push('\n');
+                    } else {
+                        events(&format!("[{}/{target}] {line}", work.site));
+                    }
+                    continue;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    if let Some(status) = child
+                        .try_wait()
+                        .map_err(|e| HandoffError::Io(e.to_string()))?
+                    {
+                        break status;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            if started.elapsed() > timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = writeln!(file, "stopped: no answer after {}s", timeout.as_secs());
+                return Err(HandoffError::TimedOut(step.display(), timeout.as_secs()));
+            }
+        };
         if !status.success() {
             return Err(HandoffError::Failed(step.display(), status.to_string()));
         }
@@ -605,6 +648,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
                 Err(HandoffError::DataLoss(..)) => "refused: data loss".into(),
                 Err(HandoffError::Locked { .. }) => "refused: locked".into(),
                 Err(HandoffError::MissingTool { tool, .. }) => format!("failed: no {tool}"),
+                Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),
                 Err(_) => "failed".into(),
             },
             format!("{:.1}s", o.duration.as_secs_f64()),

@@ -17,6 +17,9 @@ case "$(basename "$0") $1 $2" in
   "helm plugin list") exit 0 ;;
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
 esac
+if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
+  exec sleep 600
+fi
 if [ -n "$FAKE_FAIL_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_FAIL_SITE/"* ]]; then
   echo "simulated failure" >&2; exit 3
 fi
@@ -67,7 +70,7 @@ impl Fixture {
         let utilities = self.dir.join("utilities");
         if !utilities.exists() {
             std::fs::create_dir_all(&utilities).unwrap();
-            for tool in ["bash", "basename", "cat"] {
+            for tool in ["bash", "basename", "cat", "sleep"] {
                 let real = ["/usr/bin", "/bin"]
                     .iter()
                     .map(|d| Path::new(d).join(tool))
@@ -386,5 +389,81 @@ fn destroy_keeps_compose_volumes_unless_data_loss_is_allowed() {
         f.calls().iter().any(|c| c.contains("down --volumes")),
         "{:?}",
         f.calls()
+    );
+}
+
+#[test]
+fn compose_output_handed_off_passes_the_real_docker_compose() {
+    // The real docker-compose (installed by .ci/run) checks the file it is handed.
+    let real = Path::new("/usr/bin/docker-compose");
+    assert!(
+        real.exists(),
+        "docker-compose is not installed: apt-get install docker-compose (.ci/run does this)"
+    );
+    let f = Fixture::new("real-compose", &["terraform", "helm", "az"]);
+    std::os::unix::fs::symlink(real, f.bin.join("docker-compose")).unwrap();
+    let secrets = [
+        ("POSTGRES_PASSWORD", "not-a-real-password"),
+        ("SITECTL_LICENSE_KEY", "not-a-real-key"),
+    ];
+    let out = f.run(
+        &["plan", "umbrella-airgap", "--target", "compose"],
+        &secrets,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("[umbrella-airgap/compose]") && stdout.contains("postgres-data"),
+        "{stdout}"
+    );
+    // Without the secrets the compose file refuses to resolve: the site fails.
+    let out = f.run(&["plan", "umbrella-airgap", "--target", "compose"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("POSTGRES_PASSWORD"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_hanging_tool_is_stopped_at_the_timeout_and_the_others_finish() {
+    let f = Fixture::new("hang", ALL);
+    let start = std::time::Instant::now();
+    let out = f.run(
+        &[
+            "plan",
+            "--jobs",
+            "2",
+            "--timeout",
+            "2",
+            "--target",
+            "terraform",
+        ],
+        &[("FAKE_HANG_SITE", "northwind-trial")],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(60),
+        "the run waited for the hung tool"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("northwind-trial") && l.contains("timed out")),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("acme-learning") && l.contains(" ok ")),
+        "{stderr}"
     );
 }
