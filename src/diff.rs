@@ -511,6 +511,20 @@ mod tests {
     }
 
     #[test]
+    fn a_new_location_forces_replacement() {
+        let at = |region: &str| {
+            format!(
+                "resource \"azurerm_postgresql_flexible_server_database\" \"site\" {{\n  name = \"acme\"\n  location = \"{region}\"\n}}\n"
+            )
+        };
+        let old = side(&[("a", "terraform/main.tf", &at("eastus"))]);
+        let new = side(&[("a", "terraform/main.tf", &at("westeurope"))]);
+        let findings = compare(&old, &new, &database()).findings;
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].reason.contains("westeurope"), "{findings:?}");
+    }
+
+    #[test]
     fn a_declared_move_is_no_finding() {
         let old = side(&[("a", "terraform/main.tf", &DB.replace("\"site\"", "\"old\""))]);
         let new = side(&[("a", "terraform/main.tf", DB)]);

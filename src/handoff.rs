@@ -37,9 +37,20 @@ pub struct Step {
     pub program: String,
     pub args: Vec<String>,
     pub cwd: PathBuf,
-    /// Read `terraform show -json` from this step and refuse a plan that
-    /// deletes a data-bearing resource.
-    pub gate: bool,
+    pub role: Role,
+}
+
+/// What sitectl does with a step's output besides showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Shown and logged.
+    Run,
+    /// `terraform show -json`: read for deletions of data-bearing resources.
+    Gate,
+    /// `helm get manifest`: what is deployed now (nothing yet is no failure).
+    Deployed,
+    /// `helm template`: what would be; shown as a diff against `Deployed`.
+    Proposed,
 }
 
 impl Step {
@@ -48,8 +59,13 @@ impl Step {
             program: program.into(),
             args: args.iter().map(|a| a.to_string()).collect(),
             cwd: cwd.into(),
-            gate: false,
+            role: Role::Run,
         }
+    }
+
+    fn with_role(mut self, role: Role) -> Step {
+        self.role = role;
+        self
     }
 
     /// The command as a shell would show it.
@@ -223,9 +239,9 @@ pub fn steps(
                 vec!["plan", "-input=false", "-out=sitectl.tfplan"]
             };
             steps.push(Step::new(tf, &plan, &dir));
-            let mut show = Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir);
-            show.gate = true;
-            steps.push(show);
+            steps.push(
+                Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate),
+            );
             if action != Action::Plan {
                 steps.push(Step::new(
                     tf,
@@ -267,19 +283,30 @@ pub fn steps(
                     ],
                     &dir,
                 )],
-                Action::Plan => vec![Step::new(
-                    h,
-                    &[
-                        "template",
-                        site,
-                        &chart,
-                        "-f",
-                        "values.yaml",
-                        "--namespace",
-                        &namespace,
-                    ],
-                    &dir,
-                )],
+                // Without the diff plugin: the manifests Helm would install,
+                // as a diff against the ones the release has now.
+                Action::Plan => vec![
+                    Step::new(
+                        h,
+                        &["get", "manifest", site, "--namespace", &namespace],
+                        &dir,
+                    )
+                    .with_role(Role::Deployed),
+                    Step::new(
+                        h,
+                        &[
+                            "template",
+                            site,
+                            &chart,
+                            "-f",
+                            "values.yaml",
+                            "--namespace",
+                            &namespace,
+                        ],
+                        &dir,
+                    )
+                    .with_role(Role::Proposed),
+                ],
                 Action::Apply => {
                     let rollback = if helm.major >= 4 {
                         "--rollback-on-failure"
@@ -503,6 +530,7 @@ fn run_steps(
     events: Events<'_>,
 ) -> Result<(), HandoffError> {
     let mut file = fs::File::create(log).map_err(|e| HandoffError::Io(e.to_string()))?;
+    let mut deployed = String::new();
     for step in steps {
         let line = format!("$ {}", step.display());
         let _ = writeln!(file, "{line}");
@@ -549,11 +577,12 @@ fn run_steps(
         drop(sender);
         let started = Instant::now();
         let mut captured = String::new();
+        let captures = matches!(step.role, Role::Gate | Role::Deployed | Role::Proposed);
         let status = loop {
             match lines.recv_timeout(Duration::from_millis(50)) {
                 Ok((is_stdout, line)) => {
                     let _ = writeln!(file, "{line}");
-                    if step.gate && is_stdout {
+                    if captures && is_stdout {
                         captured.push_str(&line);
                         captured.push('\n');
                     } else {
@@ -579,10 +608,36 @@ fn run_steps(
                 return Err(HandoffError::TimedOut(step.display(), timeout.as_secs()));
             }
         };
+        if !status.success() && step.role == Role::Deployed {
+            // Not installed yet: everything it would install is new.
+            events(&format!(
+                "[{}/{target}] (release not installed yet)",
+                work.site
+            ));
+            deployed = String::new();
+            continue;
+        }
         if !status.success() {
             return Err(HandoffError::Failed(step.display(), status.to_string()));
         }
-        if step.gate {
+        if step.role == Role::Deployed {
+            deployed = captured.clone();
+        }
+        if step.role == Role::Proposed {
+            let diff = similar::TextDiff::from_lines(&deployed, &captured);
+            let unified = diff
+                .unified_diff()
+                .header("deployed", "proposed")
+                .to_string();
+            for line in unified.lines() {
+                let _ = writeln!(file, "{line}");
+                events(&format!("[{}/{target}] {line}", work.site));
+            }
+            if unified.is_empty() {
+                events(&format!("[{}/{target}] no changes", work.site));
+            }
+        }
+        if step.role == Role::Gate {
             let deleted = deleted_data(&captured, &work.data_addresses);
             if !deleted.is_empty() && !work.allow_data_loss {
                 let _ = writeln!(file, "refused: the plan deletes {}", deleted.join(", "));

@@ -16,6 +16,8 @@ case "$(basename "$0") $1 $2" in
   "helm version --short") echo "v3.15.4"; exit 0 ;;
   "helm plugin list") exit 0 ;;
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
+  "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
+  "helm template "*) echo "replicas: 2"; exit 0 ;;
 esac
 if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
   exec sleep 600
@@ -466,4 +468,24 @@ fn a_hanging_tool_is_stopped_at_the_timeout_and_the_others_finish() {
             .any(|l| l.starts_with("acme-learning") && l.contains(" ok ")),
         "{stderr}"
     );
+}
+
+#[test]
+fn helm_plan_without_the_diff_plugin_diffs_the_template_against_the_release() {
+    let f = Fixture::new("helm-plan", ALL);
+    let out = f.run(&["plan", "northwind-trial", "--target", "helm"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("[northwind-trial/helm] -replicas: 1")
+            && stdout.contains("[northwind-trial/helm] +replicas: 2"),
+        "{stdout}"
+    );
+    // A release not installed yet is no failure: everything is new.
+    let out = f.run(
+        &["plan", "northwind-trial", "--target", "helm"],
+        &[("FAKE_NO_RELEASE", "1")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("(release not installed yet)"));
 }
