@@ -51,7 +51,15 @@ pub enum Role {
     Deployed,
     /// `helm template`: what would be; shown as a diff against `Deployed`.
     Proposed,
+    /// `compose config`: shown as a diff against the configuration recorded
+    /// by the last apply.
+    ProposedCompose,
+    /// `compose config` after a successful `up`: recorded for the next plan.
+    RecordCompose,
 }
+
+/// Where an apply records the Compose configuration it brought up.
+const APPLIED_COMPOSE: &str = "applied-compose.yaml";
 
 impl Step {
     fn new(program: &str, args: &[&str], cwd: &Path) -> Step {
@@ -352,10 +360,16 @@ pub fn steps(
                 Step::new(&program, &args, &dir)
             };
             match action {
-                Action::Plan => vec![with(&["config", "-q"]), with(&["config"])],
+                // The plan is the resolved configuration as a diff against
+                // the one the last successful apply recorded.
+                Action::Plan => vec![
+                    with(&["config", "-q"]),
+                    with(&["config"]).with_role(Role::ProposedCompose),
+                ],
                 Action::Apply => vec![
                     with(&["config", "-q"]),
                     with(&["up", "-d", "--wait", "--remove-orphans"]),
+                    with(&["config"]).with_role(Role::RecordCompose),
                 ],
                 Action::Destroy if work.allow_data_loss => vec![with(&["down", "--volumes"])],
                 Action::Destroy => vec![with(&["down"])],
@@ -577,7 +591,7 @@ fn run_steps(
         drop(sender);
         let started = Instant::now();
         let mut captured = String::new();
-        let captures = matches!(step.role, Role::Gate | Role::Deployed | Role::Proposed);
+        let captures = step.role != Role::Run;
         let status = loop {
             match lines.recv_timeout(Duration::from_millis(50)) {
                 Ok((is_stdout, line)) => {
@@ -623,7 +637,14 @@ fn run_steps(
         if step.role == Role::Deployed {
             deployed = captured.clone();
         }
-        if step.role == Role::Proposed {
+        let record = log.with_file_name(APPLIED_COMPOSE);
+        if step.role == Role::RecordCompose {
+            fs::write(&record, &captured).map_err(|e| HandoffError::Io(e.to_string()))?;
+        }
+        if step.role == Role::ProposedCompose {
+            deployed = fs::read_to_string(&record).unwrap_or_default();
+        }
+        if matches!(step.role, Role::Proposed | Role::ProposedCompose) {
             let diff = similar::TextDiff::from_lines(&deployed, &captured);
             let unified = diff
                 .unified_diff()

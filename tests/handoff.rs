@@ -18,6 +18,7 @@ case "$(basename "$0") $1 $2" in
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
   "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
   "helm template "*) echo "replicas: 2"; exit 0 ;;
+  "docker compose -p") if [ "$6" = "config" ] && [ -z "$7" ]; then echo "services: {app: {image: app:${FAKE_VERSION:-1}}}"; exit 0; fi ;;
 esac
 if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
   exec sleep 600
@@ -488,4 +489,25 @@ fn helm_plan_without_the_diff_plugin_diffs_the_template_against_the_release() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("(release not installed yet)"));
+}
+
+#[test]
+fn compose_plan_diffs_against_what_the_last_apply_brought_up() {
+    let f = Fixture::new("compose-plan", ALL);
+    let apply = f.run(
+        &["apply", "umbrella-airgap", "--target", "compose", "--yes"],
+        &[("FAKE_VERSION", "1")],
+    );
+    assert_eq!(apply.status.code(), Some(0), "{}", text(&apply.stderr));
+    let plan = f.run(
+        &["plan", "umbrella-airgap", "--target", "compose"],
+        &[("FAKE_VERSION", "2")],
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let stdout = text(&plan.stdout);
+    assert!(
+        stdout.contains("-services: {app: {image: app:1}}")
+            && stdout.contains("+services: {app: {image: app:2}}"),
+        "{stdout}"
+    );
 }
