@@ -13,8 +13,8 @@ const FAKE: &str = r#"#!/bin/bash
 # A stand-in for a real tool: records what it was asked, acts as told.
 echo "$(basename "$0") $* @ ${PWD##*/rendered/}" >> "$FAKE_LOG"
 case "$(basename "$0") $1 $2" in
-  "helm version --short") echo "v3.15.4"; exit 0 ;;
-  "helm plugin list") exit 0 ;;
+  "helm version --short") echo "${FAKE_HELM_VERSION:-v3.15.4}"; exit 0 ;;
+  "helm plugin list") if [ -n "$FAKE_HELM_DIFF" ]; then echo "NAME VERSION DESCRIPTION"; echo "diff 3.9.11 Preview helm upgrade changes as a diff"; fi; exit 0 ;;
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
   "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
   "helm template "*) echo "replicas: 2"; exit 0 ;;
@@ -508,6 +508,30 @@ fn compose_plan_diffs_against_what_the_last_apply_brought_up() {
     assert!(
         stdout.contains("-services: {app: {image: app:1}}")
             && stdout.contains("+services: {app: {image: app:2}}"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn helm_4_and_the_diff_plugin_are_detected() {
+    let f = Fixture::new("helm4", ALL);
+    let env = [("FAKE_HELM_VERSION", "v4.0.1"), ("FAKE_HELM_DIFF", "1")];
+    let plan = f.run(
+        &["plan", "northwind-trial", "--target", "helm", "--dry-run"],
+        &env,
+    );
+    assert!(
+        text(&plan.stdout).contains("helm diff upgrade northwind-trial"),
+        "{}",
+        text(&plan.stdout)
+    );
+    let apply = f.run(
+        &["apply", "northwind-trial", "--target", "helm", "--dry-run"],
+        &env,
+    );
+    let stdout = text(&apply.stdout);
+    assert!(
+        stdout.contains("--rollback-on-failure") && !stdout.contains("--atomic"),
         "{stdout}"
     );
 }
