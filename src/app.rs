@@ -1,9 +1,13 @@
 //! Runs a parsed command line and says what to print, without printing.
 
-use crate::cli::{Cli, Command, DiffArgs, HandoffArgs, NewArgs, RenderArgs, ValidateArgs};
+use crate::cli::{
+    Cli, Command, DiffArgs, ExpiredArgs, HandoffArgs, InventoryArgs, ListFormat, NewArgs,
+    RenderArgs, ValidateArgs,
+};
 use crate::diff::{self, Side};
 use crate::diff_format::{self, DiffFormat};
 use crate::handoff;
+use crate::inventory;
 use crate::pipeline;
 use crate::report::{self, Format};
 use crate::scaffold;
@@ -64,6 +68,8 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         },
         Command::Render(args) => render_command(cli, args, context),
         Command::Diff(args) => diff_command(cli, args, context),
+        Command::Inventory(args) => inventory_command(cli, args, context),
+        Command::Expired(args) => expired_command(cli, args, context),
         Command::Plan(args) => handoff_command(cli, args, context, handoff::Action::Plan),
         Command::Apply(args) => handoff_command(cli, args, context, handoff::Action::Apply),
         Command::Destroy(args) => handoff_command(cli, args, context, handoff::Action::Destroy),
@@ -207,6 +213,107 @@ fn diff_command(cli: &Cli, args: &DiffArgs, context: &Context) -> Outcome {
         );
     }
     outcome.code = u8::from(stale || !report.findings.is_empty());
+    outcome
+}
+
+/// "Today": `--as-of`, else `SITECTL_TODAY`, else the UTC date.
+fn as_of(flag: Option<jiff::civil::Date>, context: &Context) -> Result<jiff::civil::Date, Outcome> {
+    if let Some(date) = flag {
+        return Ok(date);
+    }
+    match &context.today {
+        None => Ok(jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()),
+        Some(text) => text.parse().map_err(|_| Outcome {
+            stderr: format!("error: SITECTL_TODAY must be a date as YYYY-MM-DD, not `{text}`\n"),
+            code: 2,
+            ..Outcome::default()
+        }),
+    }
+}
+
+/// Rows of the valid specs; invalid ones are reported and counted, never dropped silently.
+fn fleet(
+    cli: &Cli,
+    paths: &[std::path::PathBuf],
+    context: &Context,
+    today: jiff::civil::Date,
+) -> (Vec<inventory::Row>, Outcome) {
+    let checked = validate::validate(paths, &cli.blueprints);
+    let mut outcome = Outcome::default();
+    if checked.error_count() > 0 {
+        let summary = format!(
+            "error: {} invalid spec file{} left out of the list (fix them: `sitectl validate`)\n",
+            checked.files_with_errors(),
+            if checked.files_with_errors() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        outcome = diagnostics_outcome(&checked, Format::Text, context, summary);
+    }
+    let rows = match &checked.catalog {
+        Some(catalog) => inventory::rows(&checked.sites, catalog, today),
+        None => Vec::new(),
+    };
+    (rows, outcome)
+}
+
+fn list_output(rows: &[inventory::Row], format: ListFormat, today: jiff::civil::Date) -> String {
+    match format {
+        ListFormat::Table => inventory::table(rows, today),
+        ListFormat::Json => inventory::json(rows),
+        ListFormat::Csv => inventory::csv(rows),
+    }
+}
+
+fn inventory_command(cli: &Cli, args: &InventoryArgs, context: &Context) -> Outcome {
+    let today = match as_of(args.as_of, context) {
+        Ok(date) => date,
+        Err(outcome) => return outcome,
+    };
+    let (rows, mut outcome) = fleet(cli, &args.paths, context, today);
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| args.tier.is_none_or(|t| r.tier == t.as_str()))
+        .filter(|r| args.deployment.is_none_or(|d| r.deployment == d.as_str()))
+        .filter(|r| {
+            args.expiring_within
+                .is_none_or(|days| r.trial_days_left.is_some_and(|left| left <= days))
+        })
+        .collect();
+    outcome.stdout = list_output(&rows, args.format, today);
+    outcome
+}
+
+fn expired_command(cli: &Cli, args: &ExpiredArgs, context: &Context) -> Outcome {
+    let today = match as_of(args.as_of, context) {
+        Ok(date) => date,
+        Err(outcome) => return outcome,
+    };
+    let (rows, mut outcome) = fleet(cli, &args.paths, context, today);
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| r.trial_days_left.is_some_and(|left| left <= args.within))
+        .collect();
+    let past = rows
+        .iter()
+        .filter(|r| r.trial_days_left.is_some_and(|left| left <= 0))
+        .count();
+    outcome.stdout = list_output(&rows, args.format, today);
+    outcome.stderr.push_str(&format!(
+        "{past} trial{} past {} end as of {today}; {} ending within {} days\n",
+        if past == 1 { "" } else { "s" },
+        if past == 1 { "its" } else { "their" },
+        rows.len() - past,
+        args.within
+    ));
+    // A scheduled job alerts on this exit code.
+    if past > 0 {
+        outcome.code = 1;
+    }
     outcome
 }
 

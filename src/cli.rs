@@ -62,9 +62,9 @@ pub enum Command {
     Apply(HandoffArgs),
     /// Destroy sites through terraform/tofu, helm, docker compose (asks first unless --yes).
     Destroy(HandoffArgs),
-    /// [not yet implemented: issue #5] List every site with tier, deployment, seats, trial end and price.
+    /// List every site with tier, deployment, seats, trial end and list price.
     Inventory(InventoryArgs),
-    /// [not yet implemented: issue #5] List trials past (or near) their end.
+    /// List trials past (or near) their end; exit 1 when any is past it.
     Expired(ExpiredArgs),
     /// [not yet implemented: issue #5] Destroy expired trials and archive their specs.
     Reclaim(ReclaimArgs),
@@ -85,9 +85,9 @@ impl Command {
             | Command::Diff(_)
             | Command::Plan(_)
             | Command::Apply(_)
-            | Command::Destroy(_) => None,
-            Command::Inventory(_) => Some(("inventory", 5)),
-            Command::Expired(_) => Some(("expired", 5)),
+            | Command::Destroy(_)
+            | Command::Inventory(_)
+            | Command::Expired(_) => None,
             Command::Reclaim(_) => Some(("reclaim", 5)),
             Command::Promote(_) => Some(("promote", 5)),
             Command::Preview(_) => Some(("preview", 5)),
@@ -199,16 +199,48 @@ pub struct HandoffArgs {
 
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    /// Spec files or folders (default: `sites`).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Only sites of this tier.
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<Tier>,
+    /// Only sites of this deployment.
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Option<Deployment>,
+    /// Only trials that end within this many days (or have ended).
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<i64>,
+    /// The date days are counted from (default: today, or SITECTL_TODAY).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for a terminal, with totals.
+    Table,
+    /// An array of objects with stable keys.
+    Json,
+    /// RFC 4180, with a header row; safe to open in a spreadsheet.
+    Csv,
 }
 
 #[derive(Debug, Args)]
 pub struct ExpiredArgs {
+    /// Spec files or folders (default: `sites`).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    /// The date to judge by (default: today, or SITECTL_TODAY).
     #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
-    #[arg(long, value_name = "DAYS")]
-    pub within: Option<u32>,
+    pub as_of: Option<jiff::civil::Date>,
+    /// Also list trials that end within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    pub within: i64,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]

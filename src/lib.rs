@@ -23,6 +23,7 @@ pub mod escape;
 pub mod git_base;
 pub mod handoff;
 pub mod hint;
+pub mod inventory;
 pub mod load;
 pub mod locate;
 pub mod pipeline;
