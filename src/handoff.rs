@@ -731,20 +731,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
             crate::load::display_name(&o.log),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    crate::report::aligned(&rows)
 }
 
 /// Sites by name → their work, from the rendered output folder.

@@ -218,25 +218,7 @@ pub fn table(rows: &[Row], today: Date) -> String {
             r.features.join(","),
         ]);
     }
-    let widths: Vec<usize> = (0..9)
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = crate::report::aligned(&lines);
     out.push('\n');
     let mut per_tier: BTreeMap<&str, usize> = BTreeMap::new();
     let mut per_deployment: BTreeMap<&str, usize> = BTreeMap::new();
