@@ -68,7 +68,7 @@ pub enum Command {
     Expired(ExpiredArgs),
     /// [not yet implemented: issue #5] Destroy expired trials and archive their specs.
     Reclaim(ReclaimArgs),
-    /// [not yet implemented: issue #5] Move a site up a tier, proving no data-bearing resource changes.
+    /// Move a site up a tier: edit its spec in place, proving no data-bearing resource changes.
     Promote(PromoteArgs),
     /// [not yet implemented: issue #5] Build and render a site from flags, for a sales engineer.
     Preview(PreviewArgs),
@@ -87,9 +87,9 @@ impl Command {
             | Command::Apply(_)
             | Command::Destroy(_)
             | Command::Inventory(_)
-            | Command::Expired(_) => None,
+            | Command::Expired(_)
+            | Command::Promote(_) => None,
             Command::Reclaim(_) => Some(("reclaim", 5)),
-            Command::Promote(_) => Some(("promote", 5)),
             Command::Preview(_) => Some(("preview", 5)),
         }
     }
@@ -255,9 +255,23 @@ pub struct ReclaimArgs {
 
 #[derive(Debug, Args)]
 pub struct PromoteArgs {
+    /// The site's name.
     pub site: String,
+    /// The tier to move up to: paid or enterprise.
     #[arg(long, value_name = "TIER")]
     pub to: Tier,
+    /// Seats after the promotion (default: unchanged).
+    #[arg(long, value_name = "N")]
+    pub seats: Option<u32>,
+    /// Last day of the license, for enterprise (default: a year from today).
+    #[arg(long, value_name = "DATE")]
+    pub license_end: Option<jiff::civil::Date>,
+    /// The license's negotiated annual price, for enterprise.
+    #[arg(long, value_name = "AMOUNT")]
+    pub annual_price: Option<f64>,
+    /// Folder of the specs.
+    #[arg(long, value_name = "DIR", default_value = "sites")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

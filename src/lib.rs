@@ -28,6 +28,7 @@ pub mod load;
 pub mod locate;
 pub mod pipeline;
 pub mod policy;
+pub mod promote;
 pub mod quantity;
 pub mod render;
 pub mod report;

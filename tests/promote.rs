@@ -1,0 +1,106 @@
+//! `sitectl promote`, property-tested: any valid trial promoted to paid and
+//! then to enterprise on the same deployment stays valid, loses no
+//! data-bearing resource (the command refuses if it would), and keeps every
+//! comment of the original.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use proptest::prelude::*;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sitectl(dir: &PathBuf, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sitectl"))
+        .args(args)
+        .arg("--blueprints")
+        .arg(root().join("blueprints"))
+        .current_dir(dir)
+        .env("SITECTL_TODAY", "2026-11-22")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// A trial spec with comments in many places, and the comments it holds.
+fn trial_spec(
+    seats: u32,
+    block_trial: bool,
+    region: &str,
+    comments: &[String],
+    sso: bool,
+) -> String {
+    let c = |i: usize| comments[i % comments.len()].as_str();
+    let trial = if block_trial {
+        format!(
+            "  # {}\n  trial:\n    start: 2026-11-20\n    days: 14\n",
+            c(3)
+        )
+    } else {
+        "  trial: {start: 2026-11-20, days: 14}\n".to_string()
+    };
+    format!(
+        "# {}\napiVersion: sitectl/v1\nkind: Site\nmetadata:\n  # {}\n  name: prop-trial\n  customer: \"Prop Co\"\n  contact: it@prop.example\nspec:\n  tier: trial   # {}\n  deployment: managed\n  region: {region}\n{trial}  seats: {seats}\n  # {}\n  features: [{}]\n  app: {{version: \"2026.11.1\"}}\n# {}\n",
+        c(0),
+        c(1),
+        c(2),
+        c(4),
+        if sso { "sso" } else { "" },
+        c(5)
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+
+    #[test]
+    fn promoting_a_trial_to_paid_then_enterprise_loses_nothing(
+        seats in 1u32..=25,
+        block_trial in any::<bool>(),
+        sso in any::<bool>(),
+        region in prop::sample::select(vec!["eastus", "westeurope", "japaneast", "uksouth"]),
+        comments in prop::collection::vec("[a-zA-Z0-9 ,.:'-]{1,30}", 6),
+    ) {
+        let dir = std::env::temp_dir().join(format!("sitectl-promote-prop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sites")).unwrap();
+        let original = trial_spec(seats, block_trial, region, &comments, sso);
+        let spec = dir.join("sites/prop-trial.yaml");
+        std::fs::write(&spec, &original).unwrap();
+
+        let paid = sitectl(&dir, &["promote", "prop-trial", "--to", "paid"]);
+        prop_assert_eq!(paid.status.code(), Some(0), "{}", String::from_utf8_lossy(&paid.stderr));
+        prop_assert!(String::from_utf8_lossy(&paid.stderr).contains("no data-loss finding"));
+        let enterprise = sitectl(&dir, &["promote", "prop-trial", "--to", "enterprise", "--annual-price", "12000"]);
+        prop_assert_eq!(enterprise.status.code(), Some(0), "{}", String::from_utf8_lossy(&enterprise.stderr));
+
+        let valid = sitectl(&dir, &["validate", "sites"]);
+        prop_assert_eq!(valid.status.code(), Some(0), "{}", String::from_utf8_lossy(&valid.stderr));
+        let promoted = std::fs::read_to_string(&spec).unwrap();
+        prop_assert!(promoted.contains("tier: enterprise"));
+        prop_assert!(!promoted.contains("trial:"));
+        for comment in original.lines().filter_map(|l| l.find('#').map(|i| &l[i..])) {
+            prop_assert!(promoted.contains(comment), "lost comment {:?} in:\n{}", comment, promoted);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn a_demotion_is_refused_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("sitectl-promote-down-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sites")).unwrap();
+    let text = std::fs::read_to_string(root().join("sites/acme-learning.yaml")).unwrap();
+    std::fs::write(dir.join("sites/acme-learning.yaml"), &text).unwrap();
+    let out = sitectl(&dir, &["promote", "acme-learning", "--to", "trial"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("goes up"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sites/acme-learning.yaml")).unwrap(),
+        text
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
