@@ -234,13 +234,15 @@ fn as_of(flag: Option<jiff::civil::Date>, context: &Context) -> Result<jiff::civ
     }
 }
 
-/// Rows of the valid specs; invalid ones are reported and counted, never dropped silently.
+/// Rows of the valid specs as of a date; invalid ones are reported and
+/// counted, never dropped silently. `Err` is a bad date.
 fn fleet(
     cli: &Cli,
     paths: &[std::path::PathBuf],
+    as_of_flag: Option<jiff::civil::Date>,
     context: &Context,
-    today: jiff::civil::Date,
-) -> (Vec<inventory::Row>, Outcome) {
+) -> Result<(Vec<inventory::Row>, Outcome, jiff::civil::Date), Outcome> {
+    let today = as_of(as_of_flag, context)?;
     let checked = validate::validate(paths, &cli.blueprints);
     let mut outcome = Outcome::default();
     if checked.error_count() > 0 {
@@ -259,7 +261,7 @@ fn fleet(
         Some(catalog) => inventory::rows(&checked.sites, catalog, today),
         None => Vec::new(),
     };
-    (rows, outcome)
+    Ok((rows, outcome, today))
 }
 
 fn list_output(rows: &[inventory::Row], format: ListFormat, today: jiff::civil::Date) -> String {
@@ -271,11 +273,10 @@ fn list_output(rows: &[inventory::Row], format: ListFormat, today: jiff::civil::
 }
 
 fn inventory_command(cli: &Cli, args: &InventoryArgs, context: &Context) -> Outcome {
-    let today = match as_of(args.as_of, context) {
-        Ok(date) => date,
+    let (rows, mut outcome, today) = match fleet(cli, &args.paths, args.as_of, context) {
+        Ok(fleet) => fleet,
         Err(outcome) => return outcome,
     };
-    let (rows, mut outcome) = fleet(cli, &args.paths, context, today);
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|r| args.tier.is_none_or(|t| r.tier == t.as_str()))
@@ -290,11 +291,10 @@ fn inventory_command(cli: &Cli, args: &InventoryArgs, context: &Context) -> Outc
 }
 
 fn expired_command(cli: &Cli, args: &ExpiredArgs, context: &Context) -> Outcome {
-    let today = match as_of(args.as_of, context) {
-        Ok(date) => date,
+    let (rows, mut outcome, today) = match fleet(cli, &args.paths, args.as_of, context) {
+        Ok(fleet) => fleet,
         Err(outcome) => return outcome,
     };
-    let (rows, mut outcome) = fleet(cli, &args.paths, context, today);
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|r| r.trial_days_left.is_some_and(|left| left <= args.within))
@@ -490,7 +490,6 @@ fn handoff_command(
             );
         }
     };
-    let checked = validate::validate(&paths, &cli.blueprints);
     let known: std::collections::BTreeSet<&str> =
         rendered.sites.keys().map(String::as_str).collect();
     if let Some(unknown) = args.sites.iter().find(|s| !known.contains(s.as_str())) {
@@ -499,8 +498,8 @@ fn handoff_command(
             format!("error: no site named `{unknown}` under sites/\n"),
         );
     }
-    let chosen: Vec<&validate::ValidSite> = checked
-        .sites
+    let chosen: Vec<&validate::ValidSite> = rendered
+        .valid
         .iter()
         .filter(|v| args.sites.is_empty() || args.sites.contains(&v.site.metadata.name))
         .collect();

@@ -40,6 +40,8 @@ pub struct Rendered {
     /// Site → (tier, deployment).
     pub sites: BTreeMap<String, (String, String)>,
     pub data: Vec<crate::blueprint::DataResource>,
+    /// The specs rendered, in path order.
+    pub valid: Vec<crate::validate::ValidSite>,
 }
 
 /// Renders every spec under `paths`, checked, in memory.
@@ -111,7 +113,12 @@ pub fn render_all(
                 )
             })
             .collect();
-        Ok(Rendered { files, sites, data })
+        Ok(Rendered {
+            files,
+            sites,
+            data,
+            valid: checked.sites,
+        })
     } else {
         checked
             .diagnostics

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
@@ -19,8 +19,8 @@ impl Repo {
         let dir = std::env::temp_dir().join(format!("sitectl-diff-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        copy(&root().join("sites"), &dir.join("sites"));
-        copy(&root().join("blueprints"), &dir.join("blueprints"));
+        common::copy_tree(&root().join("sites"), &dir.join("sites"));
+        common::copy_tree(&root().join("blueprints"), &dir.join("blueprints"));
         Repo(dir)
     }
 
@@ -65,18 +65,6 @@ impl Repo {
 impl Drop for Repo {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.path().is_dir() {
-            copy(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! `docker-compose` and `az` on PATH that record their argv and working
 //! directory, and fail, or print a plan, on demand.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -44,7 +46,7 @@ impl Fixture {
             std::env::temp_dir().join(format!("sitectl-handoff-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for folder in ["sites", "blueprints"] {
-            copy(&root().join(folder), &dir.join(folder));
+            common::copy_tree(&root().join(folder), &dir.join(folder));
         }
         let bin = dir.join("fake-bin");
         std::fs::create_dir_all(&bin).unwrap();
@@ -110,18 +112,6 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.path().is_dir() {
-            copy(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
     }
 }
 

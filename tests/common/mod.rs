@@ -42,7 +42,7 @@ pub fn rendered_fleet() -> &'static Fleet {
         let dir = std::env::temp_dir().join(format!("sitectl-fleet-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let sites = dir.join("sites");
-        copy_dir(&root().join("sites"), &sites);
+        copy_tree(&root().join("sites"), &sites);
         for (tier, deployment) in [
             ("trial", "managed"),
             ("paid", "managed"),
@@ -98,15 +98,15 @@ pub fn render(sites: &Path, out: &Path) {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies the folder `from` to `to`, with everything in it.
+pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(entry.file_name()));
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
         }
     }
 }
