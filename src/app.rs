@@ -1,18 +1,20 @@
 //! Runs a parsed command line and says what to print, without printing.
 
 use crate::cli::{
-    Cli, Command, DiffArgs, ExpiredArgs, HandoffArgs, InventoryArgs, ListFormat, NewArgs,
-    PromoteArgs, RenderArgs, ValidateArgs,
+    Cli, Command, DiffArgs, ExpiredArgs, InventoryArgs, ListFormat, NewArgs, PromoteArgs,
+    RenderArgs, ValidateArgs,
 };
 use crate::diff::{self, Side};
 use crate::diff_format::{self, DiffFormat};
-use crate::handoff;
 use crate::inventory;
 use crate::pipeline;
 use crate::report::{self, Format};
 use crate::scaffold;
 use crate::schema::SITE_SCHEMA;
 use crate::validate;
+
+mod handoff;
+mod reclaim;
 
 /// What a command has to say, and how it ends.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -71,9 +73,13 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Inventory(args) => inventory_command(cli, args, context),
         Command::Expired(args) => expired_command(cli, args, context),
         Command::Promote(args) => promote_command(cli, args, context),
-        Command::Plan(args) => handoff_command(cli, args, context, handoff::Action::Plan),
-        Command::Apply(args) => handoff_command(cli, args, context, handoff::Action::Apply),
-        Command::Destroy(args) => handoff_command(cli, args, context, handoff::Action::Destroy),
+        Command::Plan(args) => handoff::handoff_command(cli, args, context, handoff::Action::Plan),
+        Command::Apply(args) => {
+            handoff::handoff_command(cli, args, context, handoff::Action::Apply)
+        }
+        Command::Destroy(args) => {
+            handoff::handoff_command(cli, args, context, handoff::Action::Destroy)
+        }
         _ => unreachable!("every other command is planned"),
     }
 }
@@ -462,153 +468,6 @@ fn promote_command(cli: &Cli, args: &PromoteArgs, context: &Context) -> Outcome 
         if report.files.len() == 1 { "" } else { "s" }
     );
     outcome
-}
-
-fn handoff_command(
-    cli: &Cli,
-    args: &HandoffArgs,
-    context: &Context,
-    action: handoff::Action,
-) -> Outcome {
-    let fail = |code: u8, message: String| Outcome {
-        stderr: message,
-        code,
-        ..Outcome::default()
-    };
-    let paths = vec![std::path::PathBuf::from("sites")];
-    let rendered = match pipeline::render_all(&paths, &cli.blueprints, None, &|_, _| {}) {
-        Ok(rendered) => rendered,
-        Err(checked) => {
-            return diagnostics_outcome(
-                &checked,
-                Format::Text,
-                context,
-                format!(
-                    "error: refusing to {}: the specs or blueprints are invalid; fix them (`sitectl validate`)\n",
-                    action.name()
-                ),
-            );
-        }
-    };
-    let known: std::collections::BTreeSet<&str> =
-        rendered.sites.keys().map(String::as_str).collect();
-    if let Some(unknown) = args.sites.iter().find(|s| !known.contains(s.as_str())) {
-        return fail(
-            2,
-            format!("error: no site named `{unknown}` under sites/\n"),
-        );
-    }
-    let chosen: Vec<&validate::ValidSite> = rendered
-        .valid
-        .iter()
-        .filter(|v| args.sites.is_empty() || args.sites.contains(&v.site.metadata.name))
-        .collect();
-    // A site whose committed output is not what its spec renders to is
-    // refused: the tools would apply something nobody reviewed.
-    let names: std::collections::BTreeSet<String> = chosen
-        .iter()
-        .map(|v| v.site.metadata.name.clone())
-        .collect();
-    let new_files: Vec<_> = rendered
-        .files
-        .iter()
-        .filter(|f| names.contains(&f.site))
-        .cloned()
-        .collect();
-    let report = diff::compare(
-        &Side::from_disk(&args.out, Some(&names)),
-        &Side::from_render(&new_files, Default::default()),
-        &[],
-    );
-    let stale: std::collections::BTreeSet<&str> =
-        report.files.iter().map(|f| f.site.as_str()).collect();
-    let mut stderr = String::new();
-    for site in &stale {
-        stderr.push_str(&format!("error: the rendered output of `{site}` is stale or missing: run `sitectl render` (and commit it) first\n"));
-    }
-    let allow: std::collections::BTreeSet<String> = args.allow_data_loss.iter().cloned().collect();
-    let work: Vec<handoff::SiteWork> = chosen
-        .iter()
-        .filter(|v| !stale.contains(v.site.metadata.name.as_str()))
-        .map(|v| handoff::work_for(&args.out, v, args.target.as_deref(), &rendered.data, &allow))
-        .filter(|w| !w.targets.is_empty())
-        .collect();
-    let tools = handoff::Tools::find(args.terraform_bin.as_deref());
-    let chart = cli.blueprints.join("charts/site");
-    let chart = std::fs::canonicalize(&chart).unwrap_or(chart);
-    if args.dry_run {
-        let mut stdout = String::new();
-        for w in &work {
-            for target in &w.targets {
-                match handoff::steps(action, w, target, &tools, &chart) {
-                    Ok(steps) => steps
-                        .iter()
-                        .for_each(|s| stdout.push_str(&format!("{}\n", s.display()))),
-                    Err(error) => {
-                        stderr.push_str(&format!("error: {}/{target}: {error}\n", w.site))
-                    }
-                }
-            }
-        }
-        let code = u8::from(!stale.is_empty() || stderr.contains("error:"));
-        return Outcome {
-            stdout,
-            stderr,
-            code,
-        };
-    }
-    if action != handoff::Action::Plan && !args.yes && !work.is_empty() {
-        let question = format!(
-            "{} {} site{} ({})? [y/N] ",
-            action.name(),
-            work.len(),
-            if work.len() == 1 { "" } else { "s" },
-            work.iter()
-                .map(|w| w.site.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        match &context.confirm {
-            Some(ask) if ask(&question) => {}
-            Some(_) => {
-                return fail(
-                    1,
-                    format!(
-                        "{stderr}aborted: nothing was {}ed\n",
-                        action.name().trim_end_matches('e')
-                    ),
-                );
-            }
-            None => {
-                return fail(
-                    2,
-                    format!(
-                        "{stderr}error: refusing to {} without --yes when not on a terminal\n",
-                        action.name()
-                    ),
-                );
-            }
-        }
-    }
-    let collected = std::sync::Mutex::new(String::new());
-    let emit = |line: &str| match &context.emit {
-        Some(emit) => emit(line),
-        None => {
-            let mut out = collected.lock().unwrap_or_else(|e| e.into_inner());
-            out.push_str(line);
-            out.push('\n');
-        }
-    };
-    let timeout = std::time::Duration::from_secs(args.timeout);
-    let outcomes = handoff::run(action, &work, &tools, &chart, args.jobs, timeout, &emit);
-    stderr.push_str(&handoff::summary_table(&outcomes));
-    let failed = handoff::failed_sites(&outcomes);
-    let code = u8::from(!failed.is_empty() || !stale.is_empty());
-    Outcome {
-        stdout: collected.into_inner().unwrap_or_default(),
-        stderr,
-        code,
-    }
 }
 
 /// Diagnostics in the chosen format, then the closing line; exit 1 if any.

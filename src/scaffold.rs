@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use jiff::civil::Date;
@@ -153,7 +151,7 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
         FileOutcome::Unparsed(source, diagnostics) => return Err(invalid(source, diagnostics)),
         FileOutcome::Unreadable(diagnostic) => return Err(invalid_without_source(diagnostic)),
     }
-    write_new(&path, &text).map_err(|error| match error.kind() {
+    crate::write::write_new(&path, &text).map_err(|error| match error.kind() {
         std::io::ErrorKind::AlreadyExists => ScaffoldError::Exists(display.clone()),
         _ => ScaffoldError::Io {
             path: display.clone(),
@@ -215,33 +213,6 @@ fn newest_app_version(dir: &Path) -> Option<String> {
         })
         .max()
         .map(|(_, version)| version)
-}
-
-/// Writes `text` to `path` atomically and only if `path` does not exist: the
-/// text goes to a temporary file first and is hard-linked into place, which
-/// fails rather than replaces.
-fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::hard_link(&temp, path)
-    })();
-    let _ = fs::remove_file(&temp);
-    result
 }
 
 /// Where `sitectl new` looks for the fleet's app version when `--dir` has none.

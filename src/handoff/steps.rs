@@ -1,0 +1,391 @@
+//! The exact commands of a hand-off, per target and action, and the tools
+//! that run them, found once per run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Action, HandoffError, SiteWork};
+
+/// One command of a site's hand-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub program: String,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    pub role: Role,
+}
+
+/// What sitectl does with a step's output besides showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Shown and logged.
+    Run,
+    /// `terraform show -json`: read for deletions of data-bearing resources.
+    Gate,
+    /// `helm get manifest`: what is deployed now (nothing yet is no failure).
+    Deployed,
+    /// `helm template`: what would be; shown as a diff against `Deployed`.
+    Proposed,
+    /// `compose config`: shown as a diff against the configuration recorded
+    /// by the last apply.
+    ProposedCompose,
+    /// `compose config` after a successful `up`: recorded for the next plan.
+    RecordCompose,
+}
+
+impl Step {
+    fn new(program: &str, args: &[&str], cwd: &Path) -> Step {
+        Step {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            cwd: cwd.into(),
+            role: Role::Run,
+        }
+    }
+
+    fn with_role(mut self, role: Role) -> Step {
+        self.role = role;
+        self
+    }
+
+    /// The command as a shell would show it.
+    pub fn display(&self) -> String {
+        let quote = |s: &str| {
+            if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+            {
+                s.to_string()
+            } else {
+                format!("'{}'", s.replace('\'', r"'\''"))
+            }
+        };
+        let mut parts = vec![quote(&self.program)];
+        parts.extend(self.args.iter().map(|a| quote(a)));
+        format!(
+            "(cd {} && {})",
+            quote(&self.cwd.to_string_lossy()),
+            parts.join(" ")
+        )
+    }
+}
+
+/// The programs a run hands off to, found once.
+#[derive(Debug, Clone, Default)]
+pub struct Tools {
+    /// `terraform` or `tofu` (or what `--terraform-bin` / `SITECTL_TERRAFORM` name).
+    pub terraform: Option<String>,
+    pub helm: Option<HelmTool>,
+    /// `docker compose` (as `docker` + `compose`) or `docker-compose`.
+    pub compose: Option<(String, Vec<String>)>,
+    pub az: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HelmTool {
+    pub program: String,
+    pub major: u32,
+    pub diff_plugin: bool,
+}
+
+fn on_path(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+impl Tools {
+    pub fn find(terraform_bin: Option<&str>) -> Tools {
+        let terraform = match terraform_bin {
+            Some(bin) => Some(bin.to_string()),
+            None => ["terraform", "tofu"]
+                .into_iter()
+                .find(|p| on_path(p))
+                .map(str::to_string),
+        };
+        let helm = on_path("helm").then(|| {
+            let version = output_of("helm", &["version", "--short"]).unwrap_or_default();
+            let major = version
+                .trim()
+                .trim_start_matches('v')
+                .split('.')
+                .next()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(3);
+            let diff_plugin = output_of("helm", &["plugin", "list"]).is_some_and(|list| {
+                list.lines()
+                    .any(|l| l.split_whitespace().next() == Some("diff"))
+            });
+            HelmTool {
+                program: "helm".into(),
+                major,
+                diff_plugin,
+            }
+        });
+        let compose = if on_path("docker") && output_of("docker", &["compose", "version"]).is_some()
+        {
+            Some(("docker".to_string(), vec!["compose".to_string()]))
+        } else if on_path("docker-compose") {
+            Some(("docker-compose".to_string(), Vec::new()))
+        } else {
+            None
+        };
+        let az = on_path("az").then(|| "az".to_string());
+        Tools {
+            terraform,
+            helm,
+            compose,
+            az,
+        }
+    }
+}
+
+/// The commands of one target of one site, in order.
+pub fn steps(
+    action: Action,
+    work: &SiteWork,
+    target: &str,
+    tools: &Tools,
+    chart: &Path,
+) -> Result<Vec<Step>, HandoffError> {
+    let dir = work.dir.join(target);
+    let site = work.site.as_str();
+    Ok(match target {
+        "terraform" => {
+            let tf = tools.terraform.as_deref().ok_or(HandoffError::MissingTool {
+                tool: "terraform",
+                install: "install Terraform or OpenTofu, or name it with --terraform-bin / SITECTL_TERRAFORM",
+            })?;
+            let mut steps = vec![Step::new(tf, &["init", "-input=false"], &dir)];
+            let plan = if action == Action::Destroy {
+                vec!["plan", "-destroy", "-input=false", "-out=sitectl.tfplan"]
+            } else {
+                vec!["plan", "-input=false", "-out=sitectl.tfplan"]
+            };
+            steps.push(Step::new(tf, &plan, &dir));
+            steps.push(
+                Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate),
+            );
+            if action != Action::Plan {
+                steps.push(Step::new(
+                    tf,
+                    &["apply", "-input=false", "sitectl.tfplan"],
+                    &dir,
+                ));
+            }
+            steps
+        }
+        "helm" => {
+            let helm = tools.helm.as_ref().ok_or(HandoffError::MissingTool {
+                tool: "helm",
+                install: "install Helm 3 or 4 (https://helm.sh/docs/intro/install/)",
+            })?;
+            let values = fs::read_to_string(dir.join("values.yaml")).unwrap_or_default();
+            let namespace = crate::yaml::parse(&values)
+                .ok()
+                .and_then(
+                    |root| match root.get("namespace").map(|n| n.value.clone()) {
+                        Some(crate::yaml::Value::Str(ns, _)) => Some(ns),
+                        _ => None,
+                    },
+                )
+                .unwrap_or_else(|| format!("site-{site}"));
+            let chart = chart.to_string_lossy().into_owned();
+            let h = helm.program.as_str();
+            match action {
+                Action::Plan if helm.diff_plugin => vec![Step::new(
+                    h,
+                    &[
+                        "diff",
+                        "upgrade",
+                        site,
+                        &chart,
+                        "-f",
+                        "values.yaml",
+                        "--namespace",
+                        &namespace,
+                    ],
+                    &dir,
+                )],
+                // Without the diff plugin: the manifests Helm would install,
+                // as a diff against the ones the release has now.
+                Action::Plan => vec![
+                    Step::new(
+                        h,
+                        &["get", "manifest", site, "--namespace", &namespace],
+                        &dir,
+                    )
+                    .with_role(Role::Deployed),
+                    Step::new(
+                        h,
+                        &[
+                            "template",
+                            site,
+                            &chart,
+                            "-f",
+                            "values.yaml",
+                            "--namespace",
+                            &namespace,
+                        ],
+                        &dir,
+                    )
+                    .with_role(Role::Proposed),
+                ],
+                Action::Apply => {
+                    let rollback = if helm.major >= 4 {
+                        "--rollback-on-failure"
+                    } else {
+                        "--atomic"
+                    };
+                    vec![Step::new(
+                        h,
+                        &[
+                            "upgrade",
+                            "--install",
+                            site,
+                            &chart,
+                            "-f",
+                            "values.yaml",
+                            "--namespace",
+                            &namespace,
+                            "--create-namespace",
+                            "--wait",
+                            "--timeout",
+                            "10m0s",
+                            rollback,
+                        ],
+                        &dir,
+                    )]
+                }
+                Action::Destroy => vec![Step::new(
+                    h,
+                    &["uninstall", site, "--namespace", &namespace, "--wait"],
+                    &dir,
+                )],
+            }
+        }
+        "compose" => {
+            let (program, prefix) = tools.compose.clone().ok_or(HandoffError::MissingTool {
+                tool: "docker compose",
+                install: "install Docker with the compose plugin, or docker-compose",
+            })?;
+            let with = |rest: &[&str]| {
+                let mut args: Vec<&str> = prefix.iter().map(String::as_str).collect();
+                args.extend(["-p", site, "-f", "compose.yaml"]);
+                args.extend(rest);
+                Step::new(&program, &args, &dir)
+            };
+            match action {
+                // The plan is the resolved configuration as a diff against
+                // the one the last successful apply recorded.
+                Action::Plan => vec![
+                    with(&["config", "-q"]),
+                    with(&["config"]).with_role(Role::ProposedCompose),
+                ],
+                Action::Apply => vec![
+                    with(&["config", "-q"]),
+                    with(&["up", "-d", "--wait", "--remove-orphans"]),
+                    with(&["config"]).with_role(Role::RecordCompose),
+                ],
+                Action::Destroy if work.allow_data_loss => vec![with(&["down", "--volumes"])],
+                Action::Destroy => vec![with(&["down"])],
+            }
+        }
+        "bicep" => {
+            let az = tools.az.as_deref().ok_or(HandoffError::MissingTool {
+                tool: "az",
+                install: "install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli)",
+            })?;
+            let group = work.resource_group.clone().unwrap_or_default();
+            let common = [
+                "--resource-group",
+                group.as_str(),
+                "--template-file",
+                "main.bicep",
+                "--parameters",
+                "main.bicepparam",
+            ];
+            match action {
+                Action::Plan => vec![Step::new(
+                    az,
+                    &[&["deployment", "group", "what-if"][..], &common].concat(),
+                    &dir,
+                )],
+                // Incremental only: Complete mode would delete whatever the template does not name.
+                Action::Apply => vec![Step::new(
+                    az,
+                    &[
+                        &["deployment", "group", "create", "--mode", "Incremental"][..],
+                        &common,
+                    ]
+                    .concat(),
+                    &dir,
+                )],
+                Action::Destroy => return Err(HandoffError::NoBicepDestroy),
+            }
+        }
+        other => {
+            return Err(HandoffError::Io(format!(
+                "no hand-off for target `{other}`"
+            )));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn commands_display_as_a_shell_would_run_them() {
+        let step = Step::new("terraform", &["plan", "-out=x y"], Path::new("/tmp/a b"));
+        assert_eq!(
+            step.display(),
+            "(cd '/tmp/a b' && terraform plan '-out=x y')"
+        );
+    }
+
+    #[test]
+    fn apply_uses_the_rollback_flag_of_the_helm_version() {
+        let dir = std::env::temp_dir();
+        let work = SiteWork {
+            site: "a".into(),
+            dir: dir.clone(),
+            targets: vec!["helm".into()],
+            resource_group: None,
+            data_addresses: BTreeSet::new(),
+            allow_data_loss: false,
+        };
+        for (major, flag) in [(3, "--atomic"), (4, "--rollback-on-failure")] {
+            let tools = Tools {
+                helm: Some(HelmTool {
+                    program: "helm".into(),
+                    major,
+                    diff_plugin: false,
+                }),
+                ..Tools::default()
+            };
+            let steps = steps(Action::Apply, &work, "helm", &tools, Path::new("chart")).unwrap();
+            assert!(
+                steps[0].args.contains(&flag.to_string()),
+                "{:?}",
+                steps[0].args
+            );
+        }
+    }
+}
