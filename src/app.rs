@@ -73,6 +73,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Inventory(args) => inventory_command(cli, args, context),
         Command::Expired(args) => expired_command(cli, args, context),
         Command::Promote(args) => promote_command(cli, args, context),
+        Command::Reclaim(args) => reclaim::reclaim_command(cli, args, context),
         Command::Plan(args) => handoff::handoff_command(cli, args, context, handoff::Action::Plan),
         Command::Apply(args) => {
             handoff::handoff_command(cli, args, context, handoff::Action::Apply)

@@ -66,7 +66,7 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// List trials past (or near) their end; exit 1 when any is past it.
     Expired(ExpiredArgs),
-    /// [not yet implemented: issue #5] Destroy expired trials and archive their specs.
+    /// Destroy expired trials through the hand-off and archive their specs (asks first unless --yes).
     Reclaim(ReclaimArgs),
     /// Move a site up a tier: edit its spec in place, proving no data-bearing resource changes.
     Promote(PromoteArgs),
@@ -88,8 +88,8 @@ impl Command {
             | Command::Destroy(_)
             | Command::Inventory(_)
             | Command::Expired(_)
+            | Command::Reclaim(_)
             | Command::Promote(_) => None,
-            Command::Reclaim(_) => Some(("reclaim", 5)),
             Command::Preview(_) => Some(("preview", 5)),
         }
     }
@@ -245,12 +245,33 @@ pub struct ExpiredArgs {
 
 #[derive(Debug, Args)]
 pub struct ReclaimArgs {
+    /// Only these expired trials (default: every trial past its end).
+    #[arg(value_name = "SITE")]
+    pub sites: Vec<String>,
+    /// The date to judge expiry by (default: today, or SITECTL_TODAY).
     #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
+    pub as_of: Option<jiff::civil::Date>,
+    /// Print the trials, the exact commands and the moves; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Reclaim without asking (required when not on a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Folder of the specs; archived specs go to DIR/.reclaimed/<date>/.
+    #[arg(long, value_name = "DIR", default_value = "sites")]
+    pub dir: PathBuf,
+    /// The rendered output the destroy runs in.
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    /// Sites destroyed at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Stop a tool that gives no answer for this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
+    /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
+    #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
+    pub terraform_bin: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,9 @@ pub struct SiteWork {
     /// Terraform addresses of data-bearing resources.
     pub data_addresses: BTreeSet<String>,
     pub allow_data_loss: bool,
+    /// A Terraform override file written beside the site's Terraform files
+    /// for the length of its hand-off, then removed (see `reclaim`).
+    pub terraform_override: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,6 +135,30 @@ impl Drop for Lock {
     }
 }
 
+/// A file that exists only while one target's tools run.
+struct TemporaryFile(PathBuf);
+
+impl TemporaryFile {
+    fn write(work: &SiteWork, target: &str) -> Result<Option<TemporaryFile>, HandoffError> {
+        let Some((name, text)) = work
+            .terraform_override
+            .as_ref()
+            .filter(|_| target == "terraform")
+        else {
+            return Ok(None);
+        };
+        let path = work.dir.join(target).join(name);
+        fs::write(&path, text).map_err(|e| HandoffError::Io(format!("{}: {e}", path.display())))?;
+        Ok(Some(TemporaryFile(path)))
+    }
+}
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 /// Hands off every site, `jobs` at a time. One site failing never stops
 /// the others.
 pub fn run(
@@ -183,8 +210,10 @@ fn run_site(
             let log = logs.join(format!("{}-{target}.log", action.name()));
             let result = match &lock {
                 Err(error) => Err(error.clone()),
-                Ok(_) => steps(action, work, target, tools, chart)
-                    .and_then(|steps| run_steps(&steps, work, target, &log, timeout, events)),
+                Ok(_) => steps(action, work, target, tools, chart).and_then(|steps| {
+                    let _override = TemporaryFile::write(work, target)?;
+                    run_steps(&steps, work, target, &log, timeout, events)
+                }),
             };
             if let Err(error) = &result {
                 events(&format!("[{}/{target}] error: {error}", work.site));
@@ -434,6 +463,7 @@ pub fn work_for(
         resource_group,
         data_addresses: data.iter().filter_map(|d| d.terraform.clone()).collect(),
         allow_data_loss: allow.contains(&name),
+        terraform_override: None,
         site: name,
     }
 }

@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod promote;
 pub mod quantity;
+pub mod reclaim;
 pub mod render;
 pub mod report;
 pub mod resolve;

@@ -137,6 +137,31 @@ fn write_site(
     Ok(())
 }
 
+/// Removes what sitectl wrote for a site (the files its manifest lists, then
+/// the manifest): anything else in the folder, such as hand-off logs, stays.
+/// Returns how many files went.
+pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in read_manifest(dir) {
+        let path = dir.join(&entry);
+        match fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(parent) = path.parent() {
+            let _ = fs::remove_dir(parent);
+        }
+    }
+    match fs::remove_file(dir.join(MANIFEST)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let _ = fs::remove_dir(dir);
+    Ok(removed)
+}
+
 fn read_manifest(dir: &Path) -> BTreeSet<String> {
     fs::read_to_string(dir.join(MANIFEST))
         .map(|text| {

@@ -370,6 +370,7 @@ mod tests {
             resource_group: None,
             data_addresses: BTreeSet::new(),
             allow_data_loss: false,
+            terraform_override: None,
         };
         for (major, flag) in [(3, "--atomic"), (4, "--rollback-on-failure")] {
             let tools = Tools {

@@ -2,6 +2,8 @@
 //! every tier × deployment × target, and running the real consumers.
 #![allow(dead_code)]
 
+pub mod fake_tools;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

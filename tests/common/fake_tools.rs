@@ -1,0 +1,116 @@
+//! Fake `terraform`, `helm`, `docker`, `docker-compose` and `az` on PATH
+//! that record their argv and working directory, and fail, hang or print a
+//! plan on demand; and a copy of the repository's sites and blueprints,
+//! rendered, to hand off from.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const FAKE: &str = r#"#!/bin/bash
+# A stand-in for a real tool: records what it was asked, acts as told.
+echo "$(basename "$0") $* @ ${PWD##*/rendered/}" >> "$FAKE_LOG"
+if [ -f sitectl_reclaim_override.tf ]; then echo "override present @ ${PWD##*/rendered/}" >> "$FAKE_LOG"; fi
+case "$(basename "$0") $1 $2" in
+  "helm version --short") echo "${FAKE_HELM_VERSION:-v3.15.4}"; exit 0 ;;
+  "helm plugin list") if [ -n "$FAKE_HELM_DIFF" ]; then echo "NAME VERSION DESCRIPTION"; echo "diff 3.9.11 Preview helm upgrade changes as a diff"; fi; exit 0 ;;
+  "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
+  "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
+  "helm template "*) echo "replicas: 2"; exit 0 ;;
+  "docker compose -p") if [ "$6" = "config" ] && [ -z "$7" ]; then echo "services: {app: {image: app:${FAKE_VERSION:-1}}}"; exit 0; fi ;;
+esac
+if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
+  exec sleep 600
+fi
+if [ -n "$FAKE_FAIL_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_FAIL_SITE/"* ]]; then
+  echo "simulated failure" >&2; exit 3
+fi
+if [ "$(basename "$0")" = "terraform" ] && [ "$1" = "show" ]; then
+  if [ -n "$FAKE_PLAN_JSON" ] && [[ "$PWD" == *"/rendered/$FAKE_PLAN_SITE/"* ]]; then cat "$FAKE_PLAN_JSON"; else echo '{"resource_changes": []}'; fi
+fi
+exit 0
+"#;
+
+pub struct Fixture {
+    pub dir: PathBuf,
+    pub bin: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Fixture {
+    pub fn new(name: &str, tools: &[&str]) -> Fixture {
+        let dir =
+            std::env::temp_dir().join(format!("sitectl-handoff-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for folder in ["sites", "blueprints"] {
+            super::copy_tree(&root().join(folder), &dir.join(folder));
+        }
+        let bin = dir.join("fake-bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for tool in tools {
+            let path = bin.join(tool);
+            std::fs::write(&path, FAKE).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let fixture = Fixture {
+            log: dir.join("calls.log"),
+            dir,
+            bin,
+        };
+        let out = fixture.run(&["render"], &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fixture
+    }
+
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        // Only the fakes and the basic utilities their script needs: never a real tool.
+        let utilities = self.dir.join("utilities");
+        if !utilities.exists() {
+            std::fs::create_dir_all(&utilities).unwrap();
+            for tool in ["bash", "basename", "cat", "sleep"] {
+                let real = ["/usr/bin", "/bin"]
+                    .iter()
+                    .map(|d| Path::new(d).join(tool))
+                    .find(|p| p.exists())
+                    .unwrap();
+                std::os::unix::fs::symlink(real, utilities.join(tool)).unwrap();
+            }
+        }
+        let path = format!("{}:{}", self.bin.display(), utilities.display());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sitectl"));
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", path)
+            .env("FAKE_LOG", &self.log)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
