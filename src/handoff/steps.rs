@@ -271,9 +271,18 @@ pub fn steps(
                         &dir,
                     )]
                 }
+                // A release already gone counts as destroyed, so a destroy
+                // (or a reclaim) that failed halfway can simply run again.
                 Action::Destroy => vec![Step::new(
                     h,
-                    &["uninstall", site, "--namespace", &namespace, "--wait"],
+                    &[
+                        "uninstall",
+                        site,
+                        "--namespace",
+                        &namespace,
+                        "--wait",
+                        "--ignore-not-found",
+                    ],
                     &dir,
                 )],
             }
