@@ -1,8 +1,8 @@
 //! Runs a parsed command line and says what to print, without printing.
 
 use crate::cli::{
-    Cli, Command, DiffArgs, ExpiredArgs, InventoryArgs, ListFormat, NewArgs, PromoteArgs,
-    RenderArgs, ValidateArgs,
+    Cli, Command, DiffArgs, ExpiredArgs, InventoryArgs, ListFormat, NewArgs, RenderArgs,
+    ValidateArgs,
 };
 use crate::diff::{self, Side};
 use crate::diff_format::{self, DiffFormat};
@@ -14,6 +14,7 @@ use crate::schema::SITE_SCHEMA;
 use crate::validate;
 
 mod handoff;
+mod promote;
 mod reclaim;
 
 /// What a command has to say, and how it ends.
@@ -72,7 +73,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Diff(args) => diff_command(cli, args, context),
         Command::Inventory(args) => inventory_command(cli, args, context),
         Command::Expired(args) => expired_command(cli, args, context),
-        Command::Promote(args) => promote_command(cli, args, context),
+        Command::Promote(args) => promote::promote_command(cli, args, context),
         Command::Reclaim(args) => reclaim::reclaim_command(cli, args, context),
         Command::Plan(args) => handoff::handoff_command(cli, args, context, handoff::Action::Plan),
         Command::Apply(args) => {
@@ -322,152 +323,6 @@ fn expired_command(cli: &Cli, args: &ExpiredArgs, context: &Context) -> Outcome 
     if past > 0 {
         outcome.code = 1;
     }
-    outcome
-}
-
-/// Renders one spec text as if it were the file at `path`, for a proof
-/// before anything is written.
-fn render_text(
-    cli: &Cli,
-    path: &std::path::Path,
-    text: &str,
-) -> Result<pipeline::Rendered, Box<validate::Checked>> {
-    let scratch = std::env::temp_dir().join(format!(
-        "sitectl-promote-{}-{}",
-        std::process::id(),
-        text.len()
-    ));
-    let file = scratch.join(path.file_name().unwrap_or_default());
-    let written = std::fs::create_dir_all(&scratch).and_then(|()| std::fs::write(&file, text));
-    let rendered = match written {
-        Ok(()) => pipeline::render_all(
-            std::slice::from_ref(&file),
-            &cli.blueprints,
-            None,
-            &|_, _| {},
-        ),
-        Err(error) => {
-            let problem = crate::write::WriteError {
-                path: crate::load::display_name(&file),
-                message: error.to_string(),
-            };
-            let diagnostic =
-                crate::diagnostic::Diagnostic::error(problem.path.clone(), None, &problem);
-            Err(Box::new(validate::Checked {
-                diagnostics: vec![diagnostic],
-                ..validate::Checked::default()
-            }))
-        }
-    };
-    let _ = std::fs::remove_dir_all(&scratch);
-    rendered
-}
-
-fn promote_command(cli: &Cli, args: &PromoteArgs, context: &Context) -> Outcome {
-    let fail = |code: u8, message: String| Outcome {
-        stderr: message,
-        code,
-        ..Outcome::default()
-    };
-    let path = match crate::promote::find(&args.dir, &args.site) {
-        Ok(path) => path,
-        Err(error) => return fail(2, format!("error: {error}\n")),
-    };
-    let checked = validate::validate(std::slice::from_ref(&path), &cli.blueprints);
-    if checked.error_count() > 0 {
-        return diagnostics_outcome(
-            &checked,
-            Format::Text,
-            context,
-            "error: the spec is invalid: fix it before promoting it\n".into(),
-        );
-    }
-    let (document, site) = match crate::promote::read(&path) {
-        Ok(read) => read,
-        Err(error) => return fail(1, format!("error: {error}\n")),
-    };
-    let today = as_of(None, context).ok();
-    let options = crate::promote::Options {
-        seats: args.seats,
-        license_end: args.license_end,
-        annual_price: args.annual_price,
-        today,
-    };
-    let text = match crate::promote::promoted_text(&document, &site, args.to, &options) {
-        Ok(text) => text,
-        Err(error) => return fail(2, format!("error: {error}\n")),
-    };
-    // The promoted spec must validate against the catalog, as written.
-    let source = crate::load::Source {
-        path: path.clone(),
-        name: document.source.name.clone(),
-        text: text.clone(),
-    };
-    if let validate::FileOutcome::Parsed { diagnostics, .. } =
-        validate::check_source(source.clone(), checked.catalog.as_ref())
-        && !diagnostics.is_empty()
-    {
-        let mut invalid = validate::Checked {
-            diagnostics,
-            ..validate::Checked::default()
-        };
-        invalid
-            .sources
-            .insert(source.name.clone(), source.text.clone());
-        return diagnostics_outcome(
-            &invalid,
-            Format::Text,
-            context,
-            "error: the promoted spec would be invalid: nothing was written\n".into(),
-        );
-    }
-    // The proof: render before and after, and let the data-loss gate compare.
-    let (before, after) = match (
-        render_text(cli, &path, &document.source.text),
-        render_text(cli, &path, &text),
-    ) {
-        (Ok(before), Ok(after)) => (before, after),
-        (Err(checked), _) | (_, Err(checked)) => {
-            return diagnostics_outcome(
-                &checked,
-                Format::Text,
-                context,
-                "error: the site does not render: nothing was written\n".into(),
-            );
-        }
-    };
-    let mut data = before.data.clone();
-    data.extend(after.data.clone());
-    let report = diff::compare(
-        &Side::from_render(&before.files, before.sites),
-        &Side::from_render(&after.files, after.sites),
-        &data,
-    );
-    let mut outcome = Outcome {
-        stdout: diff_format::text(&report, context.color),
-        ..Outcome::default()
-    };
-    if !report.findings.is_empty() {
-        outcome.stderr =
-            "error: the promotion would lose customer data: nothing was written\n".into();
-        outcome.code = 1;
-        return outcome;
-    }
-    if let Err(error) = crate::write::write_atomic(&path, text.as_bytes()) {
-        return fail(
-            1,
-            format!("error: cannot write {}: {error}\n", document.source.name),
-        );
-    }
-    outcome.stderr = format!(
-        "promoted `{}` from {} to {}: {} edited in place; {} rendered file{} change, no data-loss finding; run `sitectl render`\n",
-        site.metadata.name,
-        site.spec.tier,
-        args.to,
-        document.source.name,
-        report.files.len(),
-        if report.files.len() == 1 { "" } else { "s" }
-    );
     outcome
 }
 

@@ -278,9 +278,15 @@ pub struct ReclaimArgs {
 pub struct PromoteArgs {
     /// The site's name.
     pub site: String,
-    /// The tier to move up to: paid or enterprise.
+    /// The tier to move up to: paid or enterprise (or the same tier, with --deployment).
     #[arg(long, value_name = "TIER")]
     pub to: Tier,
+    /// Move the site to another deployment too (its data changes home: needs --move-data).
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Option<Deployment>,
+    /// Confirm a move across deployments: edit the spec and print the data migration steps.
+    #[arg(long)]
+    pub move_data: bool,
     /// Seats after the promotion (default: unchanged).
     #[arg(long, value_name = "N")]
     pub seats: Option<u32>,

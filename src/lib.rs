@@ -26,6 +26,7 @@ pub mod hint;
 pub mod inventory;
 pub mod load;
 pub mod locate;
+pub mod migrate;
 pub mod pipeline;
 pub mod policy;
 pub mod promote;

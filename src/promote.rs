@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 
 use crate::load::{self, Document};
-use crate::spec::{Site, Tier};
+use crate::spec::{Deployment, Site, Tier};
 use crate::yaml::{Node, Value};
 
 /// What to change besides the tier.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// A new deployment: the data changes home (`--deployment`).
+    pub deployment: Option<Deployment>,
     pub seats: Option<u32>,
     pub license_end: Option<Date>,
     pub annual_price: Option<f64>,
@@ -25,7 +27,7 @@ pub enum PromoteError {
     #[error("no site named `{0}`")]
     UnknownSite(String),
     #[error(
-        "`{site}` is tier `{from}`: a promotion goes up, to a tier after it (trial → paid → enterprise)"
+        "`{site}` is tier `{from}`: a promotion goes up, to a tier after it (trial → paid → enterprise), or stays on its tier and moves to another deployment (--deployment)"
     )]
     NotUp { site: String, from: Tier },
     #[error("the spec of `{0}` is invalid: fix it first (`sitectl validate`)")]
@@ -48,7 +50,8 @@ pub fn promoted_text(
     options: &Options,
 ) -> Result<String, PromoteError> {
     let name = site.metadata.name.clone();
-    if to <= site.spec.tier {
+    let moves = options.deployment.filter(|d| *d != site.spec.deployment);
+    if to < site.spec.tier || (to == site.spec.tier && moves.is_none()) {
         return Err(PromoteError::NotUp {
             site: name,
             from: site.spec.tier,
@@ -71,15 +74,35 @@ pub fn promoted_text(
         end: tier.span.end,
         text: to.to_string(),
     });
-    if let Some(entry) = spec.entry("trial") {
-        // The whole `trial:` entry, from its line's start to the end of its
-        // value's last line; comments on their own lines around it stay.
-        let start = line_start(text, entry.key_span.start);
-        let end = line_end(text, node_end(text, &entry.value));
+    // Whole entries go, from their line's start to the end of their value's
+    // last line; comments on their own lines around them stay.
+    let mut remove = |key: &str| {
+        if let Some(entry) = spec.entry(key) {
+            edits.push(Edit {
+                start: line_start(text, entry.key_span.start),
+                end: line_end(text, node_end(text, &entry.value)),
+                text: String::new(),
+            });
+        }
+    };
+    remove("trial");
+    if let Some(deployment) = moves {
+        // The old deployment's own block belongs to its old home.
+        for (old, key) in [
+            (Deployment::Byoi, "byoi"),
+            (Deployment::Selfhosted, "selfhosted"),
+        ] {
+            if site.spec.deployment == old && deployment != old {
+                remove(key);
+            }
+        }
+        let node = spec
+            .get("deployment")
+            .ok_or_else(|| PromoteError::Invalid(name.clone()))?;
         edits.push(Edit {
-            start,
-            end,
-            text: String::new(),
+            start: node.span.start,
+            end: node.span.end,
+            text: deployment.to_string(),
         });
     }
     if let Some(seats) = options.seats {
@@ -92,6 +115,9 @@ pub fn promoted_text(
             text: seats.to_string(),
         });
     }
+    // Keys of `spec` share one indentation: what is added gets it too.
+    let indent = " ".repeat(entries[0].key_span.column.saturating_sub(1));
+    let mut appended = String::new();
     if to == Tier::Enterprise && site.spec.license.is_none() {
         let today = options.today.unwrap_or_else(|| {
             jiff::Timestamp::now()
@@ -106,19 +132,30 @@ pub fn promoted_text(
                 .unwrap_or(today)
         });
         let seats = options.seats.unwrap_or(site.spec.seats);
-        // Keys of `spec` share one indentation: the license gets it too.
-        let indent = " ".repeat(entries[0].key_span.column.saturating_sub(1));
+        let price = options.annual_price.unwrap_or(0.0);
+        appended.push_str(&format!(
+            "{indent}# The negotiated license, added by `sitectl promote`: fill in the signed figures.\n{indent}license: {{seats: {seats}, start: {today}, end: {end}, annualPrice: {price}}}\n"
+        ));
+    }
+    let block_key = match moves {
+        Some(Deployment::Byoi) => Some("byoi"),
+        Some(Deployment::Selfhosted) => Some("selfhosted"),
+        _ => None,
+    };
+    if let (Some(deployment), Some(key)) = (moves, block_key)
+        && spec.entry(key).is_none()
+    {
+        let block = crate::scaffold::deployment_block(deployment, &name);
+        appended.push_str(&reindent(&block, indent.len()));
+    }
+    if !appended.is_empty() {
         let last = entries
             .last()
             .map_or(text.len(), |e| line_end(text, node_end(text, &e.value)));
-        let price = options.annual_price.unwrap_or(0.0);
-        let line = format!(
-            "{indent}# The negotiated license, added by `sitectl promote`: fill in the signed figures.\n{indent}license: {{seats: {seats}, start: {today}, end: {end}, annualPrice: {price}}}\n"
-        );
         edits.push(Edit {
             start: last,
             end: last,
-            text: line,
+            text: appended,
         });
     }
     edits.sort_by_key(|e| std::cmp::Reverse(e.start));
@@ -127,6 +164,17 @@ pub fn promoted_text(
         out.replace_range(edit.start..edit.end, &edit.text);
     }
     Ok(out)
+}
+
+/// Text written for two-space indentation under `spec`, at `unit` spaces
+/// per level instead.
+fn reindent(text: &str, unit: usize) -> String {
+    text.lines()
+        .map(|line| {
+            let depth = (line.len() - line.trim_start().len()) / 2;
+            format!("{}{}\n", " ".repeat(depth * unit), line.trim_start())
+        })
+        .collect()
 }
 
 /// The end of a node's text. A block collection's own span runs on to

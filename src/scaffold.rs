@@ -394,7 +394,17 @@ fn spec_text(
         let _ = writeln!(w, "    annualPrice: 0");
         let _ = writeln!(w, "    currency: USD");
     }
-    match args.deployment {
+    out.push_str(&deployment_block(args.deployment, name));
+    out
+}
+
+/// The `spec` entry a deployment needs besides its name (`byoi:` or
+/// `selfhosted:`), indented by two spaces under `spec`; empty for the
+/// deployments that need none. Shared with `promote --deployment`.
+pub fn deployment_block(deployment: Deployment, name: &str) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    match deployment {
         Deployment::Byoi => {
             let vault: String = format!("{name}-kv").chars().take(24).collect();
             let vault = vault.trim_end_matches('-');

@@ -104,3 +104,150 @@ fn a_demotion_is_refused_and_writes_nothing() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A scratch folder holding a copy of one example spec.
+fn scratch_with(name: &str, example: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("sitectl-promote-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sites")).unwrap();
+    let text = std::fs::read_to_string(root().join("sites").join(example)).unwrap();
+    std::fs::write(dir.join("sites").join(example), &text).unwrap();
+    (dir, text)
+}
+
+fn comments(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect()
+}
+
+#[test]
+fn a_move_across_deployments_needs_move_data_and_writes_nothing_without_it() {
+    let (dir, text) = scratch_with("move-refused", "northwind-trial.yaml");
+    let out = sitectl(
+        &dir,
+        &[
+            "promote",
+            "northwind-trial",
+            "--to",
+            "enterprise",
+            "--deployment",
+            "dedicated",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("gives its data a new home"), "{stderr}");
+    assert!(stderr.contains("--move-data"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sites/northwind-trial.yaml")).unwrap(),
+        text
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn managed_to_dedicated_with_move_data_prints_the_migration_and_keeps_every_comment() {
+    let (dir, text) = scratch_with("move-dedicated", "northwind-trial.yaml");
+    let out = sitectl(
+        &dir,
+        &[
+            "promote",
+            "northwind-trial",
+            "--to",
+            "enterprise",
+            "--deployment",
+            "dedicated",
+            "--move-data",
+            "--annual-price",
+            "24000",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The gate still names what moves; the migration says how to carry it.
+    assert!(stdout.contains("error[data-loss]"), "{stdout}");
+    for phase in [
+        "1. freeze:",
+        "2. export:",
+        "3. detach:",
+        "4. new home:",
+        "5. import:",
+        "6. cut over:",
+        "7. retire:",
+    ] {
+        assert!(stdout.contains(phase), "{phase} in {stdout}");
+    }
+    assert!(
+        stdout.contains("pg_dump --format=custom --no-owner --host psql-sitectl-shared.postgres.database.azure.com --dbname northwind_trial"),
+        "{stdout}"
+    );
+    let promoted = std::fs::read_to_string(dir.join("sites/northwind-trial.yaml")).unwrap();
+    assert!(promoted.contains("  deployment: dedicated\n"), "{promoted}");
+    assert!(!promoted.contains("trial: {"), "{promoted}");
+    for comment in comments(&text) {
+        assert!(promoted.contains(comment), "lost {comment:?}");
+    }
+    let validate = sitectl(&dir, &["validate"]);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn moves_to_and_from_byoi_add_and_remove_its_block() {
+    let (dir, _) = scratch_with("move-byoi", "acme-learning.yaml");
+    let to_byoi = sitectl(
+        &dir,
+        &[
+            "promote",
+            "acme-learning",
+            "--to",
+            "enterprise",
+            "--deployment",
+            "byoi",
+            "--move-data",
+        ],
+    );
+    assert_eq!(
+        to_byoi.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&to_byoi.stderr)
+    );
+    let promoted = std::fs::read_to_string(dir.join("sites/acme-learning.yaml")).unwrap();
+    assert!(promoted.contains("\n  byoi:\n    tenantId: "), "{promoted}");
+    assert!(
+        String::from_utf8_lossy(&to_byoi.stdout)
+            .contains("sitectl apply acme-learning --target bicep")
+    );
+    let back = sitectl(
+        &dir,
+        &[
+            "promote",
+            "acme-learning",
+            "--to",
+            "enterprise",
+            "--deployment",
+            "dedicated",
+            "--move-data",
+        ],
+    );
+    assert_eq!(
+        back.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    let moved = std::fs::read_to_string(dir.join("sites/acme-learning.yaml")).unwrap();
+    assert!(!moved.contains("byoi"), "{moved}");
+    assert!(moved.contains("  deployment: dedicated\n"), "{moved}");
+    let validate = sitectl(&dir, &["validate"]);
+    assert_eq!(validate.status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
