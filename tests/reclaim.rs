@@ -131,6 +131,24 @@ fn reclaim_destroys_an_expired_trial_and_archives_its_spec() {
         "{}",
         text(&validate.stderr)
     );
+    // Sales still finds the trial in the archive.
+    let record = f.run(
+        &[
+            "inventory",
+            "sites/.reclaimed",
+            "--format",
+            "csv",
+            "--as-of",
+            AFTER_END,
+        ],
+        &[],
+    );
+    assert_eq!(record.status.code(), Some(0), "{}", text(&record.stderr));
+    assert!(
+        text(&record.stdout).contains("northwind-trial,Northwind Academy"),
+        "{}",
+        text(&record.stdout)
+    );
     let again = f.run(&["reclaim", "--as-of", AFTER_END, "--yes"], &[]);
     assert_eq!(again.status.code(), Some(0));
     assert!(
