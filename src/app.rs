@@ -14,6 +14,8 @@ use crate::scaffold;
 use crate::schema::SITE_SCHEMA;
 use crate::validate;
 
+mod preview;
+
 /// What a command has to say, and how it ends.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -74,6 +76,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Plan(args) => handoff_command(cli, args, context, handoff::Action::Plan),
         Command::Apply(args) => handoff_command(cli, args, context, handoff::Action::Apply),
         Command::Destroy(args) => handoff_command(cli, args, context, handoff::Action::Destroy),
+        Command::Preview(args) => preview::preview_command(cli, args, context),
         _ => unreachable!("every other command is planned"),
     }
 }
