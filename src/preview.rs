@@ -313,10 +313,11 @@ fn summarise(
     let data_tier = manifest
         .data_resources
         .iter()
+        // Resources that hold data carry their data resource's description.
         .filter(|d| {
-            resources.iter().any(|r| {
-                r.holds_data && crate::preview_resources::data_names(d).contains(&r.name.as_str())
-            })
+            resources
+                .iter()
+                .any(|r| r.holds_data && r.description == d.description)
         })
         .map(|d| (d.kind.clone(), d.description.clone()))
         .collect();

@@ -38,7 +38,7 @@ header p { margin: 0; color: var(--muted); }
   background: #e8ebf1; color: var(--ink); }
 .badge.tier { background: var(--ours-bg); color: var(--ours); }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace; font-size: 13px; }
-.command { margin: 14px 0 0; padding: 8px 12px; background: #1d2433; color: #e8ecf4; border-radius: 8px; overflow-x: auto; white-space: pre; }
+.command { margin: 14px 0 0; padding: 8px 12px; background: #1d2433; color: #e8ecf4; border-radius: 8px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; margin: 22px 0; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 14px 16px; }
 .card h2 { margin: 0; font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); }
@@ -268,24 +268,56 @@ fn diagram(p: &Preview) -> String {
     if targets.contains(&"helm") {
         app_lines.push(format!("namespace {}", names.namespace));
     }
-    for r in p
-        .resources
-        .iter()
-        .filter(|r| r.kind == "service" || r.kind == "Deployment" || r.kind == "Ingress")
-    {
-        app_lines.push(format!("{} {}", r.kind, r.name));
+    let objects = |kinds: &[&str]| {
+        p.resources
+            .iter()
+            .filter(|r| kinds.contains(&r.kind.as_str()))
+            .map(|r| {
+                if r.kind == "service" {
+                    r.name.as_str()
+                } else {
+                    r.kind.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let kubernetes = objects(&[
+        "Deployment",
+        "Service",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+    ]);
+    if !kubernetes.is_empty() {
+        app_lines.push(kubernetes);
+    }
+    let services = objects(&["service"]);
+    if !services.is_empty() {
+        app_lines.push(format!("Compose services: {services}"));
     }
     if !spec.features.is_empty() {
         app_lines.push(format!("features: {}", p.limits.features_on.join(", ")));
     }
-    let data_lines: Vec<String> = if p.data_tier.is_empty() {
-        vec!["no data resource declared".into()]
-    } else {
-        p.data_tier
-            .iter()
-            .map(|(kind, _)| format!("• {}", kind.replace('-', " ")))
-            .collect()
-    };
+    // Two volumes read better as "2 × volume" than as the same line twice.
+    let mut data_lines: Vec<String> = Vec::new();
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for (kind, _) in &p.data_tier {
+        match counted.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((kind, 1)),
+        }
+    }
+    for (kind, n) in counted {
+        let kind = kind.replace('-', " ");
+        data_lines.push(if n == 1 {
+            format!("• {kind}")
+        } else {
+            format!("• {n} × {kind}")
+        });
+    }
+    if data_lines.is_empty() {
+        data_lines.push("no data resource declared".into());
+    }
     tier_box(s, 214, "App tier", &app_lines, app_party);
     let data_x = if shared_zone { 600 } else { 604 };
     tier_box(s, data_x, "Data tier", &data_lines, data_party);

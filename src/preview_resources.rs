@@ -11,15 +11,6 @@ use crate::preview::Resource;
 use crate::render::RenderedFile;
 use crate::yaml::{Node, Value};
 
-/// The names a data resource goes by in each output language.
-pub(crate) fn data_names(data: &blueprint::DataResource) -> Vec<&str> {
-    [&data.terraform, &data.bicep, &data.compose, &data.helm]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect()
-}
-
 fn data_resource(
     blueprint: &Blueprint,
     matches: impl Fn(&blueprint::DataResource) -> bool,
