@@ -216,10 +216,10 @@ impl Built {
             .min_by_key(|(_, range)| range.len())
             .map(|(path, _)| path.clone())
             .unwrap_or_default();
+        // `max_by_key` keeps the last of equals: a later flag wins a tie.
         let ancestor = self
             .origins
             .iter()
-            .rev()
             .filter(|(origin, _)| path.starts_with(origin))
             .max_by_key(|(origin, _)| origin.len());
         // A complaint about a mapping (a missing or surplus key) belongs to
@@ -567,6 +567,32 @@ mod tests {
         emitter.map(entries, 0, &mut Vec::new());
         let again = yaml::parse(&emitter.out).unwrap();
         assert_eq!(root.to_json(), again.to_json(), "{}", emitter.out);
+    }
+
+    #[test]
+    fn a_later_flag_owns_the_value_it_overrode() {
+        let catalog = crate::catalog::load(std::path::Path::new("blueprints"))
+            .catalog
+            .unwrap();
+        let sets = ["spec.seats=30".to_string()];
+        let inputs = Inputs {
+            tier: Tier::Trial,
+            deployment: Deployment::Managed,
+            customer: Some("Acme"),
+            name: None,
+            seats: Some(10),
+            features: &[],
+            sets: &sets,
+            app_version: "2026.11.1",
+            today: "2026-11-22".parse().unwrap(),
+        };
+        let built = build(&inputs, &catalog).unwrap();
+        let at = built.source.text.find("seats: 30").unwrap();
+        assert_eq!(built.origin_at(at + 7).1, Flag::Set(0));
+        let at = built.source.text.find("customer:").unwrap();
+        assert_eq!(built.origin_at(at).1, Flag::Customer);
+        let at = built.source.text.find("region:").unwrap();
+        assert_eq!(built.origin_at(at).1, Flag::Tier);
     }
 
     #[test]
