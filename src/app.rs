@@ -14,6 +14,7 @@ use crate::schema::SITE_SCHEMA;
 use crate::validate;
 
 mod handoff;
+mod preview;
 mod promote;
 mod reclaim;
 
@@ -53,15 +54,6 @@ pub struct Context {
 }
 
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
-    if let Some((name, issue)) = cli.command.planned_in() {
-        return Outcome {
-            stderr: format!(
-                "error: `sitectl {name}` is not implemented yet (planned in issue #{issue}); see `sitectl --help`\n"
-            ),
-            code: 2,
-            ..Outcome::default()
-        };
-    }
     match &cli.command {
         Command::Validate(args) => validate_command(cli, args, context),
         Command::New(args) => new_command(cli, args, context),
@@ -75,6 +67,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Expired(args) => expired_command(cli, args, context),
         Command::Promote(args) => promote::promote_command(cli, args, context),
         Command::Reclaim(args) => reclaim::reclaim_command(cli, args, context),
+        Command::Preview(args) => preview::preview_command(cli, args, context),
         Command::Plan(args) => handoff::handoff_command(cli, args, context, handoff::Action::Plan),
         Command::Apply(args) => {
             handoff::handoff_command(cli, args, context, handoff::Action::Apply)
@@ -82,7 +75,6 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Destroy(args) => {
             handoff::handoff_command(cli, args, context, handoff::Action::Destroy)
         }
-        _ => unreachable!("every other command is planned"),
     }
 }
 

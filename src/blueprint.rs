@@ -26,6 +26,58 @@ pub struct Manifest {
     pub settings: BTreeMap<String, serde_json::Value>,
     pub targets: BTreeMap<String, Target>,
     pub data_resources: Vec<DataResource>,
+    /// Who does what for the site, for `sitectl preview`; kept in the
+    /// blueprint so that a custom blueprint states its own split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsibilities: Option<Responsibilities>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Responsibilities {
+    pub app_runs_in: String,
+    pub data_lives_in: String,
+    pub operates_app: Duty,
+    pub owns_data: Duty,
+    pub backs_up: Duty,
+    pub patches: Duty,
+}
+
+impl Responsibilities {
+    /// `(what, duty)` in the order a customer asks about them.
+    pub fn duties(&self) -> [(&'static str, &Duty); 4] {
+        [
+            ("operates the app", &self.operates_app),
+            ("owns the data", &self.owns_data),
+            ("backs up the data", &self.backs_up),
+            ("patches and upgrades", &self.patches),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Duty {
+    pub who: Party,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Party {
+    Us,
+    Customer,
+    Shared,
+}
+
+impl Party {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Us => "us",
+            Party::Customer => "customer",
+            Party::Shared => "shared",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

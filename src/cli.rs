@@ -70,29 +70,8 @@ pub enum Command {
     Reclaim(ReclaimArgs),
     /// Move a site up a tier: edit its spec in place, proving no data-bearing resource changes.
     Promote(PromoteArgs),
-    /// [not yet implemented: issue #5] Build and render a site from flags, for a sales engineer.
+    /// Build and render a site from flags, for a sales engineer: resources, responsibilities, price, files.
     Preview(PreviewArgs),
-}
-
-impl Command {
-    /// The issue that builds a declared but unbuilt command.
-    pub fn planned_in(&self) -> Option<(&'static str, u32)> {
-        match self {
-            Command::Validate(_)
-            | Command::New(_)
-            | Command::Schema
-            | Command::Render(_)
-            | Command::Diff(_)
-            | Command::Plan(_)
-            | Command::Apply(_)
-            | Command::Destroy(_)
-            | Command::Inventory(_)
-            | Command::Expired(_)
-            | Command::Reclaim(_)
-            | Command::Promote(_) => None,
-            Command::Preview(_) => Some(("preview", 5)),
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +286,37 @@ pub struct PreviewArgs {
     pub tier: Tier,
     #[arg(long, value_name = "DEPLOYMENT")]
     pub deployment: Deployment,
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    /// The customer's display name (default: Prospect).
+    #[arg(long, value_name = "NAME")]
+    pub customer: Option<String>,
+    /// The site's name (default: a DNS label made from the customer's name).
+    #[arg(long, value_name = "SITE")]
+    pub name: Option<String>,
+    /// User seats (default: the tier's default; for enterprise, also the license's).
+    #[arg(long, value_name = "N")]
+    pub seats: Option<u32>,
+    /// Features to turn on, comma-separated (e.g. sso,scorm).
+    #[arg(long, value_name = "FEATURE,...", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Set a spec field, VALUE read as YAML (repeatable), e.g.
+    /// `--set spec.license.annualPrice=90000` or `--set metadata.labels.team=emea`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Product release (defaults to the newest release used under sites/).
+    #[arg(long, value_name = "VERSION")]
+    pub app_version: Option<String>,
+    /// Also write the generated files to DIR/<site>/<target>/ (and, with
+    /// `--format html`, the page to DIR/preview.html).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PreviewFormat::Text)]
+    pub format: PreviewFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreviewFormat {
+    /// A summary for a terminal.
+    Text,
+    /// One self-contained HTML page with an architecture diagram.
+    Html,
 }

@@ -50,20 +50,7 @@ pub fn rows(sites: &[ValidSite], catalog: &Catalog, today: Date) -> Vec<Row> {
             let site = &valid.site;
             let spec = &site.spec;
             let resolved = resolve::resolve(site, catalog, &valid.document.source.name, "");
-            let price = &catalog.tier(spec.tier).price;
-            let (monthly_price, currency) = match (&spec.license, price.model) {
-                (Some(license), _) => (
-                    (license.annual_price / 12.0 * 100.0).round() / 100.0,
-                    license
-                        .currency
-                        .map_or("USD".to_string(), |c| c.to_string()),
-                ),
-                (None, PriceModel::PerSeatMonthly) => (
-                    f64::from(spec.seats) * price.amount.unwrap_or(0.0),
-                    price.currency.map_or("USD".to_string(), |c| c.to_string()),
-                ),
-                (None, _) => (0.0, "USD".to_string()),
-            };
+            let (monthly_price, currency) = monthly_price(spec, catalog);
             let trial_end = spec.trial.as_ref().and_then(|t| t.end());
             Row {
                 name: site.metadata.name.clone(),
@@ -93,6 +80,25 @@ pub fn rows(sites: &[ValidSite], catalog: &Catalog, today: Date) -> Vec<Row> {
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     rows
+}
+
+/// The monthly list price of a spec and its currency: trial 0, paid seats ×
+/// the catalog's per-seat price, enterprise the license's annual price / 12.
+pub fn monthly_price(spec: &crate::spec::SiteSpec, catalog: &Catalog) -> (f64, String) {
+    let price = &catalog.tier(spec.tier).price;
+    match (&spec.license, price.model) {
+        (Some(license), _) => (
+            (license.annual_price / 12.0 * 100.0).round() / 100.0,
+            license
+                .currency
+                .map_or("USD".to_string(), |c| c.to_string()),
+        ),
+        (None, PriceModel::PerSeatMonthly) => (
+            f64::from(spec.seats) * price.amount.unwrap_or(0.0),
+            price.currency.map_or("USD".to_string(), |c| c.to_string()),
+        ),
+        (None, _) => (0.0, "USD".to_string()),
+    }
 }
 
 pub fn json(rows: &[Row]) -> String {

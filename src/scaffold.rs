@@ -191,7 +191,7 @@ fn is_dns_label(name: &str) -> bool {
 
 /// The newest `app.version` among the specs already in `dir`, so that a new
 /// site starts on the release the rest of the fleet runs.
-fn newest_app_version(dir: &Path) -> Option<String> {
+pub(crate) fn newest_app_version(dir: &Path) -> Option<String> {
     let (files, _) = discover::discover(&[dir.to_path_buf()]);
     files
         .iter()
@@ -263,7 +263,7 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialize")
 }
 
-fn spec_text(
+pub(crate) fn spec_text(
     args: &NewArgs,
     catalog: &Catalog,
     today: Date,

@@ -1,0 +1,111 @@
+//! `sitectl preview`: the command around [`crate::preview`].
+
+use super::{Context, Outcome, diagnostics_outcome};
+use crate::cli::{Cli, PreviewArgs, PreviewFormat};
+use crate::preview::{self, PreviewError};
+use crate::preview_spec::Inputs;
+use crate::report::Format;
+
+pub(super) fn preview_command(cli: &Cli, args: &PreviewArgs, context: &Context) -> Outcome {
+    let usage = |message: String| Outcome {
+        stderr: format!("error: {message}\n"),
+        code: 2,
+        ..Outcome::default()
+    };
+    // The trial starts today: SITECTL_TODAY makes a preview reproducible.
+    let today = match &context.today {
+        None => jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date(),
+        Some(text) => match text.parse() {
+            Ok(date) => date,
+            Err(_) => {
+                return usage(format!(
+                    "SITECTL_TODAY must be a date as YYYY-MM-DD, not `{text}`"
+                ));
+            }
+        },
+    };
+    let Some(app_version) = args
+        .app_version
+        .clone()
+        .or_else(|| crate::scaffold::newest_app_version(std::path::Path::new("sites")))
+    else {
+        return usage(
+            "no spec under sites to take the app version from: pass --app-version, e.g. --app-version 2026.11.1".into(),
+        );
+    };
+    let inputs = Inputs {
+        tier: args.tier,
+        deployment: args.deployment,
+        customer: args.customer.as_deref(),
+        name: args.name.as_deref(),
+        seats: args.seats,
+        features: &args.features,
+        sets: &args.set,
+        app_version: &app_version,
+        today,
+    };
+    let preview = match preview::preview(&inputs, &cli.blueprints) {
+        Ok(preview) => preview,
+        Err(PreviewError::Invalid(checked)) => {
+            let count = checked.error_count();
+            let summary = format!(
+                "error: {count} error{} in the flags: nothing was written\n",
+                if count == 1 { "" } else { "s" }
+            );
+            return diagnostics_outcome(&checked, Format::Text, context, summary);
+        }
+        Err(error) => {
+            return Outcome {
+                stderr: format!("error: {error}\n"),
+                code: error.exit_code(),
+                ..Outcome::default()
+            };
+        }
+    };
+    let body = match args.format {
+        PreviewFormat::Text => preview::text(&preview),
+        PreviewFormat::Html => crate::preview_html::page(&preview),
+    };
+    let mut outcome = Outcome::default();
+    match &args.out {
+        None => outcome.stdout = body,
+        Some(out) => {
+            let written = crate::write::write_all(out, &preview.files, None);
+            let summary = match written {
+                Ok(summary) => summary,
+                Err(diagnostic) => {
+                    outcome.stderr = format!("error: {}\n", diagnostic.message);
+                    outcome.code = 1;
+                    return outcome;
+                }
+            };
+            outcome.stderr = format!(
+                "wrote {} file{} under {} ({} unchanged)\n",
+                summary.written,
+                if summary.written == 1 { "" } else { "s" },
+                crate::load::display_name(out),
+                summary.unchanged
+            );
+            match args.format {
+                PreviewFormat::Text => outcome.stdout = body,
+                PreviewFormat::Html => {
+                    let page = out.join("preview.html");
+                    if let Err(error) = crate::write::write_atomic(&page, body.as_bytes()) {
+                        outcome.stderr.push_str(&format!(
+                            "error: cannot write {}: {error}\n",
+                            crate::load::display_name(&page)
+                        ));
+                        outcome.code = 1;
+                        return outcome;
+                    }
+                    outcome
+                        .stderr
+                        .push_str(&format!("wrote {}\n", crate::load::display_name(&page)));
+                }
+            }
+        }
+    }
+    outcome
+}
