@@ -348,22 +348,9 @@ fn diagnostics_outcome(
 }
 
 fn new_command(cli: &Cli, args: &NewArgs, context: &Context) -> Outcome {
-    let today = match &context.today {
-        None => jiff::Timestamp::now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date(),
-        Some(text) => match text.parse() {
-            Ok(date) => date,
-            Err(_) => {
-                return Outcome {
-                    stderr: format!(
-                        "error: SITECTL_TODAY must be a date as YYYY-MM-DD, not `{text}`\n"
-                    ),
-                    code: 2,
-                    ..Outcome::default()
-                };
-            }
-        },
+    let today = match as_of(None, context) {
+        Ok(today) => today,
+        Err(outcome) => return outcome,
     };
     match scaffold::create(args, &cli.blueprints, today) {
         Ok(created) => Outcome {

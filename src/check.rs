@@ -85,12 +85,18 @@ fn check_yaml(text: &str) -> Option<(usize, String)> {
 
 /// Bicep has no Rust parser; its tree-sitter grammar marks what it cannot
 /// parse with ERROR and MISSING nodes.
-fn check_bicep(text: &str) -> Option<(usize, String)> {
+/// A Bicep file's syntax tree, by the Bicep grammar every reader of Bicep
+/// here shares (the check, the diff's data gate, the preview).
+pub fn parse_bicep(text: &str) -> Option<tree_sitter::Tree> {
     let mut parser = tree_sitter::Parser::new();
     parser
         .set_language(&tree_sitter_bicep::LANGUAGE.into())
         .ok()?;
-    let tree = parser.parse(text, None)?;
+    parser.parse(text, None)
+}
+
+fn check_bicep(text: &str) -> Option<(usize, String)> {
+    let tree = parse_bicep(text)?;
     let mut cursor = tree.walk();
     let mut stack = vec![tree.root_node()];
     while let Some(node) = stack.pop() {

@@ -359,14 +359,7 @@ fn terraform_resources(text: &str) -> BTreeMap<String, String> {
 
 /// Bicep symbolic name → the resource's `name:` as written.
 fn bicep_resources(text: &str) -> Vec<(String, String)> {
-    let mut parser = tree_sitter::Parser::new();
-    if parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
-        .is_err()
-    {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    let Some(tree) = crate::check::parse_bicep(text) else {
         return Vec::new();
     };
     let root = tree.root_node();

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::blueprint::{self, Blueprint, Responsibilities};
-use crate::catalog::{self, Backups, Catalog, PriceModel};
+use crate::catalog::{Backups, Catalog, PriceModel};
 use crate::preview_spec::{self, Built, Inputs, SpecError};
 use crate::render::{Engine, RenderedFile};
 use crate::report;
@@ -119,20 +119,7 @@ pub struct Resource {
 
 /// Builds, validates and renders the site the flags describe.
 pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, PreviewError> {
-    let loaded = catalog::load(blueprints);
-    let catalog = match loaded.catalog {
-        Ok(catalog) => catalog,
-        Err(diagnostics) => {
-            let mut checked = Checked {
-                diagnostics,
-                ..Checked::default()
-            };
-            if let Some(source) = loaded.source {
-                checked.sources.insert(source.name, source.text);
-            }
-            return Err(PreviewError::Invalid(Box::new(checked)));
-        }
-    };
+    let catalog = validate::load_catalog(blueprints).map_err(PreviewError::Invalid)?;
     let built = preview_spec::build(inputs, &catalog)?;
     let valid = check(&built, &catalog)?;
     let (files, blueprint) = render(&valid, &catalog, blueprints)?;

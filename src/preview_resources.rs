@@ -208,14 +208,7 @@ pub(crate) fn chart_templates(chart: &Path) -> Vec<ChartObject> {
 /// `(symbolic name, type or module path, is a module, is existing)` of
 /// every resource and module a Bicep file declares, read with its grammar.
 fn bicep_declarations(text: &str) -> Vec<(String, String, bool, bool)> {
-    let mut parser = tree_sitter::Parser::new();
-    if parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
-        .is_err()
-    {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    let Some(tree) = crate::check::parse_bicep(text) else {
         return Vec::new();
     };
     let mut found = Vec::new();

@@ -65,15 +65,17 @@ pub fn promoted_text(
     let Value::Map(entries) = &spec.value else {
         return Err(PromoteError::Invalid(name));
     };
-    let mut edits = Vec::new();
-    let tier = spec
-        .get("tier")
-        .ok_or_else(|| PromoteError::Invalid(name.clone()))?;
-    edits.push(Edit {
-        start: tier.span.start,
-        end: tier.span.end,
-        text: to.to_string(),
-    });
+    // A value of `spec` replaced where it stands, in its own style.
+    let replace = |key: &str, text: String| {
+        spec.get(key)
+            .map(|node| Edit {
+                start: node.span.start,
+                end: node.span.end,
+                text,
+            })
+            .ok_or_else(|| PromoteError::Invalid(name.clone()))
+    };
+    let mut edits = vec![replace("tier", to.to_string())?];
     // Whole entries go, from their line's start to the end of their value's
     // last line; comments on their own lines around them stay.
     let mut remove = |key: &str| {
@@ -96,24 +98,10 @@ pub fn promoted_text(
                 remove(key);
             }
         }
-        let node = spec
-            .get("deployment")
-            .ok_or_else(|| PromoteError::Invalid(name.clone()))?;
-        edits.push(Edit {
-            start: node.span.start,
-            end: node.span.end,
-            text: deployment.to_string(),
-        });
+        edits.push(replace("deployment", deployment.to_string())?);
     }
     if let Some(seats) = options.seats {
-        let node = spec
-            .get("seats")
-            .ok_or_else(|| PromoteError::Invalid(name.clone()))?;
-        edits.push(Edit {
-            start: node.span.start,
-            end: node.span.end,
-            text: seats.to_string(),
-        });
+        edits.push(replace("seats", seats.to_string())?);
     }
     // Keys of `spec` share one indentation: what is added gets it too.
     let indent = " ".repeat(entries[0].key_span.column.saturating_sub(1));

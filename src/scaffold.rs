@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use jiff::civil::Date;
 
-use crate::catalog::{self, Catalog, LicenseRule};
+use crate::catalog::{Catalog, LicenseRule};
 use crate::cli::NewArgs;
 use crate::discover;
 use crate::hint::one_of;
@@ -67,20 +67,7 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
     if !is_dns_label(&args.name) {
         return Err(ScaffoldError::BadName(args.name.clone()));
     }
-    let loaded = catalog::load(blueprints);
-    let catalog = match loaded.catalog {
-        Ok(catalog) => catalog,
-        Err(diagnostics) => {
-            let mut checked = Checked {
-                diagnostics,
-                ..Checked::default()
-            };
-            if let Some(source) = loaded.source {
-                checked.sources.insert(source.name, source.text);
-            }
-            return Err(ScaffoldError::Invalid(Box::new(checked)));
-        }
-    };
+    let catalog = validate::load_catalog(blueprints).map_err(ScaffoldError::Invalid)?;
     let policy = catalog.tier(args.tier);
     if !policy.deployments.contains(&args.deployment) {
         return Err(ScaffoldError::NotAllowed {

@@ -62,6 +62,22 @@ impl Problem for DecodeError {
     }
 }
 
+/// The tier catalog, or its diagnostics with its source for snippets, for a
+/// command that cannot go on without it.
+pub fn load_catalog(blueprints: &Path) -> Result<Catalog, Box<Checked>> {
+    let loaded = catalog::load(blueprints);
+    loaded.catalog.map_err(|diagnostics| {
+        let mut checked = Checked {
+            diagnostics,
+            ..Checked::default()
+        };
+        if let Some(source) = loaded.source {
+            checked.sources.insert(source.name, source.text);
+        }
+        Box::new(checked)
+    })
+}
+
 /// Checks every spec found under `paths` against the schema and the tier
 /// catalog in `blueprints`.
 pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {

@@ -1,6 +1,6 @@
 //! `sitectl preview`: the command around [`crate::preview`].
 
-use super::{Context, Outcome, diagnostics_outcome};
+use super::{Context, Outcome, as_of, diagnostics_outcome};
 use crate::cli::{Cli, PreviewArgs, PreviewFormat};
 use crate::preview::{self, PreviewError};
 use crate::preview_spec::Inputs;
@@ -13,18 +13,9 @@ pub(super) fn preview_command(cli: &Cli, args: &PreviewArgs, context: &Context) 
         ..Outcome::default()
     };
     // The trial starts today: SITECTL_TODAY makes a preview reproducible.
-    let today = match &context.today {
-        None => jiff::Timestamp::now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date(),
-        Some(text) => match text.parse() {
-            Ok(date) => date,
-            Err(_) => {
-                return usage(format!(
-                    "SITECTL_TODAY must be a date as YYYY-MM-DD, not `{text}`"
-                ));
-            }
-        },
+    let today = match as_of(None, context) {
+        Ok(today) => today,
+        Err(outcome) => return outcome,
     };
     let Some(app_version) = args
         .app_version
