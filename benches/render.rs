@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sitectl::pipeline::render;
+use sitectl::render::pipeline::render;
 
 #[path = "common/fleet.rs"]
 mod fleet;

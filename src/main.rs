@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sitectl::app::{self, Context};
-use sitectl::cli::{Cli, ColorChoice};
-use sitectl::report;
+use sitectl::commands::args::{Cli, ColorChoice};
+use sitectl::commands::{self, Context};
+use sitectl::diagnostic::report;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
                 && matches!(answer.trim(), "y" | "Y" | "yes")
         }) as Arc<dyn Fn(&str) -> bool + Send + Sync>
     });
-    let outcome = app::run(
+    let outcome = commands::run(
         &cli,
         &Context {
             color,

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use sitectl::preview::flags::Inputs;
 use sitectl::preview::{self, Preview};
-use sitectl::preview_spec::Inputs;
 use sitectl::spec::{Deployment, Tier};
 
 const HOSTILE: &str = "<script>alert(\"x\")</script> & 'Co' </style><svg onload=alert(1)>";
@@ -39,8 +39,8 @@ fn the_same_flags_give_byte_identical_output() {
         let second = build(Tier::Enterprise, deployment, Some("Globex"), &sets);
         assert_eq!(preview::text(&first), preview::text(&second));
         assert_eq!(
-            sitectl::preview_html::page(&first),
-            sitectl::preview_html::page(&second)
+            sitectl::preview::html::page(&first),
+            sitectl::preview::html::page(&second)
         );
     }
 }
@@ -48,7 +48,7 @@ fn the_same_flags_give_byte_identical_output() {
 #[test]
 fn a_hostile_customer_name_is_text_in_the_page() {
     let page =
-        sitectl::preview_html::page(&build(Tier::Trial, Deployment::Managed, Some(HOSTILE), &[]));
+        sitectl::preview::html::page(&build(Tier::Trial, Deployment::Managed, Some(HOSTILE), &[]));
     assert!(!page.contains("<script"), "a <script> reached the page");
     assert!(
         !page.contains("<svg onload"),
@@ -71,7 +71,7 @@ fn a_hostile_customer_name_is_text_in_the_page() {
 #[test]
 fn an_enterprise_byoi_page_is_pinned() {
     let sets = vec!["spec.license.annualPrice=150000".to_string()];
-    let page = sitectl::preview_html::page(&build(
+    let page = sitectl::preview::html::page(&build(
         Tier::Enterprise,
         Deployment::Byoi,
         Some("Initech Health"),

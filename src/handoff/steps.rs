@@ -195,11 +195,11 @@ pub fn steps(
                 install: "install Helm 3 or 4 (https://helm.sh/docs/intro/install/)",
             })?;
             let values = fs::read_to_string(dir.join("values.yaml")).unwrap_or_default();
-            let namespace = crate::yaml::parse(&values)
+            let namespace = crate::source::yaml::parse(&values)
                 .ok()
                 .and_then(
                     |root| match root.get("namespace").map(|n| n.value.clone()) {
-                        Some(crate::yaml::Value::Str(ns, _)) => Some(ns),
+                        Some(crate::source::yaml::Value::Str(ns, _)) => Some(ns),
                         _ => None,
                     },
                 )

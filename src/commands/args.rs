@@ -1,0 +1,322 @@
+//! The command-line contract of DESIGN §4, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::report::Format;
+use crate::spec::{Deployment, Tier};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sitectl",
+    version,
+    about = "Compile checked-in customer site specs into infrastructure code, and hand it to the tools that apply it",
+    long_about = "sitectl turns site specs (sites/*.yaml) into Terraform, Helm values, Docker Compose \
+and Bicep, shows what a change does to every site, and hands plans and applies to terraform or \
+tofu, helm, docker compose and az.\n\nExit codes: 0 success; 1 the command ran and found a \
+problem; 2 usage error.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Folder of blueprints and the tier catalog (tiers.yaml).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "blueprints",
+        env = "SITECTL_BLUEPRINTS"
+    )]
+    pub blueprints: PathBuf,
+
+    /// When to colour diagnostics: `auto` colours on a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate site specs; every error with file, line, column and a hint.
+    Validate(ValidateArgs),
+    /// Scaffold a valid site spec with comments that explain each field.
+    New(NewArgs),
+    /// Print the site spec's JSON Schema.
+    Schema,
+    /// Render specs to Terraform, Helm values, Compose and Bicep under rendered/<site>/<target>/.
+    Render(RenderArgs),
+    /// Show what a render would change, as unified diffs, with data-loss findings first.
+    Diff(DiffArgs),
+    /// Plan sites through terraform/tofu, helm, docker compose and az.
+    Plan(HandoffArgs),
+    /// Apply sites through terraform/tofu, helm, docker compose and az (asks first unless --yes).
+    Apply(HandoffArgs),
+    /// Destroy sites through terraform/tofu, helm, docker compose (asks first unless --yes).
+    Destroy(HandoffArgs),
+    /// List every site with tier, deployment, seats, trial end and list price.
+    Inventory(InventoryArgs),
+    /// List trials past (or near) their end; exit 1 when any is past it.
+    Expired(ExpiredArgs),
+    /// Destroy expired trials through the hand-off and archive their specs (asks first unless --yes).
+    Reclaim(ReclaimArgs),
+    /// Move a site up a tier: edit its spec in place, proving no data-bearing resource changes.
+    Promote(PromoteArgs),
+    /// Build and render a site from flags, for a sales engineer: resources, responsibilities, price, files.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Spec files or folders to check (folders are searched for .yaml and .yml).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    /// How to report diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The site's name: a DNS label of at most 40 characters; the file is NAME.yaml.
+    pub name: String,
+    #[arg(long, value_name = "TIER")]
+    pub tier: Tier,
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Deployment,
+    /// Folder to write the spec into.
+    #[arg(long, value_name = "DIR", default_value = "sites")]
+    pub dir: PathBuf,
+    /// The customer's display name (defaults to NAME).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// The customer's technical contact (defaults to it@NAME.example).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Azure region of the site.
+    #[arg(long, default_value = "eastus")]
+    pub region: String,
+    /// Product release (defaults to the newest release already used under DIR).
+    #[arg(long, value_name = "VERSION")]
+    pub app_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Spec files or folders to render (folders are searched for .yaml and .yml).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    /// Render only this target of each site's blueprint (e.g. terraform, helm, compose, bicep).
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Folder to write into, as <DIR>/<site>/<target>/<file>.
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    /// How to report diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Spec files or folders (default: `sites`, and then a site whose spec is
+    /// gone counts as removed).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The committed output to compare with.
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    /// Compare with what the specs and blueprints at this git revision render
+    /// to (read from git objects; the work tree is never touched).
+    #[arg(long, value_name = "GIT_REF")]
+    pub base: Option<String>,
+    /// Exit 1 on any difference: "the rendered output is stale".
+    #[arg(long)]
+    pub check: bool,
+    #[arg(long, value_enum, default_value_t = crate::diff::format::DiffFormat::Text)]
+    pub format: crate::diff::format::DiffFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HandoffArgs {
+    /// Sites to hand off (default: every site).
+    #[arg(value_name = "SITE")]
+    pub sites: Vec<String>,
+    /// Hand off only this target (terraform, helm, compose or bicep).
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Print the exact commands, run none.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Sites handed off at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Apply or destroy without asking (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Let this site's plan delete or replace data-bearing resources (repeatable).
+    #[arg(long, value_name = "SITE")]
+    pub allow_data_loss: Vec<String>,
+    /// The rendered output to hand off.
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    /// Stop a tool that gives no answer for this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
+    /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
+    #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
+    pub terraform_bin: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Spec files or folders (default: `sites`).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Only sites of this tier.
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<Tier>,
+    /// Only sites of this deployment.
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Option<Deployment>,
+    /// Only trials that end within this many days (or have ended).
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<i64>,
+    /// The date days are counted from (default: today, or SITECTL_TODAY).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for a terminal, with totals.
+    Table,
+    /// An array of objects with stable keys.
+    Json,
+    /// RFC 4180, with a header row; safe to open in a spreadsheet.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpiredArgs {
+    /// Spec files or folders (default: `sites`).
+    #[arg(value_name = "PATH", default_value = "sites")]
+    pub paths: Vec<PathBuf>,
+    /// The date to judge by (default: today, or SITECTL_TODAY).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+    /// Also list trials that end within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    pub within: i64,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReclaimArgs {
+    /// Only these expired trials (default: every trial past its end).
+    #[arg(value_name = "SITE")]
+    pub sites: Vec<String>,
+    /// The date to judge expiry by (default: today, or SITECTL_TODAY).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+    /// Print the trials, the exact commands and the moves; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Reclaim without asking (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Folder of the specs; archived specs go to DIR/.reclaimed/<date>/.
+    #[arg(long, value_name = "DIR", default_value = "sites")]
+    pub dir: PathBuf,
+    /// The rendered output the destroy runs in.
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out: PathBuf,
+    /// Sites destroyed at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Stop a tool that gives no answer for this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
+    /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
+    #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
+    pub terraform_bin: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The site's name.
+    pub site: String,
+    /// The tier to move up to: paid or enterprise (or the same tier, with --deployment).
+    #[arg(long, value_name = "TIER")]
+    pub to: Tier,
+    /// Move the site to another deployment too (its data changes home: needs --move-data).
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Option<Deployment>,
+    /// Confirm a move across deployments: edit the spec and print the data migration steps.
+    #[arg(long)]
+    pub move_data: bool,
+    /// Seats after the promotion (default: unchanged).
+    #[arg(long, value_name = "N")]
+    pub seats: Option<u32>,
+    /// Last day of the license, for enterprise (default: a year from today).
+    #[arg(long, value_name = "DATE")]
+    pub license_end: Option<jiff::civil::Date>,
+    /// The license's negotiated annual price, for enterprise.
+    #[arg(long, value_name = "AMOUNT")]
+    pub annual_price: Option<f64>,
+    /// Folder of the specs.
+    #[arg(long, value_name = "DIR", default_value = "sites")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[arg(long, value_name = "TIER")]
+    pub tier: Tier,
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub deployment: Deployment,
+    /// The customer's display name (default: Prospect).
+    #[arg(long, value_name = "NAME")]
+    pub customer: Option<String>,
+    /// The site's name (default: a DNS label made from the customer's name).
+    #[arg(long, value_name = "SITE")]
+    pub name: Option<String>,
+    /// User seats (default: the tier's default; for enterprise, also the license's).
+    #[arg(long, value_name = "N")]
+    pub seats: Option<u32>,
+    /// Features to turn on, comma-separated (e.g. sso,scorm).
+    #[arg(long, value_name = "FEATURE,...", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Set a spec field, VALUE read as YAML (repeatable), e.g.
+    /// `--set spec.license.annualPrice=90000` or `--set metadata.labels.team=emea`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Product release (defaults to the newest release used under sites/).
+    #[arg(long, value_name = "VERSION")]
+    pub app_version: Option<String>,
+    /// Also write the generated files to DIR/<site>/<target>/ (and, with
+    /// `--format html`, the page to DIR/preview.html).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PreviewFormat::Text)]
+    pub format: PreviewFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreviewFormat {
+    /// A summary for a terminal.
+    Text,
+    /// One self-contained HTML page with an architecture diagram.
+    Html,
+}

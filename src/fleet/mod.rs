@@ -1,0 +1,3 @@
+//! The fleet: every site at once, for sales and operations.
+
+pub mod inventory;

@@ -1,0 +1,257 @@
+//! `sitectl reclaim`: expired trials destroyed through the hand-off, then
+//! their specs archived under `<specs>/.reclaimed/<date>/` as the record
+//! sales keeps.
+//!
+//! Two guards stand in a destroy's way on purpose, and reclaim passes each
+//! explicitly rather than weakening it for everyone: the blueprints' Terraform
+//! `prevent_destroy` on data-bearing resources (lifted by an override file
+//! that exists only for the length of the destroy) and the hand-off's
+//! data-loss gate (opened for the reclaimed sites alone).
+
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+
+use crate::render::engine::RenderedFile;
+use crate::spec::Tier;
+use crate::validate::ValidSite;
+
+/// Terraform merges `*_override.tf` files into the blocks they name, and a
+/// lifecycle block argument by argument: this one flips only
+/// `prevent_destroy`, and only while reclaim destroys the site.
+pub const OVERRIDE_FILE: &str = "sitectl_reclaim_override.tf";
+
+/// Where archived specs go, below the specs folder. Hidden, so no command
+/// that walks the specs ever renders or applies an archived trial again.
+pub const ARCHIVE_DIR: &str = ".reclaimed";
+
+/// A trial past its end.
+#[derive(Debug, Clone, Copy)]
+pub struct Expired<'a> {
+    pub site: &'a ValidSite,
+    /// The first day the trial no longer covers.
+    pub trial_end: Date,
+}
+
+impl Expired<'_> {
+    pub fn name(&self) -> &str {
+        &self.site.site.metadata.name
+    }
+}
+
+/// The trials past their end as of `today`, in path order. Only a site whose
+/// spec still says `tier: trial` qualifies: a promoted site has no trial
+/// (the schema refuses a trial block on any other tier), so a promotion
+/// always takes a site out of reach.
+pub fn expired(valid: &[ValidSite], today: Date) -> Vec<Expired<'_>> {
+    valid
+        .iter()
+        .filter(|v| v.site.spec.tier == Tier::Trial)
+        .filter_map(|v| {
+            let end = v.site.spec.trial.as_ref()?.end()?;
+            (end <= today).then_some(Expired {
+                site: v,
+                trial_end: end,
+            })
+        })
+        .collect()
+}
+
+/// The override that lifts `prevent_destroy` from every resource of the
+/// site's Terraform files that sets it; `None` when none does.
+pub fn terraform_override(files: &[RenderedFile], site: &str) -> Option<String> {
+    let mut protected: Vec<(String, String)> = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| f.site == site && f.target == "terraform" && f.output.ends_with(".tf"))
+    {
+        // The check stage parsed every rendered file already.
+        let Ok(body) = hcl::parse(&file.contents) else {
+            continue;
+        };
+        for block in body.blocks().filter(|b| b.identifier() == "resource") {
+            let [kind, name] = block.labels() else {
+                continue;
+            };
+            let prevents = block
+                .body()
+                .blocks()
+                .filter(|b| b.identifier() == "lifecycle")
+                .flat_map(|b| b.body().attributes())
+                .any(|a| a.key() == "prevent_destroy" && *a.expr() == hcl::Expression::Bool(true));
+            if prevents {
+                protected.push((kind.as_str().to_string(), name.as_str().to_string()));
+            }
+        }
+    }
+    if protected.is_empty() {
+        return None;
+    }
+    protected.sort();
+    let mut text = String::from(
+        "# Written by `sitectl reclaim` for the length of one destroy, then removed.\n\
+         # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
+         # every other plan; an expired trial's data is deleted on purpose.\n",
+    );
+    for (kind, name) in protected {
+        text.push_str(&format!(
+            "\nresource \"{kind}\" \"{name}\" {{\n  lifecycle {{\n    prevent_destroy = false\n  }}\n}}\n"
+        ));
+    }
+    Some(text)
+}
+
+/// `<specs>/.reclaimed/<today>/<name>.yaml`: one folder per reclaim day, so
+/// a name used again by a later trial never overwrites an earlier record.
+pub fn archive_path(specs: &Path, today: Date, name: &str) -> PathBuf {
+    specs
+        .join(ARCHIVE_DIR)
+        .join(today.to_string())
+        .join(format!("{name}.yaml"))
+}
+
+/// The archived record: the spec exactly as it was, under a header that
+/// says when and why it left the fleet.
+pub fn archived_text(original: &str, today: Date, trial_end: Date) -> String {
+    format!(
+        "# Reclaimed by `sitectl reclaim` on {today}: the trial ended on {trial_end}\n\
+         # and its infrastructure was destroyed. Kept as the record of the trial.\n{original}"
+    )
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArchiveError {
+    #[error(
+        "{0} changed while its site was being reclaimed (promoted?): it was left in place; check the site"
+    )]
+    Changed(String),
+    #[error("{0} already exists: the spec was left in place; move it by hand")]
+    Exists(String),
+    #[error("cannot archive {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// Moves the spec at `spec` (whose text was `original` when the reclaim
+/// began) to `dest` as `text`: written first, never over an existing file,
+/// and the spec removed only once the record is safely on disk.
+pub fn archive(spec: &Path, original: &str, dest: &Path, text: &str) -> Result<(), ArchiveError> {
+    let shown = crate::source::load::display_name(spec);
+    let io = |path: &Path, error: std::io::Error| ArchiveError::Io {
+        path: crate::source::load::display_name(path),
+        message: error.to_string(),
+    };
+    match std::fs::read_to_string(spec) {
+        Ok(now) if now == original => {}
+        Ok(_) => return Err(ArchiveError::Changed(shown)),
+        Err(error) => return Err(io(spec, error)),
+    }
+    crate::output::write::write_new(dest, text).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            ArchiveError::Exists(crate::source::load::display_name(dest))
+        }
+        _ => io(dest, error),
+    })?;
+    std::fs::remove_file(spec).map_err(|error| io(spec, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::escape::Language;
+
+    fn tf(contents: &str) -> RenderedFile {
+        RenderedFile {
+            site: "a".into(),
+            target: "terraform".into(),
+            output: "main.tf".into(),
+            language: Language::Hcl,
+            template: "t".into(),
+            contents: contents.into(),
+        }
+    }
+
+    #[test]
+    fn the_override_lifts_prevent_destroy_only_where_it_is_set() {
+        let file = tf(r#"
+resource "azurerm_storage_container" "site" {
+  name = "x"
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+resource "azurerm_dns_cname_record" "site" {
+  name = "y"
+}
+resource "azurerm_postgresql_flexible_server_database" "site" {
+  lifecycle {
+    ignore_changes = [charset]
+    prevent_destroy = true
+  }
+}
+"#);
+        let text = terraform_override(std::slice::from_ref(&file), "a").unwrap();
+        let body = hcl::parse(&text).unwrap();
+        let names: Vec<String> = body
+            .blocks()
+            .map(|b| {
+                b.labels()
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".")
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "azurerm_postgresql_flexible_server_database.site",
+                "azurerm_storage_container.site"
+            ]
+        );
+        assert!(text.contains("prevent_destroy = false"));
+        assert!(!text.contains("ignore_changes"), "only the one argument");
+        assert_eq!(terraform_override(&[file], "other-site"), None);
+        assert_eq!(
+            terraform_override(&[tf("resource \"a\" \"b\" {}\n")], "a"),
+            None
+        );
+    }
+
+    #[test]
+    fn an_archived_spec_keeps_every_byte_under_its_header() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        let end: Date = "2026-11-15".parse().unwrap();
+        let text = archived_text("# mine\napiVersion: sitectl/v1\n", today, end);
+        assert!(text.ends_with("# mine\napiVersion: sitectl/v1\n"));
+        assert!(text.starts_with("# Reclaimed by `sitectl reclaim` on 2026-11-22"));
+        assert_eq!(
+            archive_path(Path::new("sites"), today, "acme"),
+            Path::new("sites/.reclaimed/2026-11-22/acme.yaml")
+        );
+    }
+
+    #[test]
+    fn a_spec_changed_during_the_reclaim_is_never_moved() {
+        let dir = std::env::temp_dir().join(format!("sitectl-archive-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = dir.join("a.yaml");
+        let dest = dir.join(".reclaimed/2026-11-22/a.yaml");
+        std::fs::write(&spec, "tier: paid\n").unwrap();
+        assert!(matches!(
+            archive(&spec, "tier: trial\n", &dest, "x"),
+            Err(ArchiveError::Changed(_))
+        ));
+        assert!(spec.exists() && !dest.exists());
+        archive(&spec, "tier: paid\n", &dest, "record\n").unwrap();
+        assert!(!spec.exists());
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "record\n");
+        std::fs::write(&spec, "again\n").unwrap();
+        assert!(matches!(
+            archive(&spec, "again\n", &dest, "x"),
+            Err(ArchiveError::Exists(_))
+        ));
+        assert!(spec.exists(), "never over an earlier record");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

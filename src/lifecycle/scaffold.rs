@@ -1,0 +1,498 @@
+//! `sitectl new`: a spec that validates, with comments that teach its fields.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use jiff::civil::Date;
+
+use crate::commands::args::NewArgs;
+use crate::diagnostic::hint::one_of;
+use crate::source::discover;
+use crate::source::load::{self, Source, display_name};
+use crate::spec::{Deployment, Tier};
+use crate::validate::catalog::{Catalog, LicenseRule};
+use crate::validate::{self, Checked, FileOutcome};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    #[error(
+        "invalid site name `{0}`: use lowercase letters, digits and hyphens, start with a letter, end with a letter or digit, at most 40 characters"
+    )]
+    BadName(String),
+    #[error("tier `{tier}` does not allow deployment `{deployment}` (it allows {allowed})")]
+    NotAllowed {
+        tier: Tier,
+        deployment: Deployment,
+        allowed: String,
+    },
+    #[error("unknown region `{region}`{}; allowed: {allowed}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    BadRegion {
+        region: String,
+        suggestion: Option<String>,
+        allowed: String,
+    },
+    #[error("{0} already exists; `sitectl new` never overwrites a spec")]
+    Exists(String),
+    #[error("site name `{name}` is already used by {other}; site names are unique across the tree")]
+    NameTaken { name: String, other: String },
+    #[error(
+        "no spec under {0} to take the app version from: pass --app-version, e.g. --app-version 2026.11.1"
+    )]
+    NoAppVersion(String),
+    #[error("cannot write {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("the spec could not be generated")]
+    Invalid(Box<Checked>),
+}
+
+impl ScaffoldError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ScaffoldError::BadName(_)
+            | ScaffoldError::NoAppVersion(_)
+            | ScaffoldError::NotAllowed { .. }
+            | ScaffoldError::BadRegion { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub struct Created {
+    pub path: PathBuf,
+    pub display: String,
+}
+
+pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created, ScaffoldError> {
+    if !is_dns_label(&args.name) {
+        return Err(ScaffoldError::BadName(args.name.clone()));
+    }
+    let catalog = validate::load_catalog(blueprints).map_err(ScaffoldError::Invalid)?;
+    let policy = catalog.tier(args.tier);
+    if !policy.deployments.contains(&args.deployment) {
+        return Err(ScaffoldError::NotAllowed {
+            tier: args.tier,
+            deployment: args.deployment,
+            allowed: one_of(
+                &policy
+                    .deployments
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        });
+    }
+    let regions = crate::validate::schema::Schema::site()
+        .json()
+        .pointer("/$defs/spec/properties/region/enum")
+        .and_then(|v| v.as_array())
+        .map(|v| v.iter().filter_map(|r| r.as_str()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if !regions.contains(&args.region.as_str()) {
+        return Err(ScaffoldError::BadRegion {
+            region: args.region.clone(),
+            suggestion: crate::diagnostic::hint::did_you_mean(
+                &args.region,
+                regions.iter().copied(),
+            )
+            .map(str::to_string),
+            allowed: one_of(&regions),
+        });
+    }
+    let path = args.dir.join(format!("{}.yaml", args.name));
+    let display = display_name(&path);
+    if path.exists() {
+        return Err(ScaffoldError::Exists(display));
+    }
+    // Names are unique across the whole tree, `.yml` twins and sub-folders included.
+    let (existing, _) = discover::discover(&[args.dir.clone(), PathBuf::from(DEFAULT_SITES)]);
+    if let Some(twin) = existing
+        .iter()
+        .find(|f| f.file_stem().is_some_and(|stem| stem == args.name.as_str()))
+    {
+        return Err(ScaffoldError::NameTaken {
+            name: args.name.clone(),
+            other: display_name(twin),
+        });
+    }
+    let app_version = match &args.app_version {
+        Some(version) => version.clone(),
+        None => newest_app_version(&args.dir)
+            .or_else(|| newest_app_version(Path::new(DEFAULT_SITES)))
+            .ok_or_else(|| ScaffoldError::NoAppVersion(display_name(&args.dir)))?,
+    };
+    let schema = schema_reference(&args.dir, blueprints);
+    let text = spec_text(args, &catalog, today, &app_version, &schema);
+
+    let source = Source {
+        path: path.clone(),
+        name: display.clone(),
+        text: text.clone(),
+    };
+    match validate::check_source(source, Some(&catalog)) {
+        FileOutcome::Parsed { diagnostics, .. } if diagnostics.is_empty() => {}
+        FileOutcome::Parsed {
+            document,
+            diagnostics,
+            ..
+        } => {
+            return Err(invalid(document.source, diagnostics));
+        }
+        FileOutcome::Unparsed(source, diagnostics) => return Err(invalid(source, diagnostics)),
+        FileOutcome::Unreadable(diagnostic) => return Err(invalid_without_source(diagnostic)),
+    }
+    crate::output::write::write_new(&path, &text).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => ScaffoldError::Exists(display.clone()),
+        _ => ScaffoldError::Io {
+            path: display.clone(),
+            message: error.to_string(),
+        },
+    })?;
+    Ok(Created { path, display })
+}
+
+fn invalid(source: Source, diagnostics: Vec<crate::diagnostic::Diagnostic>) -> ScaffoldError {
+    let mut sources = BTreeMap::new();
+    sources.insert(source.name, source.text);
+    ScaffoldError::Invalid(Box::new(Checked {
+        sources,
+        diagnostics,
+        ..Checked::default()
+    }))
+}
+
+fn invalid_without_source(diagnostic: crate::diagnostic::Diagnostic) -> ScaffoldError {
+    ScaffoldError::Invalid(Box::new(Checked {
+        diagnostics: vec![diagnostic],
+        ..Checked::default()
+    }))
+}
+
+fn is_dns_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !name.is_empty()
+        && name.len() <= 40
+        && bytes[0].is_ascii_lowercase()
+        && bytes[bytes.len() - 1] != b'-'
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// The newest `app.version` among the specs already in `dir`, so that a new
+/// site starts on the release the rest of the fleet runs.
+pub(crate) fn newest_app_version(dir: &Path) -> Option<String> {
+    let (files, _) = discover::discover(&[dir.to_path_buf()]);
+    files
+        .iter()
+        .filter_map(|file| load::read_source(file).ok())
+        .filter_map(|source| load::parse_source(source).ok())
+        .filter_map(|document| {
+            let version = document
+                .root
+                .get("spec")?
+                .get("app")?
+                .get("version")?
+                .to_json();
+            let version = version.as_str()?.to_string();
+            let key: Vec<u64> = version
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            Some((key, version))
+        })
+        .max()
+        .map(|(_, version)| version)
+}
+
+/// Where `sitectl new` looks for the fleet's app version when `--dir` has none.
+const DEFAULT_SITES: &str = "sites";
+
+/// The `$schema` reference from a spec in `dir` to the schema that sits
+/// beside the blueprints folder (`<root>/schemas/site.schema.json`), as a
+/// relative path wherever the command runs from.
+fn schema_reference(dir: &Path, blueprints: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let from = lexical(&cwd.join(dir));
+    let root = lexical(&cwd.join(blueprints));
+    let target = root
+        .parent()
+        .unwrap_or(&root)
+        .join("schemas/site.schema.json");
+    let common = from
+        .components()
+        .zip(target.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let up = from.components().count() - common;
+    let rest: Vec<String> = target
+        .components()
+        .skip(common)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    format!("{}{}", "../".repeat(up), rest.join("/"))
+}
+
+/// `a/./b/../c` as `a/c`, without touching the disk (the folder may not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A YAML double-quoted scalar: JSON's escapes are a subset of YAML's.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).expect("strings serialize")
+}
+
+pub(crate) fn spec_text(
+    args: &NewArgs,
+    catalog: &Catalog,
+    today: Date,
+    app_version: &str,
+    schema: &str,
+) -> String {
+    let name = &args.name;
+    let tier = args.tier;
+    let policy = catalog.tier(tier);
+    let customer = args.customer.clone().unwrap_or_else(|| name.clone());
+    let contact = args
+        .contact
+        .clone()
+        .unwrap_or_else(|| format!("it@{name}.example"));
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# yaml-language-server: $schema={schema}");
+    let _ = writeln!(w, "#");
+    let _ = writeln!(
+        w,
+        "# Site spec for {name}, written by `sitectl new`. Edit it, then run"
+    );
+    let _ = writeln!(
+        w,
+        "# `sitectl validate`. Every field is described in schemas/site.schema.json;"
+    );
+    let _ = writeln!(w, "# what each tier allows is in blueprints/tiers.yaml.");
+    let _ = writeln!(w, "apiVersion: sitectl/v1");
+    let _ = writeln!(w, "kind: Site");
+    let _ = writeln!(w, "metadata:");
+    let _ = writeln!(
+        w,
+        "  # The site's name: equal to the file name. Databases, storage and volumes"
+    );
+    let _ = writeln!(
+        w,
+        "  # are named from it alone, so it stays the same for the site's whole life."
+    );
+    let _ = writeln!(w, "  name: {name}");
+    let _ = writeln!(w, "  # The customer's display name: any text.");
+    let _ = writeln!(w, "  customer: {}", quoted(&customer));
+    let _ = writeln!(w, "  # E-mail address of the customer's technical contact.");
+    let _ = writeln!(w, "  contact: {}", quoted(&contact));
+    let _ = writeln!(
+        w,
+        "  # Free-form labels for inventory and reporting, e.g. {{segment: k12}}."
+    );
+    let _ = writeln!(w, "  labels: {{}}");
+    let _ = writeln!(w, "spec:");
+    let tiers: Vec<&str> = catalog.tiers.keys().map(|t| t.as_str()).collect();
+    let _ = writeln!(w, "  # The commercial tier: {}.", one_of(&tiers));
+    let _ = writeln!(w, "  tier: {tier}");
+    let deployments: Vec<&str> = policy.deployments.iter().map(|d| d.as_str()).collect();
+    let _ = writeln!(
+        w,
+        "  # Where the site runs; tier {tier} allows {}.",
+        one_of(&deployments)
+    );
+    let _ = writeln!(w, "  deployment: {}", args.deployment);
+    let _ = writeln!(w, "  # Azure region of the site's resources.");
+    let _ = writeln!(w, "  region: {}", args.region);
+    if let Some(window) = &policy.trial_window {
+        let days = window.max_days.min(14);
+        let _ = writeln!(
+            w,
+            "  # The trial window: first day and length ({} days at most).",
+            window.max_days
+        );
+        let _ = writeln!(w, "  trial: {{start: {today}, days: {days}}}");
+    }
+    let seats = match policy.seats.max {
+        Some(max) => {
+            let _ = writeln!(w, "  # User seats: {max} at most on tier {tier}.");
+            max.min(10)
+        }
+        None => {
+            let _ = writeln!(w, "  # User seats: at most the license's seats.");
+            100
+        }
+    };
+    let _ = writeln!(w, "  seats: {seats}");
+    let features: Vec<&str> = policy.features.iter().map(|f| f.as_str()).collect();
+    let _ = writeln!(
+        w,
+        "  # Premium features; tier {tier} allows {}.",
+        one_of(&features)
+    );
+    if policy
+        .features
+        .contains(&crate::spec::Feature::CustomDomain)
+    {
+        let _ = writeln!(
+            w,
+            "  # `custom-domain` also needs `domain: learn.example.com`."
+        );
+    }
+    let _ = writeln!(w, "  features: []");
+    let defaults = &policy.defaults.resources;
+    let _ = writeln!(
+        w,
+        "  # Resources as Kubernetes quantities; omitted values take the tier's defaults:"
+    );
+    let _ = writeln!(
+        w,
+        "  # resources: {{cpu: {}, memory: {}, storage: {}}}",
+        quoted_quantity(defaults.cpu.as_ref()),
+        quoted_quantity(defaults.memory.as_ref()),
+        quoted_quantity(defaults.storage.as_ref()),
+    );
+    let _ = writeln!(
+        w,
+        "  # The product release the site runs (quoted: YYYY.MM.PATCH)."
+    );
+    let _ = writeln!(w, "  app: {{version: {}}}", quoted(app_version));
+    if policy.license != LicenseRule::Forbidden {
+        let end = today
+            .checked_add(jiff::Span::new().years(1))
+            .and_then(|d| d.yesterday())
+            .unwrap_or(today);
+        let _ = writeln!(
+            w,
+            "  # The negotiated license: fill in the figures of the signed agreement."
+        );
+        let _ = writeln!(w, "  license:");
+        let _ = writeln!(w, "    seats: {seats}");
+        let _ = writeln!(w, "    start: {today}");
+        let _ = writeln!(w, "    end: {end}");
+        let _ = writeln!(w, "    annualPrice: 0");
+        let _ = writeln!(w, "    currency: USD");
+    }
+    out.push_str(&deployment_block(args.deployment, name));
+    out
+}
+
+/// The `spec` entry a deployment needs besides its name (`byoi:` or
+/// `selfhosted:`), indented by two spaces under `spec`; empty for the
+/// deployments that need none. Shared with `promote --deployment`.
+pub fn deployment_block(deployment: Deployment, name: &str) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    match deployment {
+        Deployment::Byoi => {
+            let vault: String = format!("{name}-kv").chars().take(24).collect();
+            let vault = vault.trim_end_matches('-');
+            let _ = writeln!(
+                w,
+                "  # The customer's Azure subscription that holds the site's data."
+            );
+            let _ = writeln!(w, "  # Replace the zero IDs with the customer's.");
+            let _ = writeln!(w, "  byoi:");
+            let _ = writeln!(w, "    tenantId: 00000000-0000-0000-0000-000000000000");
+            let _ = writeln!(
+                w,
+                "    subscriptionId: 00000000-0000-0000-0000-000000000000"
+            );
+            let _ = writeln!(w, "    resourceGroup: rg-{name}");
+            let _ = writeln!(w, "    keyVault: {vault}");
+            let _ = writeln!(w, "    servicePrincipal:");
+            let _ = writeln!(w, "      clientId: 00000000-0000-0000-0000-000000000000");
+            let _ = writeln!(
+                w,
+                "      # Its object ID in the customer's tenant, for role assignments."
+            );
+            let _ = writeln!(w, "      objectId: 00000000-0000-0000-0000-000000000000");
+            let _ = writeln!(
+                w,
+                "      # A reference to the client secret, never the secret itself."
+            );
+            let _ = writeln!(
+                w,
+                "      secretRef: https://{vault}.vault.azure.net/secrets/sitectl-sp-secret"
+            );
+        }
+        Deployment::Selfhosted => {
+            let _ = writeln!(
+                w,
+                "  # What the customer receives to run the site themselves."
+            );
+            let _ = writeln!(w, "  selfhosted:");
+            let _ = writeln!(w, "    # compose, helm and/or bicep.");
+            let _ = writeln!(w, "    targets: [compose]");
+            let _ = writeln!(
+                w,
+                "    # true when the environment has no internet: set `registry` too."
+            );
+            let _ = writeln!(w, "    airGapped: false");
+            let _ = writeln!(
+                w,
+                "    # Where the customer keeps the license key (a reference, not the key)."
+            );
+            let _ = writeln!(w, "    licenseRef: env:SITECTL_LICENSE_KEY");
+        }
+        Deployment::Managed | Deployment::Dedicated => {}
+    }
+    out
+}
+
+fn quoted_quantity(quantity: Option<&crate::spec::quantity::Quantity>) -> String {
+    quantity.map_or_else(|| "\"\"".to_string(), |q| quoted(&q.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_labels() {
+        assert!(is_dns_label("acme-learning"));
+        assert!(is_dns_label("a1"));
+        assert!(!is_dns_label("Acme"));
+        assert!(!is_dns_label("-acme"));
+        assert!(!is_dns_label("acme-"));
+        assert!(!is_dns_label("1acme"));
+        assert!(!is_dns_label(&"a".repeat(41)));
+    }
+
+    #[test]
+    fn schema_reference_climbs_out_of_the_folder() {
+        let blueprints = Path::new("blueprints");
+        assert_eq!(
+            schema_reference(Path::new("sites"), blueprints),
+            "../schemas/site.schema.json"
+        );
+        assert_eq!(
+            schema_reference(Path::new("sites/emea/"), blueprints),
+            "../../schemas/site.schema.json"
+        );
+        assert_eq!(
+            schema_reference(Path::new("./sites/../sites/x"), blueprints),
+            "../../schemas/site.schema.json"
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            schema_reference(&cwd.join("sites"), &cwd.join("blueprints")),
+            "../schemas/site.schema.json"
+        );
+        assert_eq!(
+            schema_reference(Path::new("elsewhere/sites"), Path::new("repo/blueprints")),
+            "../../repo/schemas/site.schema.json"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! The output stage: rendered files on disk, written atomically, and read back.
+
+pub mod write;

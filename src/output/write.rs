@@ -1,0 +1,297 @@
+//! The write stage: rendered files onto disk under `<out>/<site>/<target>/`,
+//! atomically, only when they changed, and without ever touching a file
+//! sitectl did not write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::render::engine::RenderedFile;
+use crate::source::load::display_name;
+
+/// Per site, the files sitectl wrote there, so that only those are ever removed.
+pub const MANIFEST: &str = ".sitectl-manifest";
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub sites: usize,
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot write {path}: {message}")]
+pub struct WriteError {
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem for WriteError {
+    fn code(&self) -> &'static str {
+        "write-io"
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some("check that the output folder is writable and the disk has room".into())
+    }
+}
+
+/// Writes every file of every site in `files`. `targets`, when given, is the
+/// set of targets this run rendered: other targets' files are left alone.
+pub fn write_all(
+    out: &Path,
+    files: &[RenderedFile],
+    targets: Option<&BTreeSet<String>>,
+) -> Result<Summary, Diagnostic> {
+    let mut by_site: BTreeMap<&str, Vec<&RenderedFile>> = BTreeMap::new();
+    for file in files {
+        by_site.entry(&file.site).or_default().push(file);
+    }
+    // Sites are independent folders: written in parallel, since each file
+    // waits on its own fsync.
+    let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
+    let results = crate::render::pipeline::parallel_map(&sites, |(site, files)| {
+        let mut summary = Summary {
+            sites: 1,
+            ..Summary::default()
+        };
+        write_site(&out.join(site), files, targets, &mut summary).map(|()| summary)
+    });
+    let mut total = Summary::default();
+    for result in results {
+        let summary = result?;
+        total.sites += summary.sites;
+        total.written += summary.written;
+        total.unchanged += summary.unchanged;
+        total.removed += summary.removed;
+    }
+    Ok(total)
+}
+
+fn write_site(
+    dir: &Path,
+    files: &[&RenderedFile],
+    targets: Option<&BTreeSet<String>>,
+    summary: &mut Summary,
+) -> Result<(), Diagnostic> {
+    let fail = |path: &Path, error: std::io::Error| {
+        Diagnostic::error(
+            display_name(path),
+            None,
+            &WriteError {
+                path: display_name(path),
+                message: error.to_string(),
+            },
+        )
+    };
+    let previous = read_manifest(dir);
+    let mut now: BTreeSet<String> = files
+        .iter()
+        .map(|f| format!("{}/{}", f.target, f.output))
+        .collect();
+    for file in files {
+        let path = dir.join(&file.target).join(&file.output);
+        if fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
+            summary.unchanged += 1;
+            continue;
+        }
+        write_atomic(&path, file.contents.as_bytes()).map_err(|e| fail(&path, e))?;
+        summary.written += 1;
+    }
+    for entry in &previous {
+        if now.contains(entry) {
+            continue;
+        }
+        let target = entry.split('/').next().unwrap_or_default();
+        let in_scope = targets.is_none_or(|t| t.contains(target));
+        if !in_scope {
+            // Not rendered this run: still sitectl's, still listed.
+            now.insert(entry.clone());
+            continue;
+        }
+        let path = dir.join(entry);
+        match fs::remove_file(&path) {
+            Ok(()) => summary.removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(&path, e)),
+        }
+        if let Some(parent) = path.parent() {
+            // Only an empty target folder goes; anything else in it stays.
+            let _ = fs::remove_dir(parent);
+        }
+    }
+    if now != previous {
+        let mut text = String::from(
+            "# Files sitectl wrote for this site; only these are ever removed by it.\n",
+        );
+        for entry in &now {
+            text.push_str(entry);
+            text.push('\n');
+        }
+        let path = dir.join(MANIFEST);
+        write_atomic(&path, text.as_bytes()).map_err(|e| fail(&path, e))?;
+    }
+    Ok(())
+}
+
+/// Removes what sitectl wrote for a site (the files its manifest lists, then
+/// the manifest): anything else in the folder, such as hand-off logs, stays.
+/// Returns how many files went.
+pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in read_manifest(dir) {
+        let path = dir.join(&entry);
+        match fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(parent) = path.parent() {
+            let _ = fs::remove_dir(parent);
+        }
+    }
+    match fs::remove_file(dir.join(MANIFEST)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let _ = fs::remove_dir(dir);
+    Ok(removed)
+}
+
+fn read_manifest(dir: &Path) -> BTreeSet<String> {
+    fs::read_to_string(dir.join(MANIFEST))
+        .map(|text| {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                // Entries are `<target>/<file>`: never absolute, never `..`.
+                .filter(|l| {
+                    l.split('/').count() == 2
+                        && !l.split('/').any(|p| p.is_empty() || p == "." || p == "..")
+                })
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes to a temporary file beside `path` and renames it over `path`: a
+/// reader sees the old file or the new one, never half of either.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp: PathBuf = dir.join(format!(".{name}.{}.sitectl-tmp", std::process::id()));
+    let result = (|| {
+        // No fsync: rendered files are regenerated from the specs at will,
+        // and the rename alone makes the swap atomic for every reader. It
+        // cost a sixth of a 1,000-site render (BENCHMARKS.md).
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Writes `text` to `path` atomically and only if `path` does not exist: the
+/// text goes to a temporary file first and is hard-linked into place, which
+/// fails rather than replaces.
+pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::hard_link(&temp, path)
+    })();
+    let _ = fs::remove_file(&temp);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::escape::Language;
+
+    fn file(site: &str, target: &str, output: &str, contents: &str) -> RenderedFile {
+        RenderedFile {
+            site: site.into(),
+            target: target.into(),
+            output: output.into(),
+            language: Language::Yaml,
+            template: "t".into(),
+            contents: contents.into(),
+        }
+    }
+
+    #[test]
+    fn writes_skips_unchanged_and_removes_only_its_own_stale_files() {
+        let out = std::env::temp_dir().join(format!("sitectl-write-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&out);
+        let first = [
+            file("a", "helm", "values.yaml", "x: 1\n"),
+            file("a", "terraform", "main.tf", "a = 1\n"),
+        ];
+        let s = write_all(&out, &first, None).unwrap();
+        assert_eq!((s.written, s.unchanged, s.removed), (2, 0, 0));
+        fs::write(out.join("a/terraform/notes.txt"), "mine").unwrap();
+
+        let second = [file("a", "helm", "values.yaml", "x: 1\n")];
+        let s = write_all(&out, &second, None).unwrap();
+        assert_eq!((s.written, s.unchanged, s.removed), (0, 1, 1));
+        assert!(!out.join("a/terraform/main.tf").exists());
+        assert_eq!(
+            fs::read_to_string(out.join("a/terraform/notes.txt")).unwrap(),
+            "mine"
+        );
+
+        // A run narrowed to one target leaves the others' files listed.
+        let third = [file("a", "terraform", "main.tf", "a = 2\n")];
+        let only: BTreeSet<String> = ["terraform".to_string()].into();
+        write_all(&out, &third, Some(&only)).unwrap();
+        let manifest = fs::read_to_string(out.join("a").join(MANIFEST)).unwrap();
+        assert!(
+            manifest.contains("helm/values.yaml") && manifest.contains("terraform/main.tf"),
+            "{manifest}"
+        );
+        fs::remove_dir_all(&out).unwrap();
+    }
+
+    #[test]
+    fn a_tampered_manifest_cannot_reach_outside_the_site() {
+        let out = std::env::temp_dir().join(format!("sitectl-write-evil-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&out);
+        fs::create_dir_all(out.join("a")).unwrap();
+        fs::write(out.join("keep.txt"), "x").unwrap();
+        fs::write(
+            out.join("a").join(MANIFEST),
+            "../keep.txt\n/etc/passwd\nhelm/../../keep.txt\n",
+        )
+        .unwrap();
+        write_all(&out, &[file("a", "helm", "values.yaml", "x: 1\n")], None).unwrap();
+        assert!(out.join("keep.txt").exists());
+        fs::remove_dir_all(&out).unwrap();
+    }
+}

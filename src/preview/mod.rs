@@ -1,0 +1,508 @@
+//! `sitectl preview`: a site built from flags (no file, no cloud), checked by
+//! the real validator, rendered in memory through its blueprint, and summed
+//! up for a sales engineer: resources per target, who does what, the tier's
+//! limits, the list price and every generated file.
+
+pub mod flags;
+pub mod html;
+pub mod resources;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::diagnostic::report;
+use crate::preview::flags::{Built, Inputs, SpecError};
+use crate::render::blueprint::{self, Blueprint, Responsibilities};
+use crate::render::engine::{Engine, RenderedFile};
+use crate::spec::{Feature, Site};
+use crate::validate::catalog::{Backups, Catalog, PriceModel};
+use crate::validate::{self, Checked, FileOutcome, ValidSite};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error("the site these flags describe is invalid")]
+    Invalid(Box<Checked>),
+}
+
+impl PreviewError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PreviewError::Spec(_) => 2,
+            PreviewError::Invalid(_) => 1,
+        }
+    }
+}
+
+/// Everything a preview shows, in a stable order.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The command line, as a shell would take it back.
+    pub command: String,
+    pub site: Site,
+    /// The spec the flags built, as `sitectl new` would write it.
+    pub spec_text: String,
+    pub blueprint: String,
+    pub blueprint_description: String,
+    pub limits: Limits,
+    pub price: Price,
+    pub responsibilities: Option<Responsibilities>,
+    /// Rendered targets and what each is for, in blueprint order.
+    pub targets: Vec<(String, String)>,
+    pub resources: Vec<Resource>,
+    /// `(kind, description)` of what holds the site's data: the
+    /// blueprint's data resources that this render creates.
+    pub data_tier: Vec<(String, String)>,
+    pub files: Vec<RenderedFile>,
+}
+
+/// The tier's rules as they apply to this site.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub tier_description: String,
+    pub seats: u32,
+    /// `at most 25`, or what the license grants.
+    pub seat_rule: String,
+    /// `start`, `days`, first day not covered, the tier's longest trial.
+    pub trial: Option<(String, u32, String, u32)>,
+    /// `(resource, the site's value, the tier's cap)`.
+    pub resources: Vec<(&'static str, String, Option<String>)>,
+    pub replicas: u32,
+    pub backups: Option<Backups>,
+    pub features_on: Vec<String>,
+    pub features_allowed: Vec<String>,
+    /// Features of higher tiers, with the tiers that allow each.
+    pub features_locked: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Price {
+    Monthly {
+        amount: f64,
+        currency: String,
+        basis: String,
+    },
+    /// An enterprise preview without `--set spec.license.annualPrice=...`.
+    Negotiated,
+}
+
+impl Price {
+    pub fn headline(&self) -> String {
+        match self {
+            Price::Monthly {
+                amount, currency, ..
+            } => format!("{amount:.2} {currency} per month"),
+            Price::Negotiated => "negotiated".into(),
+        }
+    }
+
+    pub fn basis(&self) -> String {
+        match self {
+            Price::Monthly { basis, .. } => basis.clone(),
+            Price::Negotiated => {
+                "enterprise license: pass --set spec.license.annualPrice=AMOUNT for an estimate"
+                    .into()
+            }
+        }
+    }
+}
+
+/// One thing a target creates, read back from the rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub target: String,
+    /// Terraform or Bicep type, Kubernetes kind, `service` or `volume`.
+    pub kind: String,
+    /// Address, symbolic name or object name.
+    pub name: String,
+    pub description: String,
+    pub holds_data: bool,
+}
+
+/// Builds, validates and renders the site the flags describe.
+pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, PreviewError> {
+    let catalog = validate::load_catalog(blueprints).map_err(PreviewError::Invalid)?;
+    let built = flags::build(inputs, &catalog)?;
+    let valid = check(&built, &catalog)?;
+    let (files, blueprint) = render(&valid, &catalog, blueprints)?;
+    Ok(summarise(
+        &built, valid, &catalog, &blueprint, files, blueprints,
+    ))
+}
+
+/// The real validator on the built spec; every diagnostic moved onto the
+/// command line, all of them at once.
+fn check(built: &Built, catalog: &Catalog) -> Result<ValidSite, PreviewError> {
+    let (diagnostics, valid) = match validate::check_source(built.source.clone(), Some(catalog)) {
+        FileOutcome::Parsed {
+            document,
+            site: Some(site),
+            diagnostics,
+        } if diagnostics.is_empty() => (diagnostics, Some(ValidSite { document, site })),
+        FileOutcome::Parsed { diagnostics, .. } | FileOutcome::Unparsed(_, diagnostics) => {
+            (diagnostics, None)
+        }
+        FileOutcome::Unreadable(diagnostic) => (vec![diagnostic], None),
+    };
+    if let Some(valid) = valid {
+        return Ok(valid);
+    }
+    let mut moved: Vec<_> = diagnostics
+        .iter()
+        .map(|d| built.on_command_line(d))
+        .collect();
+    moved.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut checked = Checked {
+        diagnostics: moved,
+        files: 1,
+        ..Checked::default()
+    };
+    checked
+        .sources
+        .insert(flags::COMMAND_LINE.to_string(), built.command.text.clone());
+    Err(PreviewError::Invalid(Box::new(checked)))
+}
+
+fn render(
+    valid: &ValidSite,
+    catalog: &Catalog,
+    blueprints: &Path,
+) -> Result<(Vec<RenderedFile>, Blueprint), PreviewError> {
+    let loaded = blueprint::load_all(blueprints);
+    let fail = |diagnostics, sources| {
+        PreviewError::Invalid(Box::new(Checked {
+            diagnostics,
+            sources,
+            ..Checked::default()
+        }))
+    };
+    if !loaded.diagnostics.is_empty() {
+        return Err(fail(loaded.diagnostics, loaded.sources));
+    }
+    let engine = Engine::new(loaded.blueprints).map_err(|d| fail(d, BTreeMap::new()))?;
+    let blueprint = engine
+        .blueprint_for(valid)
+        .map_err(|e| {
+            let diagnostic = crate::diagnostic::Diagnostic::error(flags::COMMAND_LINE, None, &e);
+            fail(vec![diagnostic], BTreeMap::new())
+        })?
+        .clone();
+    let files = engine
+        .render_site(valid, catalog, None)
+        .map_err(|d| fail(vec![d], BTreeMap::new()))?;
+    let problems: Vec<_> = files
+        .iter()
+        .filter_map(|f| crate::render::verify::check(f).err())
+        .collect();
+    if !problems.is_empty() {
+        return Err(fail(problems, BTreeMap::new()));
+    }
+    Ok((files, blueprint))
+}
+
+fn summarise(
+    built: &Built,
+    valid: ValidSite,
+    catalog: &Catalog,
+    blueprint: &Blueprint,
+    files: Vec<RenderedFile>,
+    blueprints: &Path,
+) -> Preview {
+    let site = valid.site;
+    let spec = &site.spec;
+    let policy = catalog.tier(spec.tier);
+    let resolved =
+        crate::render::resolve::resolve(&site, catalog, &built.source.name, &blueprint.name);
+    let caps = policy.caps.entries();
+    let resources = [
+        ("cpu", &resolved.tier.resources.cpu),
+        ("memory", &resolved.tier.resources.memory),
+        ("storage", &resolved.tier.resources.storage),
+    ]
+    .into_iter()
+    .zip(caps)
+    .map(|((name, value), (_, cap))| (name, value.clone(), cap.map(|c| c.0.clone())))
+    .collect();
+    let seat_rule = match (policy.seats.max, &spec.license) {
+        (Some(max), _) => format!("at most {max} on this tier"),
+        (None, Some(license)) => format!("the license grants {}", license.seats),
+        (None, None) => "no cap".into(),
+    };
+    let limits = Limits {
+        tier_description: policy.description.clone(),
+        seats: spec.seats,
+        seat_rule,
+        trial: spec.trial.as_ref().map(|t| {
+            (
+                t.start.0.clone(),
+                t.days,
+                t.end().map(|d| d.to_string()).unwrap_or_default(),
+                policy.trial_window.as_ref().map_or(t.days, |w| w.max_days),
+            )
+        }),
+        resources,
+        replicas: policy.defaults.replicas,
+        backups: policy.defaults.backups.clone(),
+        features_on: spec.features.iter().map(ToString::to_string).collect(),
+        features_allowed: policy.features.iter().map(ToString::to_string).collect(),
+        features_locked: Feature::ALL
+            .iter()
+            .filter(|f| !policy.features.contains(f))
+            .map(|f| {
+                let tiers = catalog.tiers_allowing_feature(*f);
+                (
+                    f.to_string(),
+                    tiers.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect(),
+    };
+    let price = match (&spec.license, policy.price.model) {
+        (Some(license), _) if license.annual_price <= 0.0 => Price::Negotiated,
+        (None, PriceModel::Negotiated) => Price::Negotiated,
+        _ => {
+            let (amount, currency) = crate::fleet::inventory::monthly_price(spec, catalog);
+            let basis = match (&spec.license, policy.price.model) {
+                (Some(license), _) => format!(
+                    "license of {:.2} {currency} a year, over 12 months",
+                    license.annual_price
+                ),
+                (None, PriceModel::PerSeatMonthly) => format!(
+                    "{} seats × {:.2} {currency} per seat per month",
+                    spec.seats,
+                    policy.price.amount.unwrap_or(0.0)
+                ),
+                (None, _) => format!("tier `{}` is free", spec.tier),
+            };
+            Price::Monthly {
+                amount,
+                currency,
+                basis,
+            }
+        }
+    };
+    let manifest = &blueprint.manifest;
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for file in &files {
+        if !targets.iter().any(|(t, _)| *t == file.target) {
+            let description = manifest
+                .targets
+                .get(&file.target)
+                .map(|t| t.description.clone())
+                .unwrap_or_default();
+            targets.push((file.target.clone(), description));
+        }
+    }
+    let chart = crate::preview::resources::chart_templates(&blueprints.join("charts/site"));
+    let resources: Vec<Resource> = files
+        .iter()
+        .flat_map(|file| crate::preview::resources::resources_of(file, blueprint, &chart))
+        .collect();
+    let data_tier = manifest
+        .data_resources
+        .iter()
+        // Resources that hold data carry their data resource's description.
+        .filter(|d| {
+            resources
+                .iter()
+                .any(|r| r.holds_data && r.description == d.description)
+        })
+        .map(|d| (d.kind.clone(), d.description.clone()))
+        .collect();
+    Preview {
+        command: built.command.text.clone(),
+        spec_text: built.source.text.clone(),
+        blueprint: blueprint.name.clone(),
+        blueprint_description: manifest.description.clone(),
+        limits,
+        price,
+        responsibilities: manifest.responsibilities.clone(),
+        targets,
+        resources,
+        data_tier,
+        files,
+        site,
+    }
+}
+
+/// A byte count for people: `812 B`, `4.2 KiB`.
+pub fn size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+/// Where a rendered file goes under `--out`.
+pub fn file_path(file: &RenderedFile) -> String {
+    format!("{}/{}/{}", file.site, file.target, file.output)
+}
+
+impl Preview {
+    /// `(resource, value, cap)` as one line: `cpu 500m (cap 1)`.
+    pub fn resource_line(&self) -> String {
+        self.limits
+            .resources
+            .iter()
+            .map(|(name, value, cap)| match cap {
+                Some(cap) => format!("{name} {value} (cap {cap})"),
+                None => format!("{name} {value}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn backups_line(&self) -> String {
+        match &self.limits.backups {
+            Some(b) => format!("{}, kept {} days", b.schedule, b.retention_days),
+            None => "none".into(),
+        }
+    }
+
+    pub fn trial_line(&self) -> Option<String> {
+        self.limits.trial.as_ref().map(|(start, days, end, max)| {
+            format!("{days} days from {start}, ends {end} (this tier allows {max} days at most)")
+        })
+    }
+
+    pub fn locked_line(&self) -> String {
+        self.limits
+            .features_locked
+            .iter()
+            .map(|(f, tiers)| format!("{f} ({})", tiers.join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The preview for a terminal.
+pub fn text(p: &Preview) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let spec = &p.site.spec;
+    let _ = writeln!(
+        w,
+        "Preview: {} for {} ({} tier, {} deployment, blueprint `{}`)",
+        p.site.metadata.name,
+        printable(&p.site.metadata.customer),
+        spec.tier,
+        spec.deployment,
+        p.blueprint
+    );
+    let _ = writeln!(w, "{}", p.blueprint_description);
+    let _ = writeln!(w, "\nTier {}: {}", spec.tier, p.limits.tier_description);
+    let mut rows: Vec<[String; 2]> = vec![[
+        "seats".into(),
+        format!("{} ({})", p.limits.seats, p.limits.seat_rule),
+    ]];
+    if let Some(trial) = p.trial_line() {
+        rows.push(["trial".into(), trial]);
+    }
+    rows.extend([
+        ["resources".into(), p.resource_line()],
+        ["replicas".into(), p.limits.replicas.to_string()],
+        ["backups".into(), p.backups_line()],
+        ["features on".into(), list_or_none(&p.limits.features_on)],
+        [
+            "on this tier".into(),
+            list_or_none(&p.limits.features_allowed),
+        ],
+    ]);
+    if !p.limits.features_locked.is_empty() {
+        rows.push(["higher tiers".into(), p.locked_line()]);
+    }
+    rows.push([
+        "list price".into(),
+        format!("{} ({})", p.price.headline(), p.price.basis()),
+    ]);
+    indented(w, &rows);
+    let _ = writeln!(w, "\nResponsibilities");
+    match &p.responsibilities {
+        Some(r) => {
+            let mut rows = vec![
+                [
+                    "app runs in".to_string(),
+                    r.app_runs_in.clone(),
+                    String::new(),
+                ],
+                [
+                    "data lives in".into(),
+                    r.data_lives_in.clone(),
+                    String::new(),
+                ],
+            ];
+            for (what, duty) in r.duties() {
+                rows.push([what.into(), duty.who.as_str().into(), duty.note.clone()]);
+            }
+            indented(w, &rows);
+        }
+        None => {
+            let _ = writeln!(w, "  blueprint `{}` does not state them", p.blueprint);
+        }
+    }
+    for (target, description) in &p.targets {
+        let _ = writeln!(w, "\nResources: {target} ({description})");
+        let rows: Vec<[String; 3]> = p
+            .resources
+            .iter()
+            .filter(|r| r.target == *target)
+            .map(|r| {
+                let data = if r.holds_data { " [data]" } else { "" };
+                [
+                    r.kind.clone(),
+                    r.name.clone(),
+                    format!("{}{data}", r.description),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            let _ = writeln!(w, "  (settings only: no resources of its own)");
+        }
+        indented(w, &rows);
+    }
+    let total: usize = p.files.iter().map(|f| f.contents.len()).sum();
+    let _ = writeln!(w, "\nFiles ({}, {})", p.files.len(), size(total));
+    let rows: Vec<[String; 2]> = p
+        .files
+        .iter()
+        .map(|f| [file_path(f), size(f.contents.len())])
+        .collect();
+    indented(w, &rows);
+    out
+}
+
+fn indented<R: AsRef<[String]>>(w: &mut String, rows: &[R]) {
+    for line in report::aligned(rows).lines() {
+        let _ = writeln!(w, "  {line}");
+    }
+}
+
+/// Spec text on a terminal: control characters shown as `?`, so a hostile
+/// customer name cannot move the cursor or recolour the screen.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_count() {
+        assert_eq!(size(812), "812 B");
+        assert_eq!(size(4300), "4.2 KiB");
+    }
+}

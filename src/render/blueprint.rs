@@ -1,0 +1,346 @@
+//! Blueprints: `blueprints/<name>/blueprint.yaml` and the templates beside it,
+//! loaded and checked like specs are (located errors, all of them at once).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::render::escape::Language;
+use crate::source::load::{self, Document};
+use crate::source::locate::{self, Segment};
+use crate::spec::Deployment;
+use crate::validate::schema::Schema;
+
+pub const MANIFEST: &str = "blueprint.yaml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Manifest {
+    pub api_version: String,
+    pub kind: String,
+    pub description: String,
+    pub deployments: Vec<Deployment>,
+    #[serde(default)]
+    pub settings: BTreeMap<String, serde_json::Value>,
+    pub targets: BTreeMap<String, Target>,
+    pub data_resources: Vec<DataResource>,
+    /// Who does what for the site, for `sitectl preview`; kept in the
+    /// blueprint so that a custom blueprint states its own split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsibilities: Option<Responsibilities>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Responsibilities {
+    pub app_runs_in: String,
+    pub data_lives_in: String,
+    pub operates_app: Duty,
+    pub owns_data: Duty,
+    pub backs_up: Duty,
+    pub patches: Duty,
+}
+
+impl Responsibilities {
+    /// `(what, duty)` in the order a customer asks about them.
+    pub fn duties(&self) -> [(&'static str, &Duty); 4] {
+        [
+            ("operates the app", &self.operates_app),
+            ("owns the data", &self.owns_data),
+            ("backs up the data", &self.backs_up),
+            ("patches and upgrades", &self.patches),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Duty {
+    pub who: Party,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Party {
+    Us,
+    Customer,
+    Shared,
+}
+
+impl Party {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Us => "us",
+            Party::Customer => "customer",
+            Party::Shared => "shared",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    pub description: String,
+    #[serde(default = "yes")]
+    pub default: bool,
+    pub files: Vec<OutputFile>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OutputFile {
+    pub template: String,
+    pub output: String,
+    #[serde(default)]
+    pub language: Option<Language>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DataResource {
+    pub kind: String,
+    pub description: String,
+    #[serde(default)]
+    pub terraform: Option<String>,
+    #[serde(default)]
+    pub bicep: Option<String>,
+    #[serde(default)]
+    pub compose: Option<String>,
+    #[serde(default)]
+    pub helm: Option<String>,
+    /// Earlier Terraform addresses of this resource, each moved in state.
+    #[serde(default)]
+    pub terraform_moved_from: Vec<String>,
+}
+
+/// A checked blueprint with its templates' sources.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    pub name: String,
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// Template name (`<blueprint>/<target>/<file>.j2`) → (path shown in
+    /// diagnostics, source, language of its output).
+    pub templates: BTreeMap<String, TemplateSource>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    pub display: String,
+    pub text: String,
+    pub language: Language,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BlueprintError {
+    #[error("template `{template}` does not exist")]
+    MissingTemplate { template: String, path: String },
+    #[error("cannot tell the language of `{output}` from its name")]
+    UnknownLanguage { output: String },
+    #[error("target `{target}` writes `{output}` twice")]
+    DuplicateOutput { target: String, output: String },
+    #[error("cannot decode the blueprint manifest: {0}")]
+    Decode(String),
+}
+
+impl Problem for BlueprintError {
+    fn code(&self) -> &'static str {
+        match self {
+            BlueprintError::MissingTemplate { .. } => "blueprint-missing-template",
+            BlueprintError::UnknownLanguage { .. } => "blueprint-unknown-language",
+            BlueprintError::DuplicateOutput { .. } => "blueprint-duplicate-output",
+            BlueprintError::Decode(_) => "blueprint-decode",
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            BlueprintError::MissingTemplate { path, .. } => {
+                format!("create {path}, or fix the name")
+            }
+            BlueprintError::UnknownLanguage { .. } => {
+                "add `language:` (hcl, bicep, yaml, compose or dotenv) to the file entry".into()
+            }
+            BlueprintError::DuplicateOutput { .. } => {
+                "give each file of a target its own output name".into()
+            }
+            BlueprintError::Decode(_) => return None,
+        })
+    }
+}
+
+/// Every blueprint under `dir` (each folder with a `blueprint.yaml`), or
+/// every diagnostic about them, with the sources for snippets.
+pub struct Loaded {
+    pub blueprints: BTreeMap<String, Blueprint>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: BTreeMap<String, String>,
+}
+
+pub fn load_all(dir: &Path) -> Loaded {
+    let mut loaded = Loaded {
+        blueprints: BTreeMap::new(),
+        diagnostics: Vec::new(),
+        sources: BTreeMap::new(),
+    };
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    folders.sort();
+    for folder in folders {
+        let manifest = folder.join(MANIFEST);
+        if !manifest.is_file() {
+            continue;
+        }
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match load_one(&name, &folder, &mut loaded) {
+            Some(blueprint) => {
+                loaded.blueprints.insert(name, blueprint);
+            }
+            None => continue,
+        }
+    }
+    loaded
+}
+
+fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint> {
+    let source = match load::read_source(&folder.join(MANIFEST)) {
+        Ok(source) => source,
+        Err(diagnostic) => {
+            loaded.diagnostics.push(diagnostic);
+            return None;
+        }
+    };
+    let document = match load::parse_source(source) {
+        Ok(document) => document,
+        Err((source, diagnostics)) => {
+            loaded.sources.insert(source.name, source.text);
+            loaded.diagnostics.extend(diagnostics);
+            return None;
+        }
+    };
+    loaded
+        .sources
+        .insert(document.source.name.clone(), document.source.text.clone());
+    let diagnostics = Schema::blueprint().check(&document);
+    if !diagnostics.is_empty() {
+        loaded.diagnostics.extend(diagnostics);
+        return None;
+    }
+    let manifest: Manifest = match serde_json::from_value(document.root.to_json()) {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            let problem = BlueprintError::Decode(error.to_string());
+            loaded.diagnostics.push(Diagnostic::error(
+                document.source.name.clone(),
+                Some(document.root.span),
+                &problem,
+            ));
+            return None;
+        }
+    };
+    let mut templates = BTreeMap::new();
+    let before = loaded.diagnostics.len();
+    for (target, spec) in &manifest.targets {
+        let mut outputs = Vec::new();
+        for (i, file) in spec.files.iter().enumerate() {
+            let at = |field: &str| {
+                locate::value_span(
+                    &document.root,
+                    &Segment::parse_pointer(&format!("/targets/{target}/files/{i}/{field}")),
+                )
+            };
+            let report = |loaded: &mut Loaded, field: &str, problem: BlueprintError| {
+                loaded.diagnostics.push(Diagnostic::error(
+                    document.source.name.clone(),
+                    Some(at(field)),
+                    &problem,
+                ));
+            };
+            if outputs.contains(&file.output) {
+                report(
+                    loaded,
+                    "output",
+                    BlueprintError::DuplicateOutput {
+                        target: target.clone(),
+                        output: file.output.clone(),
+                    },
+                );
+            }
+            outputs.push(file.output.clone());
+            let Some(language) = file
+                .language
+                .or_else(|| Language::from_file_name(&file.output))
+            else {
+                report(
+                    loaded,
+                    "output",
+                    BlueprintError::UnknownLanguage {
+                        output: file.output.clone(),
+                    },
+                );
+                continue;
+            };
+            let path = folder.join(target).join(&file.template);
+            let display = load::display_name(&path);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    templates.insert(
+                        template_name(name, target, &file.template),
+                        TemplateSource {
+                            display,
+                            text,
+                            language,
+                        },
+                    );
+                }
+                Err(_) => report(
+                    loaded,
+                    "template",
+                    BlueprintError::MissingTemplate {
+                        template: format!("{target}/{}", file.template),
+                        path: display,
+                    },
+                ),
+            }
+        }
+    }
+    if loaded.diagnostics.len() > before {
+        return None;
+    }
+    Some(Blueprint {
+        name: name.to_string(),
+        dir: folder.to_path_buf(),
+        manifest,
+        templates,
+    })
+}
+
+/// The name a template is known by in the engine (and in `include`).
+pub fn template_name(blueprint: &str, target: &str, template: &str) -> String {
+    format!("{blueprint}/{target}/{template}")
+}
+
+impl Blueprint {
+    /// The document a diagnostic about this blueprint points into.
+    pub fn manifest_path(&self) -> String {
+        load::display_name(&self.dir.join(MANIFEST))
+    }
+}
+
+/// A document is needed by callers that point into manifests.
+pub fn manifest_document(blueprint: &Blueprint) -> Option<Document> {
+    load::read_source(&blueprint.dir.join(MANIFEST))
+        .ok()
+        .and_then(|s| load::parse_source(s).ok())
+}

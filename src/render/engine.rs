@@ -1,0 +1,344 @@
+//! The render stage: resolved sites through blueprint templates, with every
+//! spec value escaped for the language of the file it lands in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::render::blueprint::{Blueprint, template_name};
+use crate::render::escape::{self, Language};
+use crate::render::resolve;
+use crate::spec::SelfhostedTarget;
+use crate::validate::ValidSite;
+use crate::validate::catalog::Catalog;
+
+/// Instructions a template may run per render: ample for any blueprint,
+/// small enough that a runaway loop ends in milliseconds.
+const FUEL: u64 = 2_000_000;
+
+/// One rendered file, not yet checked or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    pub site: String,
+    pub target: String,
+    /// Path below `<out>/<site>/<target>/`.
+    pub output: String,
+    pub language: Language,
+    /// The template it came from, as shown in diagnostics.
+    pub template: String,
+    pub contents: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    #[error("site `{site}` names blueprint `{blueprint}`, which does not exist")]
+    UnknownBlueprint {
+        site: String,
+        blueprint: String,
+        available: Vec<String>,
+    },
+    #[error("blueprint `{blueprint}` does not support deployment `{deployment}` (site `{site}`)")]
+    WrongDeployment {
+        site: String,
+        blueprint: String,
+        deployment: String,
+        supported: Vec<String>,
+    },
+    #[error("blueprint `{blueprint}` has no target `{target}` for site `{site}`")]
+    UnknownTarget {
+        site: String,
+        blueprint: String,
+        target: String,
+        available: Vec<String>,
+    },
+    #[error("rendering site `{site}`: {message}")]
+    Template { site: String, message: String },
+}
+
+impl Problem for RenderError {
+    fn code(&self) -> &'static str {
+        match self {
+            RenderError::UnknownBlueprint { .. } => "render-unknown-blueprint",
+            RenderError::WrongDeployment { .. } => "render-wrong-deployment",
+            RenderError::UnknownTarget { .. } => "render-unknown-target",
+            RenderError::Template { .. } => "render-template",
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            RenderError::UnknownBlueprint { available, .. } => Some(format!(
+                "blueprints here: {}",
+                crate::diagnostic::hint::one_of(available)
+            )),
+            RenderError::WrongDeployment { supported, .. } => Some(format!(
+                "it supports {}",
+                crate::diagnostic::hint::one_of(supported)
+            )),
+            RenderError::UnknownTarget { available, .. } => Some(format!(
+                "its targets: {}",
+                crate::diagnostic::hint::one_of(available)
+            )),
+            RenderError::Template { .. } => None,
+        }
+    }
+}
+
+/// The template engine of one run: every template of every blueprint
+/// compiled once, whatever the number of sites.
+pub struct Engine {
+    env: Environment<'static>,
+    blueprints: BTreeMap<String, Blueprint>,
+}
+
+impl Engine {
+    /// Compiles every template; a template that does not compile is a
+    /// diagnostic located in it.
+    pub fn new(blueprints: BTreeMap<String, Blueprint>) -> Result<Engine, Vec<Diagnostic>> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
+        let languages: Arc<BTreeMap<String, Language>> = Arc::new(
+            blueprints
+                .values()
+                .flat_map(|b| {
+                    b.templates
+                        .iter()
+                        .map(|(name, t)| (name.clone(), t.language))
+                })
+                .collect(),
+        );
+        env.set_auto_escape_callback(move |name| match languages.get(name) {
+            Some(language) => AutoEscape::Custom(language.escape_name().into()),
+            // Every template is registered with its language; anything else
+            // (a string rendered ad hoc) gets no escaping and no spec data.
+            None => AutoEscape::None,
+        });
+        env.set_formatter(|out, state, value| {
+            let language = match state.auto_escape() {
+                AutoEscape::Custom(name) => Language::from_escape_name(name),
+                _ => None,
+            };
+            match language {
+                Some(language) if !value.is_safe() => {
+                    let text = escape::literal(language, value).map_err(|e| {
+                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+                    })?;
+                    out.write_str(&text).map_err(minijinja::Error::from)
+                }
+                _ => minijinja::escape_formatter(out, state, value),
+            }
+        });
+        let mut diagnostics = Vec::new();
+        for blueprint in blueprints.values() {
+            for (name, template) in &blueprint.templates {
+                if let Err(error) = env.add_template_owned(name.clone(), template.text.clone()) {
+                    diagnostics.push(template_diagnostic(
+                        &template.display,
+                        &template.text,
+                        None,
+                        &error,
+                    ));
+                }
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(Engine { env, blueprints })
+        } else {
+            Err(diagnostics)
+        }
+    }
+
+    pub fn blueprints(&self) -> &BTreeMap<String, Blueprint> {
+        &self.blueprints
+    }
+
+    /// The blueprint a site renders with: `spec.blueprint`, else its deployment's.
+    pub fn blueprint_for(&self, valid: &ValidSite) -> Result<&Blueprint, RenderError> {
+        let spec = &valid.site.spec;
+        let name = spec
+            .blueprint
+            .clone()
+            .unwrap_or_else(|| spec.deployment.as_str().to_string());
+        let site = valid.site.metadata.name.clone();
+        let blueprint =
+            self.blueprints
+                .get(&name)
+                .ok_or_else(|| RenderError::UnknownBlueprint {
+                    site: site.clone(),
+                    blueprint: name.clone(),
+                    available: self.blueprints.keys().cloned().collect(),
+                })?;
+        if !blueprint.manifest.deployments.contains(&spec.deployment) {
+            return Err(RenderError::WrongDeployment {
+                site,
+                blueprint: name,
+                deployment: spec.deployment.to_string(),
+                supported: blueprint
+                    .manifest
+                    .deployments
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            });
+        }
+        Ok(blueprint)
+    }
+
+    /// Renders one valid site: the targets its blueprint renders by default
+    /// (for a selfhosted site, the ones its spec lists), or `only` that one.
+    pub fn render_site(
+        &self,
+        valid: &ValidSite,
+        catalog: &Catalog,
+        only: Option<&str>,
+    ) -> Result<Vec<RenderedFile>, Diagnostic> {
+        let spec_name = valid.document.source.name.clone();
+        let located = |problem: &dyn Problem| Diagnostic::error(spec_name.clone(), None, problem);
+        let blueprint = self.blueprint_for(valid).map_err(|e| located(&e))?;
+        let site = &valid.site.metadata.name;
+        let targets: Vec<&String> = match only {
+            Some(target) => {
+                let known = blueprint
+                    .manifest
+                    .targets
+                    .keys()
+                    .find(|t| t.as_str() == target);
+                vec![known.ok_or_else(|| {
+                    located(&RenderError::UnknownTarget {
+                        site: site.clone(),
+                        blueprint: blueprint.name.clone(),
+                        target: target.to_string(),
+                        available: blueprint.manifest.targets.keys().cloned().collect(),
+                    })
+                })?]
+            }
+            None => blueprint
+                .manifest
+                .targets
+                .iter()
+                .filter(|(name, target)| match &valid.site.spec.selfhosted {
+                    Some(selfhosted) => selfhosted
+                        .targets
+                        .iter()
+                        .any(|t: &SelfhostedTarget| t.as_str() == name.as_str()),
+                    None => target.default,
+                })
+                .map(|(name, _)| name)
+                .collect(),
+        };
+        let resolved = resolve::resolve(&valid.site, catalog, &spec_name, &blueprint.name);
+        let context = minijinja::context! {
+            settings => Value::from(Serde(&blueprint.manifest.settings)),
+            ..Value::from(Serde(&resolved))
+        };
+        let mut files = Vec::new();
+        for target in targets {
+            for file in &blueprint.manifest.targets[target].files {
+                let name = template_name(&blueprint.name, target, &file.template);
+                let source = &blueprint.templates[&name];
+                let fail = |e: minijinja::Error| {
+                    template_diagnostic(&source.display, &source.text, Some(site), &e)
+                };
+                let template = self.env.get_template(&name).map_err(fail)?;
+                let body = template.render(&context).map_err(fail)?;
+                files.push(RenderedFile {
+                    site: site.clone(),
+                    target: target.clone(),
+                    output: file.output.clone(),
+                    language: source.language,
+                    template: source.display.clone(),
+                    contents: with_header(source.language, &spec_name, &blueprint.name, &body),
+                });
+            }
+        }
+        if let Some(moved) = moved_blocks(blueprint, &files, site, &spec_name) {
+            files.push(moved);
+        }
+        Ok(files)
+    }
+}
+
+/// `moved.tf` for a Terraform target whose blueprint renamed a data-bearing
+/// resource: Terraform moves it in state rather than destroying it.
+fn moved_blocks(
+    blueprint: &Blueprint,
+    files: &[RenderedFile],
+    site: &str,
+    spec: &str,
+) -> Option<RenderedFile> {
+    if !files.iter().any(|f| f.target == "terraform") {
+        return None;
+    }
+    let mut body = String::new();
+    for resource in &blueprint.manifest.data_resources {
+        let Some(to) = &resource.terraform else {
+            continue;
+        };
+        for from in &resource.terraform_moved_from {
+            body.push_str(&format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n\n"));
+        }
+    }
+    (!body.is_empty()).then(|| RenderedFile {
+        site: site.to_string(),
+        target: "terraform".into(),
+        output: "moved.tf".into(),
+        language: Language::Hcl,
+        template: blueprint.manifest_path(),
+        contents: with_header(
+            Language::Hcl,
+            spec,
+            &blueprint.name,
+            body.trim_end_matches('\n'),
+        ) + "\n",
+    })
+}
+
+/// The "do not edit" header, in the file's own comment syntax. The spec path
+/// is the only outside text in it, cleaned of anything that could end a comment.
+fn with_header(language: Language, spec: &str, blueprint: &str, body: &str) -> String {
+    let spec: String = spec
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    let c = language.comment();
+    format!(
+        "{c} Generated by sitectl from {spec} with blueprint `{blueprint}`.\n{c} Do not edit: change the spec or the blueprint and run `sitectl render`.\n\n{}",
+        body.trim_start_matches('\n')
+    )
+}
+
+/// A template error, pointing at the template line minijinja names.
+fn template_diagnostic(
+    display: &str,
+    text: &str,
+    site: Option<&String>,
+    error: &minijinja::Error,
+) -> Diagnostic {
+    let message = match error.detail() {
+        Some(detail) => format!("{}: {detail}", error.kind()),
+        None => error.kind().to_string(),
+    };
+    let problem = RenderError::Template {
+        site: site.cloned().unwrap_or_else(|| "(compiling)".into()),
+        message,
+    };
+    let span = error.line().map(|line| {
+        let lines = crate::diagnostic::span::LineIndex::new(text);
+        let start = lines.line_start(line);
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        lines.span_of_bytes(start, end)
+    });
+    Diagnostic::error(display.to_string(), span, &problem)
+}

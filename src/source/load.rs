@@ -1,0 +1,192 @@
+//! The load stage: a path on disk to a parsed YAML document, within limits.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::span::{LineIndex, Span};
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::source::yaml::{self, Node};
+
+/// Larger files are refused before they are read: no spec comes close.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A file's text, kept for the snippets of its diagnostics.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    /// The path as the user sees it in diagnostics (forward slashes).
+    pub name: String,
+    pub text: String,
+}
+
+/// A source that parsed as one YAML document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub source: Source,
+    pub root: Node,
+}
+
+/// Keys whose values are secret references: a value there that is not a
+/// reference may be a pasted secret, so snippets never show it.
+const SECRET_KEYS: [&str; 2] = ["secretRef", "licenseRef"];
+
+impl Document {
+    /// The text shown in snippets: the source with the value of every secret
+    /// reference field (`secretRef`, `licenseRef`, `extensions.secrets.*`)
+    /// masked, byte for byte, so that spans stay valid.
+    pub fn display_text(&self) -> String {
+        let mut bytes = self.source.text.clone().into_bytes();
+        let mut mask = |node: &Node| {
+            for b in &mut bytes[node.span.bytes()] {
+                if !b.is_ascii_whitespace() {
+                    *b = b'*';
+                }
+            }
+        };
+        let mut stack: Vec<(&Node, bool)> = vec![(&self.root, false)];
+        while let Some((node, secret_map)) = stack.pop() {
+            match &node.value {
+                crate::source::yaml::Value::Map(entries) => {
+                    for entry in entries {
+                        if secret_map || SECRET_KEYS.contains(&entry.key.as_str()) {
+                            mask(&entry.value);
+                        } else {
+                            stack.push((&entry.value, entry.key == "secrets"));
+                        }
+                    }
+                }
+                crate::source::yaml::Value::Seq(items) => {
+                    stack.extend(items.iter().map(|i| (i, false)))
+                }
+                _ => {}
+            }
+        }
+        String::from_utf8(bytes).unwrap_or_else(|_| self.source.text.clone())
+    }
+}
+
+/// Why a file could not be read as text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read the file: {0}")]
+    Io(String),
+    #[error("is a directory, not a file")]
+    NotAFile,
+    #[error("is not a regular file (a pipe, socket or device)")]
+    NotRegular,
+    #[error("the file is {size} bytes, more than the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the file is not valid UTF-8 text")]
+    NotUtf8,
+}
+
+impl Problem for ReadError {
+    fn code(&self) -> &'static str {
+        match self {
+            ReadError::Io(_) => "read-io",
+            ReadError::NotAFile | ReadError::NotRegular => "read-not-a-file",
+            ReadError::TooLarge { .. } => "read-too-large",
+            ReadError::NotUtf8 => "read-not-utf8",
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(
+            match self {
+                ReadError::Io(_) => "check that the file exists and that you may read it",
+                ReadError::NotAFile => "rename the directory, or name the files inside it instead",
+                ReadError::NotRegular => {
+                    "name a regular file: reading a pipe or device could block forever"
+                }
+                ReadError::TooLarge { .. } => {
+                    "a site spec is a few kilobytes: check that this is the right file"
+                }
+                ReadError::NotUtf8 => "save the file as UTF-8",
+            }
+            .to_string(),
+        )
+    }
+}
+
+/// The name a diagnostic uses for `path`.
+pub fn display_name(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let text = text.strip_prefix("./").unwrap_or(&text);
+    text.replace('\\', "/")
+}
+
+/// Reads `path` as UTF-8 text of at most [`MAX_FILE_BYTES`].
+pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
+    let name = display_name(path);
+    let fail = |span: Option<Span>, error: ReadError| Diagnostic::error(name.clone(), span, &error);
+    let metadata = fs::metadata(path).map_err(|e| fail(None, ReadError::Io(io_message(&e))))?;
+    if metadata.is_dir() {
+        return Err(fail(None, ReadError::NotAFile));
+    }
+    if !metadata.is_file() {
+        return Err(fail(None, ReadError::NotRegular));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(fail(
+            None,
+            ReadError::TooLarge {
+                size: metadata.len(),
+                limit: MAX_FILE_BYTES,
+            },
+        ));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(None, ReadError::Io(io_message(&e))))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(
+            None,
+            ReadError::TooLarge {
+                size: bytes.len() as u64,
+                limit: MAX_FILE_BYTES,
+            },
+        ));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let prefix = std::str::from_utf8(&error.as_bytes()[..valid]).unwrap_or_default();
+            let span = LineIndex::new(prefix).span_of_bytes(valid, valid);
+            return Err(fail(Some(span), ReadError::NotUtf8));
+        }
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
+    Ok(Source {
+        path: path.to_path_buf(),
+        name,
+        text,
+    })
+}
+
+/// Parses a source as one YAML document.
+pub fn parse_source(source: Source) -> Result<Document, (Source, Vec<Diagnostic>)> {
+    match yaml::parse(&source.text) {
+        Ok(root) => Ok(Document { source, root }),
+        Err(errors) => {
+            let diagnostics = errors
+                .iter()
+                .map(|e| Diagnostic::error(source.name.clone(), Some(e.span), &e.error))
+                .collect();
+            Err((source, diagnostics))
+        }
+    }
+}
+
+fn io_message(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
+}

@@ -1,0 +1,165 @@
+//! The validate stage's semantic layer: what the schema cannot say about one
+//! spec, or about specs taken together.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::source::load::Document;
+use crate::source::locate::{self, Segment};
+use crate::source::yaml::Value;
+use crate::spec::IsoDate;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuleError {
+    #[error("site name `{name}` does not match its file name `{stem}`")]
+    NameNotFileStem { name: String, stem: String },
+    #[error("site name `{name}` is already used by {other}")]
+    DuplicateName { name: String, other: String },
+    #[error("`{at}` is `{value}`, which is not a real date")]
+    InvalidDate { at: String, value: String },
+    #[error("{what} ends on {end}, before it starts on {start}")]
+    EndBeforeStart {
+        what: &'static str,
+        start: String,
+        end: String,
+    },
+}
+
+impl Problem for RuleError {
+    fn code(&self) -> &'static str {
+        match self {
+            RuleError::NameNotFileStem { .. } => "rule-name-not-file-name",
+            RuleError::DuplicateName { .. } => "rule-duplicate-name",
+            RuleError::InvalidDate { .. } => "rule-invalid-date",
+            RuleError::EndBeforeStart { .. } => "rule-end-before-start",
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            RuleError::NameNotFileStem { name, stem } => {
+                format!("rename the file to `{name}.yaml`, or set `name: {stem}`")
+            }
+            RuleError::DuplicateName { .. } => {
+                "every site needs its own name: rename one of the two sites and its file".into()
+            }
+            RuleError::InvalidDate { .. } => "check the day and the month, e.g. 2026-02-28".into(),
+            RuleError::EndBeforeStart { .. } => {
+                "swap the dates, or fix the one that is wrong".into()
+            }
+        })
+    }
+}
+
+/// The text of the string at `pointer`, if the document has one there.
+fn text_at<'d>(document: &'d Document, pointer: &str) -> Option<&'d str> {
+    let found = locate::locate(&document.root, &Segment::parse_pointer(pointer));
+    match &found.node.value {
+        Value::Str(text, _) if found.complete => Some(text),
+        _ => None,
+    }
+}
+
+/// A date written as `YYYY-MM-DD` (the schema checks the shape) and whether it is real.
+fn date_at(document: &Document, pointer: &str) -> Option<(String, Option<jiff::civil::Date>)> {
+    let text = text_at(document, pointer)?;
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shaped.then(|| (text.to_string(), IsoDate(text.to_string()).date()))
+}
+
+/// The rules of one spec taken alone. They read the document itself, not
+/// its decoded form, so they run even when the schema found errors: a run
+/// reports every error of a file, not one layer at a time.
+pub fn check(document: &Document) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut report = |pointer: &str, error: RuleError| {
+        let span = locate::value_span(&document.root, &Segment::parse_pointer(pointer));
+        found.push(Diagnostic::error(
+            document.source.name.clone(),
+            Some(span),
+            &error,
+        ));
+    };
+    let stem = document
+        .source
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(name) = text_at(document, "/metadata/name")
+        && name != stem
+    {
+        report(
+            "/metadata/name",
+            RuleError::NameNotFileStem {
+                name: name.to_string(),
+                stem,
+            },
+        );
+    }
+    for pointer in [
+        "/spec/trial/start",
+        "/spec/license/start",
+        "/spec/license/end",
+    ] {
+        if let Some((value, None)) = date_at(document, pointer) {
+            let at = locate::dotted(&Segment::parse_pointer(pointer));
+            report(pointer, RuleError::InvalidDate { at, value });
+        }
+    }
+    if let (Some((start, Some(first))), Some((end, Some(last)))) = (
+        date_at(document, "/spec/license/start"),
+        date_at(document, "/spec/license/end"),
+    ) && last < first
+    {
+        report(
+            "/spec/license/end",
+            RuleError::EndBeforeStart {
+                what: "the license",
+                start,
+                end,
+            },
+        );
+    }
+    found
+}
+
+/// The rules across specs: a name may be used once in the whole tree. The
+/// first file in path order keeps the name; each later one is reported.
+pub fn check_unique_names<'a>(
+    documents: impl IntoIterator<Item = &'a Document>,
+) -> Vec<Diagnostic> {
+    let mut first_seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut found = Vec::new();
+    for document in documents {
+        let Some(name) = text_at(document, "/metadata/name") else {
+            continue;
+        };
+        match first_seen.get(name) {
+            Some(other) => {
+                let span =
+                    locate::value_span(&document.root, &Segment::parse_pointer("/metadata/name"));
+                let error = RuleError::DuplicateName {
+                    name: name.to_string(),
+                    other: other.to_string(),
+                };
+                found.push(Diagnostic::error(
+                    document.source.name.clone(),
+                    Some(span),
+                    &error,
+                ));
+            }
+            None => {
+                first_seen.insert(name, &document.source.name);
+            }
+        }
+    }
+    found
+}
