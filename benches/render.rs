@@ -10,7 +10,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sitectl::render::pipeline::render;
+use sitectl::output::write::render_and_write;
+use sitectl::validate::Specs;
 
 #[path = "common/fleet.rs"]
 mod fleet;
@@ -40,14 +41,14 @@ fn main() {
 
     for pass in ["into an empty folder", "again, nothing changed"] {
         let start = Instant::now();
-        let summary = render(
-            std::slice::from_ref(&sites),
+        let summary = render_and_write(
+            Specs::Paths(vec![sites.clone()]),
             &root.join("blueprints"),
             &out,
             None,
             &|_, _| {},
         )
-        .unwrap_or_else(|checked| panic!("{:#?}", checked.diagnostics.first()));
+        .unwrap_or_else(|diagnostics| panic!("{:#?}", diagnostics.first()));
         let time = start.elapsed().as_secs_f64();
         println!(
             "render {count} sites {pass}: {time:.3} s, {:.0} sites/s ({} written, {} unchanged)",

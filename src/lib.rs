@@ -23,3 +23,4 @@ pub mod render;
 pub mod source;
 pub mod spec;
 pub mod validate;
+pub mod workspace;

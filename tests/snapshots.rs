@@ -11,7 +11,9 @@ fn example_sites_render_to_the_pinned_files() {
     // Relative paths, as a user runs it from the repository root (cargo runs
     // tests there): the headers name `sites/<file>`, the same on every machine.
     let files = render_in_memory(&[PathBuf::from("sites")], Path::new("blueprints"), None)
-        .unwrap_or_else(|checked| panic!("the examples do not render: {:#?}", checked.diagnostics));
+        .unwrap_or_else(|diagnostics| {
+            panic!("the examples do not render: {:#?}", diagnostics.list)
+        });
     assert!(files.len() >= 10, "{} files", files.len());
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/examples");

@@ -1,11 +1,15 @@
-//! The command-line contract of DESIGN §4, declared with clap.
+//! The command-line contract (README, "Commands"), declared with clap. The
+//! only module that knows clap: each command turns these into domain types.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::report::Format;
+use crate::diff::format::DiffFormat;
+use crate::render::target::Target;
 use crate::spec::{Deployment, Tier};
+use crate::workspace::Overrides;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,15 +23,18 @@ problem; 2 usage error.",
     propagate_version = true
 )]
 pub struct Cli {
-    /// Folder of blueprints and the tier catalog (tiers.yaml).
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        default_value = "blueprints",
-        env = "SITECTL_BLUEPRINTS"
-    )]
-    pub blueprints: PathBuf,
+    /// Folder of blueprints and the tier catalog (tiers.yaml) [default:
+    /// blueprints/ of the repository, found by walking up from here].
+    #[arg(long, global = true, value_name = "DIR", env = "SITECTL_BLUEPRINTS")]
+    pub blueprints: Option<PathBuf>,
+
+    /// Folder of the site specs [default: sites/ of the repository].
+    #[arg(long = "sites", global = true, value_name = "DIR", env = "SITECTL_SITES")]
+    pub sites_dir: Option<PathBuf>,
+
+    /// Folder of the rendered output [default: rendered/ of the repository].
+    #[arg(long = "rendered", global = true, value_name = "DIR", env = "SITECTL_RENDERED")]
+    pub rendered_dir: Option<PathBuf>,
 
     /// When to colour diagnostics: `auto` colours on a terminal unless NO_COLOR is set.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -35,6 +42,17 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The folders this run names; the rest come from the repository.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            sites: self.sites_dir.clone(),
+            rendered: self.rendered_dir.clone(),
+            blueprints: self.blueprints.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,12 +94,34 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Spec files or folders to check (folders are searched for .yaml and .yml).
-    #[arg(value_name = "PATH", default_value = "sites")]
+    /// Spec files or folders to check (folders are searched for .yaml and
+    /// .yml) [default: the specs folder].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// How to report diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    pub format: DiagnosticFormat,
+}
+
+/// How diagnostics are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// `file:line:col: error: message`, a snippet and a hint, on stderr.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+    /// GitHub Actions workflow commands: annotations on a pull request.
+    Github,
+}
+
+impl From<DiagnosticFormat> for Format {
+    fn from(format: DiagnosticFormat) -> Format {
+        match format {
+            DiagnosticFormat::Text => Format::Text,
+            DiagnosticFormat::Json => Format::Json,
+            DiagnosticFormat::Github => Format::Github,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -92,9 +132,9 @@ pub struct NewArgs {
     pub tier: Tier,
     #[arg(long, value_name = "DEPLOYMENT")]
     pub deployment: Deployment,
-    /// Folder to write the spec into.
-    #[arg(long, value_name = "DIR", default_value = "sites")]
-    pub dir: PathBuf,
+    /// Folder to write the spec into [default: the specs folder].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// The customer's display name (defaults to NAME).
     #[arg(long)]
     pub customer: Option<String>,
@@ -111,18 +151,19 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Spec files or folders to render (folders are searched for .yaml and .yml).
-    #[arg(value_name = "PATH", default_value = "sites")]
+    /// Spec files or folders to render (folders are searched for .yaml and
+    /// .yml) [default: the specs folder].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Render only this target of each site's blueprint (e.g. terraform, helm, compose, bicep).
+    /// Render only this target of each site's blueprint: terraform, bicep, helm or compose.
     #[arg(long, value_name = "TARGET")]
-    pub target: Option<String>,
-    /// Folder to write into, as <DIR>/<site>/<target>/<file>.
-    #[arg(long, value_name = "DIR", default_value = "rendered")]
-    pub out: PathBuf,
+    pub target: Option<Target>,
+    /// Folder to write into, as <DIR>/<site>/<target>/<file> [default: the rendered folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// How to report diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    pub format: DiagnosticFormat,
 }
 
 #[derive(Debug, Args)]
@@ -131,9 +172,9 @@ pub struct DiffArgs {
     /// gone counts as removed).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The committed output to compare with.
-    #[arg(long, value_name = "DIR", default_value = "rendered")]
-    pub out: PathBuf,
+    /// The committed output to compare with [default: the rendered folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Compare with what the specs and blueprints at this git revision render
     /// to (read from git objects; the work tree is never touched).
     #[arg(long, value_name = "GIT_REF")]
@@ -141,8 +182,29 @@ pub struct DiffArgs {
     /// Exit 1 on any difference: "the rendered output is stale".
     #[arg(long)]
     pub check: bool,
-    #[arg(long, value_enum, default_value_t = crate::diff::format::DiffFormat::Text)]
-    pub format: crate::diff::format::DiffFormat,
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Text)]
+    pub format: DiffFormatArg,
+}
+
+/// How a diff is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormatArg {
+    /// Data-loss findings, then unified diffs.
+    Text,
+    /// A pull-request comment: a summary table, findings, collapsible diffs.
+    Markdown,
+    /// The same facts for machines.
+    Json,
+}
+
+impl From<DiffFormatArg> for DiffFormat {
+    fn from(format: DiffFormatArg) -> DiffFormat {
+        match format {
+            DiffFormatArg::Text => DiffFormat::Text,
+            DiffFormatArg::Markdown => DiffFormat::Markdown,
+            DiffFormatArg::Json => DiffFormat::Json,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -150,9 +212,9 @@ pub struct HandoffArgs {
     /// Sites to hand off (default: every site).
     #[arg(value_name = "SITE")]
     pub sites: Vec<String>,
-    /// Hand off only this target (terraform, helm, compose or bicep).
+    /// Hand off only this target: terraform, bicep, helm or compose.
     #[arg(long, value_name = "TARGET")]
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// Print the exact commands, run none.
     #[arg(long)]
     pub dry_run: bool,
@@ -165,9 +227,12 @@ pub struct HandoffArgs {
     /// Let this site's plan delete or replace data-bearing resources (repeatable).
     #[arg(long, value_name = "SITE")]
     pub allow_data_loss: Vec<String>,
-    /// The rendered output to hand off.
-    #[arg(long, value_name = "DIR", default_value = "rendered")]
-    pub out: PathBuf,
+    /// Folder of the specs [default: the specs folder].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The rendered output to hand off [default: the rendered folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Stop a tool that gives no answer for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub timeout: u64,
@@ -178,8 +243,8 @@ pub struct HandoffArgs {
 
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
-    /// Spec files or folders (default: `sites`).
-    #[arg(value_name = "PATH", default_value = "sites")]
+    /// Spec files or folders [default: the specs folder].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -209,8 +274,8 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct ExpiredArgs {
-    /// Spec files or folders (default: `sites`).
-    #[arg(value_name = "PATH", default_value = "sites")]
+    /// Spec files or folders [default: the specs folder].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The date to judge by (default: today, or SITECTL_TODAY).
     #[arg(long, value_name = "DATE")]
@@ -236,12 +301,13 @@ pub struct ReclaimArgs {
     /// Reclaim without asking (required when not on a terminal).
     #[arg(long)]
     pub yes: bool,
-    /// Folder of the specs; archived specs go to DIR/.reclaimed/<date>/.
-    #[arg(long, value_name = "DIR", default_value = "sites")]
-    pub dir: PathBuf,
-    /// The rendered output the destroy runs in.
-    #[arg(long, value_name = "DIR", default_value = "rendered")]
-    pub out: PathBuf,
+    /// Folder of the specs; archived specs go to DIR/.reclaimed/<date>/
+    /// [default: the specs folder].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The rendered output the destroy runs in [default: the rendered folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Sites destroyed at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub jobs: usize,
@@ -275,9 +341,9 @@ pub struct PromoteArgs {
     /// The license's negotiated annual price, for enterprise.
     #[arg(long, value_name = "AMOUNT")]
     pub annual_price: Option<f64>,
-    /// Folder of the specs.
-    #[arg(long, value_name = "DIR", default_value = "sites")]
-    pub dir: PathBuf,
+    /// Folder of the specs [default: the specs folder].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -302,7 +368,7 @@ pub struct PreviewArgs {
     /// `--set spec.license.annualPrice=90000` or `--set metadata.labels.team=emea`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Product release (defaults to the newest release used under sites/).
+    /// Product release (defaults to the newest release used under the specs folder).
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,
     /// Also write the generated files to DIR/<site>/<target>/ (and, with

@@ -5,49 +5,45 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Context, Outcome, diagnostics_outcome};
-use crate::commands::args::{Cli, HandoffArgs};
-use crate::diagnostic::report::Format;
+use super::{CommandError, Context, Outcome};
+use crate::commands::args::HandoffArgs;
+use crate::diagnostic::hint::plural;
 use crate::diff::{self, Side};
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, SiteWork, Tools};
-use crate::render::pipeline;
-
-fn fail(code: u8, message: String) -> Outcome {
-    Outcome {
-        stderr: message,
-        code,
-        ..Outcome::default()
-    }
-}
+use crate::render::pipeline::{Rendered, render_all};
+use crate::source::load::display_name;
+use crate::validate::Specs;
+use crate::workspace::Workspace;
 
 /// The specs under `specs`, rendered in memory; a hand-off of an invalid
 /// tree is refused whole, with its diagnostics.
 pub(super) fn render_tree(
-    cli: &Cli,
     specs: &Path,
-    context: &Context,
+    ws: &Workspace,
     verb: &str,
-) -> Result<pipeline::Rendered, Outcome> {
-    pipeline::render_all(&[specs.to_path_buf()], &cli.blueprints, None, &|_, _| {}).map_err(
-        |checked| {
-            diagnostics_outcome(
-                &checked,
-                Format::Text,
-                context,
-                format!(
-                    "error: refusing to {verb}: the specs or blueprints are invalid; fix them (`sitectl validate`)\n"
-                ),
-            )
-        },
+) -> Result<Rendered, CommandError> {
+    render_all(
+        Specs::Paths(vec![specs.to_path_buf()]),
+        &ws.blueprints,
+        None,
+        &|_, _| {},
     )
+    .map_err(|diagnostics| {
+        CommandError::invalid(
+            diagnostics,
+            format!(
+                "error: refusing to {verb}: the specs or blueprints are invalid; fix them (`sitectl validate`)\n"
+            ),
+        )
+    })
 }
 
 /// Sites among `names` whose output under `out` is not what their spec
 /// renders to: the tools would apply something nobody reviewed.
 pub(super) fn stale_sites(
     out: &Path,
-    rendered: &pipeline::Rendered,
+    rendered: &Rendered,
     names: &BTreeSet<String>,
 ) -> BTreeSet<String> {
     let new_files: Vec<_> = rendered
@@ -71,12 +67,13 @@ pub(super) fn stale_message(site: &str) -> String {
 }
 
 /// The site chart, as an absolute path: every tool runs in a site's folder.
-pub(super) fn chart(cli: &Cli) -> PathBuf {
-    let chart = cli.blueprints.join("charts/site");
+pub(super) fn chart(ws: &Workspace) -> PathBuf {
+    let chart = ws.chart();
     std::fs::canonicalize(&chart).unwrap_or(chart)
 }
 
-/// The exact commands, one per line; what cannot be run goes to `stderr`.
+/// The exact commands, one per line, in the order they would run; what
+/// cannot be run goes to `stderr`.
 pub(super) fn dry_run(
     action: Action,
     work: &[SiteWork],
@@ -86,7 +83,7 @@ pub(super) fn dry_run(
 ) -> String {
     let mut stdout = String::new();
     for w in work {
-        for target in &w.targets {
+        for target in w.targets_in_order(action) {
             match handoff::steps(action, w, target, tools, chart) {
                 Ok(steps) => steps
                     .iter()
@@ -99,36 +96,40 @@ pub(super) fn dry_run(
 }
 
 /// Asks before a change unless `--yes`; with nobody to ask, refuses.
-/// `Err` is the outcome to end with, `stderr` so far included.
 pub(super) fn confirm(
     context: &Context,
     question: &str,
     yes: bool,
     verb: &str,
-    stderr: &str,
-) -> Result<(), Outcome> {
+) -> Result<(), CommandError> {
     if yes {
         return Ok(());
     }
     match &context.confirm {
         Some(ask) if ask(question) => Ok(()),
-        Some(_) => Err(fail(1, format!("{stderr}aborted: nothing was {verb}\n"))),
-        None => Err(fail(
-            2,
-            format!(
-                "{stderr}error: refusing to {} without --yes when not on a terminal\n",
-                verb_stem(verb)
-            ),
-        )),
+        Some(_) => Err(CommandError::Aborted(format!(
+            "nothing was {}",
+            past_tense(verb)
+        ))),
+        None => Err(CommandError::Usage(format!(
+            "refusing to {verb} without --yes when not on a terminal"
+        ))),
     }
 }
 
-/// "destroyed" → "destroy", "reclaimed" → "reclaim", "applied" → "apply".
-fn verb_stem(past: &str) -> String {
-    match past.strip_suffix("ied") {
-        Some(stem) => format!("{stem}y"),
-        None => past.strip_suffix("ed").unwrap_or(past).to_string(),
+/// "apply" → "applied", "destroy" → "destroyed", "reclaim" → "reclaimed".
+fn past_tense(verb: &str) -> String {
+    match verb.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ied"),
+        _ => format!("{verb}ed"),
     }
+}
+
+/// Stops with `error`, keeping what was said before it on stderr.
+pub(super) fn stop_after(stderr: &str, error: CommandError, context: &Context) -> Outcome {
+    let mut outcome = error.outcome(context);
+    outcome.stderr.insert_str(0, stderr);
+    outcome
 }
 
 /// Runs the hand-off; lines go to the terminal as they come, or are
@@ -155,27 +156,27 @@ pub(super) fn execute(
     (collected.into_inner().unwrap_or_default(), outcomes)
 }
 
-pub(super) fn handoff_command(
-    cli: &Cli,
-    args: &HandoffArgs,
-    context: &Context,
-    action: Action,
-) -> Outcome {
-    let rendered = match render_tree(cli, Path::new("sites"), context, action.name()) {
-        Ok(rendered) => rendered,
-        Err(outcome) => return outcome,
-    };
+/// What a hand-off will do: the sites' work, and the stale ones it refuses.
+struct Plan {
+    work: Vec<SiteWork>,
+    stale: BTreeSet<String>,
+}
+
+fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, CommandError> {
+    let specs = args.dir.as_ref().unwrap_or(&ws.sites);
+    let out = args.out.as_ref().unwrap_or(&ws.rendered);
+    let rendered = render_tree(specs, ws, action.name())?;
     if let Some(unknown) = args
         .sites
         .iter()
         .find(|s| !rendered.sites.contains_key(s.as_str()))
     {
-        return fail(
-            2,
-            format!("error: no site named `{unknown}` under sites/\n"),
-        );
+        return Err(CommandError::Usage(format!(
+            "no site named `{unknown}` under {}/",
+            display_name(specs)
+        )));
     }
-    let chosen: Vec<&crate::validate::ValidSite> = rendered
+    let chosen: Vec<_> = rendered
         .valid
         .iter()
         .filter(|v| args.sites.is_empty() || args.sites.contains(&v.site.metadata.name))
@@ -184,43 +185,49 @@ pub(super) fn handoff_command(
         .iter()
         .map(|v| v.site.metadata.name.clone())
         .collect();
-    let stale = stale_sites(&args.out, &rendered, &names);
-    let mut stderr: String = stale.iter().map(|site| stale_message(site)).collect();
+    let stale = stale_sites(out, &rendered, &names);
     let allow: BTreeSet<String> = args.allow_data_loss.iter().cloned().collect();
-    let work: Vec<SiteWork> = chosen
+    let work = chosen
         .iter()
         .filter(|v| !stale.contains(&v.site.metadata.name))
-        .map(|v| handoff::work_for(&args.out, v, args.target.as_deref(), &rendered.data, &allow))
+        .map(|v| handoff::work_for(out, v, args.target, &rendered.data, &allow))
         .filter(|w| !w.targets.is_empty())
         .collect();
+    Ok(Plan { work, stale })
+}
+
+pub(super) fn handoff(
+    args: &HandoffArgs,
+    ws: &Workspace,
+    context: &Context,
+    action: Action,
+) -> Result<Outcome, CommandError> {
+    let Plan { work, stale } = plan(args, ws, action)?;
+    let mut stderr: String = stale.iter().map(|site| stale_message(site)).collect();
     let tools = Tools::find(args.terraform_bin.as_deref());
-    let chart = chart(cli);
+    let chart = chart(ws);
     if args.dry_run {
         let stdout = dry_run(action, &work, &tools, &chart, &mut stderr);
         let code = u8::from(!stale.is_empty() || stderr.contains("error:"));
-        return Outcome {
+        return Ok(Outcome {
             stdout,
             stderr,
             code,
-        };
+        });
     }
     if action != Action::Plan && !work.is_empty() {
         let question = format!(
-            "{} {} site{} ({})? [y/N] ",
+            "{} {} {} ({})? [y/N] ",
             action.name(),
             work.len(),
-            if work.len() == 1 { "" } else { "s" },
+            plural(work.len(), "site", "sites"),
             work.iter()
                 .map(|w| w.site.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let past = match action {
-            Action::Apply => "applied",
-            _ => "destroyed",
-        };
-        if let Err(outcome) = confirm(context, &question, args.yes, past, &stderr) {
-            return outcome;
+        if let Err(error) = confirm(context, &question, args.yes, action.name()) {
+            return Ok(stop_after(&stderr, error, context));
         }
     }
     let (stdout, outcomes) = execute(
@@ -233,21 +240,21 @@ pub(super) fn handoff_command(
     );
     stderr.push_str(&handoff::summary_table(&outcomes));
     let failed = handoff::failed_sites(&outcomes);
-    Outcome {
+    Ok(Outcome {
         stdout,
         stderr,
         code: u8::from(!failed.is_empty() || !stale.is_empty()),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::verb_stem;
+    use super::past_tense;
 
     #[test]
-    fn refusals_name_the_command_not_its_past_tense() {
-        assert_eq!(verb_stem("applied"), "apply");
-        assert_eq!(verb_stem("destroyed"), "destroy");
-        assert_eq!(verb_stem("reclaimed"), "reclaim");
+    fn refusals_name_the_command_and_aborts_its_past_tense() {
+        assert_eq!(past_tense("apply"), "applied");
+        assert_eq!(past_tense("destroy"), "destroyed");
+        assert_eq!(past_tense("reclaim"), "reclaimed");
     }
 }

@@ -1,31 +1,32 @@
 //! `sitectl preview`: the command around [`crate::preview`].
 
-use super::{Context, Outcome, as_of, diagnostics_outcome};
-use crate::commands::args::{Cli, PreviewArgs, PreviewFormat};
-use crate::diagnostic::report::Format;
-use crate::preview::flags::Inputs;
-use crate::preview::{self, PreviewError};
+use std::path::Path;
 
-pub(super) fn preview_command(cli: &Cli, args: &PreviewArgs, context: &Context) -> Outcome {
-    let usage = |message: String| Outcome {
-        stderr: format!("error: {message}\n"),
-        code: 2,
-        ..Outcome::default()
-    };
+use super::{CommandError, Context, Outcome, today};
+use crate::commands::args::{PreviewArgs, PreviewFormat};
+use crate::diagnostic::hint::plural;
+use crate::preview::flags::Inputs;
+use crate::preview::{self, Preview, PreviewError};
+use crate::source::load::display_name;
+use crate::workspace::Workspace;
+
+pub(super) fn preview(
+    args: &PreviewArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
     // The trial starts today: SITECTL_TODAY makes a preview reproducible.
-    let today = match as_of(None, context) {
-        Ok(today) => today,
-        Err(outcome) => return outcome,
-    };
-    let Some(app_version) = args
+    let today = today(None, context)?;
+    let app_version = args
         .app_version
         .clone()
-        .or_else(|| crate::lifecycle::scaffold::newest_app_version(std::path::Path::new("sites")))
-    else {
-        return usage(
-            "no spec under sites to take the app version from: pass --app-version, e.g. --app-version 2026.11.1".into(),
-        );
-    };
+        .or_else(|| crate::lifecycle::scaffold::newest_app_version(&ws.sites))
+        .ok_or_else(|| {
+            CommandError::Usage(format!(
+                "no spec under {} to take the app version from: pass --app-version, e.g. --app-version 2026.11.1",
+                display_name(&ws.sites)
+            ))
+        })?;
     let inputs = Inputs {
         tier: args.tier,
         deployment: args.deployment,
@@ -37,67 +38,57 @@ pub(super) fn preview_command(cli: &Cli, args: &PreviewArgs, context: &Context) 
         app_version: &app_version,
         today,
     };
-    let preview = match preview::preview(&inputs, &cli.blueprints) {
-        Ok(preview) => preview,
-        Err(PreviewError::Invalid(checked)) => {
-            let count = checked.error_count();
+    let preview = preview::preview(&inputs, &ws.blueprints).map_err(|error| match error {
+        PreviewError::Invalid(diagnostics) => {
+            let count = diagnostics.error_count();
             let summary = format!(
-                "error: {count} error{} in the flags: nothing was written\n",
-                if count == 1 { "" } else { "s" }
+                "error: {count} {} in the flags: nothing was written\n",
+                plural(count, "error", "errors")
             );
-            return diagnostics_outcome(&checked, Format::Text, context, summary);
+            CommandError::invalid(diagnostics, summary)
         }
-        Err(error) => {
-            return Outcome {
-                stderr: format!("error: {error}\n"),
-                code: error.exit_code(),
-                ..Outcome::default()
-            };
-        }
-    };
+        PreviewError::Spec(error) => CommandError::Usage(error.to_string()),
+    })?;
     let body = match args.format {
         PreviewFormat::Text => preview::text(&preview),
-        PreviewFormat::Html => crate::preview::html::page(&preview),
+        PreviewFormat::Html => preview::html::page(&preview),
     };
-    let mut outcome = Outcome::default();
     match &args.out {
-        None => outcome.stdout = body,
-        Some(out) => {
-            let written = crate::output::write::write_all(out, &preview.files, None);
-            let summary = match written {
-                Ok(summary) => summary,
-                Err(diagnostic) => {
-                    outcome.stderr = format!("error: {}\n", diagnostic.message);
-                    outcome.code = 1;
-                    return outcome;
-                }
-            };
-            outcome.stderr = format!(
-                "wrote {} file{} under {} ({} unchanged)\n",
-                summary.written,
-                if summary.written == 1 { "" } else { "s" },
-                crate::source::load::display_name(out),
-                summary.unchanged
-            );
-            match args.format {
-                PreviewFormat::Text => outcome.stdout = body,
-                PreviewFormat::Html => {
-                    let page = out.join("preview.html");
-                    if let Err(error) = crate::output::write::write_atomic(&page, body.as_bytes()) {
-                        outcome.stderr.push_str(&format!(
-                            "error: cannot write {}: {error}\n",
-                            crate::source::load::display_name(&page)
-                        ));
-                        outcome.code = 1;
-                        return outcome;
-                    }
-                    outcome.stderr.push_str(&format!(
-                        "wrote {}\n",
-                        crate::source::load::display_name(&page)
-                    ));
-                }
-            }
+        None => Ok(Outcome {
+            stdout: body,
+            ..Outcome::default()
+        }),
+        Some(out) => write(&preview, body, args.format, out),
+    }
+}
+
+/// The generated files under `out` and, for HTML, the page beside them.
+fn write(
+    preview: &Preview,
+    body: String,
+    format: PreviewFormat,
+    out: &Path,
+) -> Result<Outcome, CommandError> {
+    let summary = crate::output::write::write_all(out, &preview.files, None)
+        .map_err(|diagnostic| CommandError::Failed(diagnostic.message))?;
+    let mut outcome = Outcome::note(format!(
+        "wrote {} {} under {} ({} unchanged)\n",
+        summary.written,
+        plural(summary.written, "file", "files"),
+        display_name(out),
+        summary.unchanged
+    ));
+    match format {
+        PreviewFormat::Text => outcome.stdout = body,
+        PreviewFormat::Html => {
+            let page = out.join("preview.html");
+            crate::output::write::write_atomic(&page, body.as_bytes()).map_err(|error| {
+                CommandError::Failed(format!("cannot write {}: {error}", display_name(&page)))
+            })?;
+            outcome
+                .stderr
+                .push_str(&format!("wrote {}\n", display_name(&page)));
         }
     }
-    outcome
+    Ok(outcome)
 }

@@ -1,207 +1,174 @@
 //! `sitectl promote`: the spec edited in place, then proven before it is
-//! written (it validates; its render before and after passes the data-loss
-//! gate, or, for a move across deployments, the data migration is printed).
+//! written: it validates, and its render before and after, both in memory
+//! under the spec's own name, passes the data-loss gate (or, for a move
+//! across deployments, the data migration is printed).
 
-use super::{Context, Outcome, as_of, diagnostics_outcome};
-use crate::commands::args::{Cli, PromoteArgs};
-use crate::diagnostic::report::Format;
-use crate::diff::format;
-use crate::diff::{self, Side};
-use crate::render::pipeline;
-use crate::validate;
+use super::{CommandError, Context, Outcome, today};
+use crate::commands::args::PromoteArgs;
+use crate::diagnostic::hint::plural;
+use crate::diff::{self, Report, Side, format};
+use crate::lifecycle::{migrate, promote};
+use crate::render::pipeline::{Rendered, render_checked};
+use crate::source::load::{Source, display_name};
+use crate::spec::Deployment;
+use crate::validate::{self, Specs, ValidSite};
+use crate::workspace::Workspace;
 
-/// Renders one spec text as if it were the file at `path`, for a proof
-/// before anything is written.
-fn render_text(
-    cli: &Cli,
-    path: &std::path::Path,
-    text: &str,
-) -> Result<pipeline::Rendered, Box<validate::Checked>> {
-    let scratch = std::env::temp_dir().join(format!(
-        "sitectl-promote-{}-{}",
-        std::process::id(),
-        text.len()
-    ));
-    let file = scratch.join(path.file_name().unwrap_or_default());
-    let written = std::fs::create_dir_all(&scratch).and_then(|()| std::fs::write(&file, text));
-    let rendered = match written {
-        Ok(()) => pipeline::render_all(
-            std::slice::from_ref(&file),
-            &cli.blueprints,
-            None,
-            &|_, _| {},
-        ),
-        Err(error) => {
-            let problem = crate::output::write::WriteError {
-                path: crate::source::load::display_name(&file),
-                message: error.to_string(),
-            };
-            let diagnostic =
-                crate::diagnostic::Diagnostic::error(problem.path.clone(), None, &problem);
-            Err(Box::new(validate::Checked {
-                diagnostics: vec![diagnostic],
-                ..validate::Checked::default()
-            }))
-        }
-    };
-    let _ = std::fs::remove_dir_all(&scratch);
-    rendered
-}
-
-pub(super) fn promote_command(cli: &Cli, args: &PromoteArgs, context: &Context) -> Outcome {
-    let fail = |code: u8, message: String| Outcome {
-        stderr: message,
-        code,
-        ..Outcome::default()
-    };
-    let path = match crate::lifecycle::promote::find(&args.dir, &args.site) {
-        Ok(path) => path,
-        Err(error) => return fail(2, format!("error: {error}\n")),
-    };
-    let checked = validate::validate(std::slice::from_ref(&path), &cli.blueprints);
-    if checked.error_count() > 0 {
-        return diagnostics_outcome(
-            &checked,
-            Format::Text,
-            context,
-            "error: the spec is invalid: fix it before promoting it\n".into(),
-        );
+pub(super) fn promote(
+    args: &PromoteArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    let specs = args.dir.as_ref().unwrap_or(&ws.sites);
+    let path =
+        promote::find(specs, &args.site).map_err(|error| CommandError::Usage(error.to_string()))?;
+    let mut checked = validate::validate(std::slice::from_ref(&path), &ws.blueprints);
+    if checked.error_count() > 0 || checked.sites.is_empty() {
+        return Err(CommandError::invalid(
+            Box::new(checked.diagnostics),
+            "error: the spec is invalid: fix it before promoting it\n",
+        ));
     }
-    let (document, site) = match crate::lifecycle::promote::read(&path) {
-        Ok(read) => read,
-        Err(error) => return fail(1, format!("error: {error}\n")),
-    };
+    let valid = checked.sites.remove(0);
+    let site = &valid.site;
     let moves = args.deployment.filter(|d| *d != site.spec.deployment);
     if let Some(to) = moves
         && !args.move_data
     {
-        return fail(
-            2,
-            format!(
-                "error: moving `{}` from {} to {to} gives its data a new home: the database and files must be exported and imported by an operator; pass --move-data to edit the spec and print the migration steps\n",
-                site.metadata.name, site.spec.deployment
-            ),
-        );
+        return Err(CommandError::Usage(format!(
+            "moving `{}` from {} to {to} gives its data a new home: the database and files must be exported and imported by an operator; pass --move-data to edit the spec and print the migration steps",
+            site.metadata.name, site.spec.deployment
+        )));
     }
-    let today = as_of(None, context).ok();
-    let options = crate::lifecycle::promote::Options {
+    let options = promote::Options {
         deployment: args.deployment,
         seats: args.seats,
         license_end: args.license_end,
         annual_price: args.annual_price,
-        today,
+        today: today(None, context)?,
     };
-    let text = match crate::lifecycle::promote::promoted_text(&document, &site, args.to, &options) {
-        Ok(text) => text,
-        Err(error) => return fail(2, format!("error: {error}\n")),
-    };
-    // The promoted spec must validate against the catalog, as written.
-    let source = crate::source::load::Source {
-        path: path.clone(),
-        name: document.source.name.clone(),
-        text: text.clone(),
-    };
-    if let validate::FileOutcome::Parsed { diagnostics, .. } =
-        validate::check_source(source.clone(), checked.catalog.as_ref())
-        && !diagnostics.is_empty()
-    {
-        let mut invalid = validate::Checked {
-            diagnostics,
-            ..validate::Checked::default()
-        };
-        invalid
-            .sources
-            .insert(source.name.clone(), source.text.clone());
-        return diagnostics_outcome(
-            &invalid,
-            Format::Text,
-            context,
-            "error: the promoted spec would be invalid: nothing was written\n".into(),
-        );
-    }
-    // The proof: render before and after, and let the data-loss gate compare.
-    let (before, after) = match (
-        render_text(cli, &path, &document.source.text),
-        render_text(cli, &path, &text),
-    ) {
-        (Ok(before), Ok(after)) => (before, after),
-        (Err(checked), _) | (_, Err(checked)) => {
-            return diagnostics_outcome(
-                &checked,
-                Format::Text,
-                context,
-                "error: the site does not render: nothing was written\n".into(),
-            );
-        }
-    };
+    let text = promote::promoted_text(&valid.document, site, args.to, &options)
+        .map_err(|error| CommandError::Usage(error.to_string()))?;
+    let (before, after) = prove(&valid, &text, ws)?;
     let mut data = before.data.clone();
     data.extend(after.data.clone());
     let report = diff::compare(
-        &Side::from_render(&before.files, before.sites),
-        &Side::from_render(&after.files, after.sites),
+        &Side::from_render(&before.files, before.sites.clone()),
+        &Side::from_render(&after.files, after.sites.clone()),
         &data,
     );
     let mut outcome = Outcome {
         stdout: format::text(&report, context.color),
         ..Outcome::default()
     };
-    if let Some(to) = moves {
-        let blueprint = site
-            .spec
-            .blueprint
-            .clone()
-            .unwrap_or_else(|| site.spec.deployment.to_string());
-        let loaded = crate::render::blueprint::load_all(&cli.blueprints);
-        if let (Some(from), Some(new)) = (
-            loaded.blueprints.get(&blueprint),
-            loaded.blueprints.get(to.as_str()),
-        ) {
-            let steps = crate::lifecycle::migrate::steps(
-                &site,
-                &from.manifest,
-                (to, &new.manifest),
-                "rendered",
-            );
-            outcome.stdout.push('\n');
-            outcome.stdout.push_str(&crate::lifecycle::migrate::text(
-                &site.metadata.name,
-                site.spec.deployment,
-                to,
-                &steps,
-            ));
+    match moves {
+        Some(to) => {
+            outcome
+                .stdout
+                .push_str(&migration(&valid, to, &before, &after, ws));
         }
-    } else if !report.findings.is_empty() {
-        outcome.stderr =
-            "error: the promotion would lose customer data: nothing was written\n".into();
-        outcome.code = 1;
-        return outcome;
+        None if !report.findings.is_empty() => {
+            outcome.stderr =
+                "error: the promotion would lose customer data: nothing was written\n".into();
+            outcome.code = 1;
+            return Ok(outcome);
+        }
+        None => {}
     }
-    if let Err(error) = crate::output::write::write_atomic(&path, text.as_bytes()) {
-        return fail(
-            1,
-            format!("error: cannot write {}: {error}\n", document.source.name),
-        );
+    let name = &valid.document.source.name;
+    crate::output::write::write_atomic(&path, text.as_bytes())
+        .map_err(|error| CommandError::Failed(format!("cannot write {name}: {error}")))?;
+    outcome.stderr = report_line(&valid, args, moves, &report);
+    Ok(outcome)
+}
+
+/// The spec rendered as it is and as it would be, both in memory under the
+/// spec's own name: the promoted spec must validate and render before
+/// anything is written.
+fn prove(
+    valid: &ValidSite,
+    text: &str,
+    ws: &Workspace,
+) -> Result<(Rendered, Rendered), CommandError> {
+    let promoted = Source {
+        text: text.to_string(),
+        ..valid.document.source.clone()
+    };
+    let after = validate::validate_specs(Specs::Sources(vec![promoted]), &ws.blueprints);
+    if after.error_count() > 0 {
+        return Err(CommandError::invalid(
+            Box::new(after.diagnostics),
+            "error: the promoted spec would be invalid: nothing was written\n",
+        ));
     }
-    let files = format!(
-        "{} rendered file{} change",
-        report.files.len(),
-        if report.files.len() == 1 { "" } else { "s" }
+    let before = validate::validate_specs(
+        Specs::Sources(vec![valid.document.source.clone()]),
+        &ws.blueprints,
     );
-    outcome.stderr = match moves {
+    let render = |checked| {
+        render_checked(checked, &ws.blueprints, None, &|_, _| {}).map_err(|diagnostics| {
+            CommandError::invalid(
+                diagnostics,
+                "error: the site does not render: nothing was written\n",
+            )
+        })
+    };
+    Ok((render(before)?, render(after)?))
+}
+
+/// The operator's steps of a move across deployments.
+fn migration(
+    valid: &ValidSite,
+    to: Deployment,
+    before: &Rendered,
+    after: &Rendered,
+    ws: &Workspace,
+) -> String {
+    let site = &valid.site;
+    let (Some(from), Some(new)) = (
+        before.blueprint_of(valid),
+        after.valid.first().and_then(|v| after.blueprint_of(v)),
+    ) else {
+        return String::new();
+    };
+    let steps = migrate::steps(
+        site,
+        &from.manifest,
+        (to, &new.manifest),
+        &display_name(&ws.rendered),
+    );
+    format!(
+        "\n{}",
+        migrate::text(&site.metadata.name, site.spec.deployment, to, &steps)
+    )
+}
+
+fn report_line(
+    valid: &ValidSite,
+    args: &PromoteArgs,
+    moves: Option<Deployment>,
+    report: &Report,
+) -> String {
+    let site = &valid.site;
+    let name = &valid.document.source.name;
+    let files = format!(
+        "{} rendered {} change",
+        report.files.len(),
+        plural(report.files.len(), "file", "files")
+    );
+    match moves {
         None => format!(
-            "promoted `{}` from {} to {}: {} edited in place; {files}, no data-loss finding; run `sitectl render`\n",
-            site.metadata.name, site.spec.tier, args.to, document.source.name,
+            "promoted `{}` from {} to {}: {name} edited in place; {files}, no data-loss finding; run `sitectl render`\n",
+            site.metadata.name, site.spec.tier, args.to,
         ),
         Some(to) => format!(
-            "promoted `{}` from {} on {} to {} on {to}: {} edited in place; {files}; the {} data-loss finding{} above are the data's move: follow the migration steps before `sitectl apply`\n",
+            "promoted `{}` from {} on {} to {} on {to}: {name} edited in place; {files}; the {} data-loss {} above are the data's move: follow the migration steps before `sitectl apply`\n",
             site.metadata.name,
             site.spec.tier,
             site.spec.deployment,
             args.to,
-            document.source.name,
             report.findings.len(),
-            if report.findings.len() == 1 { "" } else { "s" },
+            plural(report.findings.len(), "finding", "findings"),
         ),
-    };
-    outcome
+    }
 }

@@ -4,145 +4,83 @@
 //! output removed. A site that fails keeps its spec, so the next run retries.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
 
 use super::handoff::{self, Action};
-use super::{Context, Outcome, as_of};
-use crate::commands::args::{Cli, ReclaimArgs};
+use super::{CommandError, Context, Outcome, today};
+use crate::commands::args::ReclaimArgs;
+use crate::diagnostic::hint::plural;
 use crate::handoff::{SiteWork, Tools};
 use crate::lifecycle::reclaim::{self, Expired};
+use crate::render::pipeline::Rendered;
+use crate::render::target::Target;
+use crate::source::load::display_name;
+use crate::workspace::Workspace;
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+/// `3 expired trials`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", plural(n, one, many))
 }
 
-pub(super) fn reclaim_command(cli: &Cli, args: &ReclaimArgs, context: &Context) -> Outcome {
-    let today = match as_of(args.as_of, context) {
-        Ok(today) => today,
-        Err(outcome) => return outcome,
-    };
-    let rendered = match handoff::render_tree(cli, &args.dir, context, "reclaim") {
-        Ok(rendered) => rendered,
-        Err(outcome) => return outcome,
-    };
-    let all = reclaim::expired(&rendered.valid, today);
-    let mut usage = String::new();
-    for name in &args.sites {
-        if !rendered.sites.contains_key(name) {
-            usage.push_str(&format!(
-                "error: no site named `{name}` under {}\n",
-                crate::source::load::display_name(&args.dir)
-            ));
-        } else if !all.iter().any(|e| e.name() == name) {
-            usage.push_str(&format!(
-                "error: `{name}` is not a trial past its end as of {today}; `sitectl expired --as-of {today}` lists those that are\n"
-            ));
-        }
-    }
-    if !usage.is_empty() {
-        return Outcome {
-            stderr: usage,
-            code: 2,
-            ..Outcome::default()
-        };
-    }
-    let expired: Vec<Expired<'_>> = all
-        .into_iter()
-        .filter(|e| args.sites.is_empty() || args.sites.iter().any(|s| s == e.name()))
-        .collect();
+pub(super) fn reclaim(
+    args: &ReclaimArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    let today = today(args.as_of, context)?;
+    let specs = args.dir.clone().unwrap_or_else(|| ws.sites.clone());
+    let out = args.out.clone().unwrap_or_else(|| ws.rendered.clone());
+    let rendered = handoff::render_tree(&specs, ws, "reclaim")?;
+    let expired = chosen(args, &specs, &rendered, today)?;
     if expired.is_empty() {
-        return Outcome {
-            stderr: format!("no trial is past its end as of {today}: nothing to reclaim\n"),
-            ..Outcome::default()
-        };
+        return Ok(Outcome::note(format!(
+            "no trial is past its end as of {today}: nothing to reclaim\n"
+        )));
     }
-
-    let names: BTreeSet<String> = expired.iter().map(|e| e.name().to_string()).collect();
-    let stale = handoff::stale_sites(&args.out, &rendered, &names);
-    let mut stderr: String = stale.iter().map(|s| handoff::stale_message(s)).collect();
-    // Reclaiming deletes the trial's data on purpose: the gate is opened for
-    // these sites alone, and their Terraform's prevent_destroy is lifted by
-    // an override that lives only as long as the destroy.
-    let work: Vec<(Expired<'_>, SiteWork)> = expired
-        .iter()
-        .filter(|e| !stale.contains(e.name()))
-        .map(|e| {
-            let mut work =
-                crate::handoff::work_for(&args.out, e.site, None, &rendered.data, &names);
-            work.terraform_override = reclaim::terraform_override(&rendered.files, e.name())
-                .map(|text| (reclaim::OVERRIDE_FILE.to_string(), text));
-            (*e, work)
-        })
-        .collect();
+    let plan = plan(&expired, &out, &rendered);
     let tools = Tools::find(args.terraform_bin.as_deref());
-    let chart = handoff::chart(cli);
-    let archive_dir = crate::source::load::display_name(
-        &args.dir.join(reclaim::ARCHIVE_DIR).join(today.to_string()),
-    );
-
+    let chart = handoff::chart(ws);
+    let mut stderr: String = plan
+        .stale
+        .iter()
+        .map(|s| handoff::stale_message(s))
+        .collect();
     if args.dry_run {
-        let mut stdout = format!(
-            "{} past {} end as of {today} (dry run: nothing is changed)\n",
-            plural(expired.len(), "trial", "trials"),
-            if expired.len() == 1 { "its" } else { "their" }
+        let stdout = dry_run(
+            &expired,
+            &plan,
+            &tools,
+            &chart,
+            (&specs, today),
+            &mut stderr,
         );
-        for e in &expired {
-            stdout.push_str(&format!("\n{}: trial ended {}\n", e.name(), e.trial_end));
-            let Some((_, w)) = work.iter().find(|(w, _)| w.name() == e.name()) else {
-                stdout.push_str(
-                    "refused: its rendered output is stale or missing (run `sitectl render`)\n",
-                );
-                continue;
-            };
-            if let Some((file, text)) = &w.terraform_override {
-                let lifted = text.matches("prevent_destroy = false").count();
-                stdout.push_str(&format!(
-                    "write {} (lifts prevent_destroy from {} for the destroy, removed after)\n",
-                    crate::source::load::display_name(&w.dir.join("terraform").join(file)),
-                    plural(lifted, "data-bearing resource", "data-bearing resources"),
-                ));
-            }
-            stdout.push_str(&handoff::dry_run(
-                Action::Destroy,
-                std::slice::from_ref(w),
-                &tools,
-                &chart,
-                &mut stderr,
-            ));
-            stdout.push_str(&format!(
-                "move {} to {}\nremove the rendered files of {}\n",
-                e.site.document.source.name,
-                crate::source::load::display_name(&reclaim::archive_path(
-                    &args.dir,
-                    today,
-                    e.name()
-                )),
-                crate::source::load::display_name(&w.dir),
-            ));
-        }
-        let code = u8::from(!stale.is_empty() || stderr.contains("error:"));
-        return Outcome {
+        let code = u8::from(!plan.stale.is_empty() || stderr.contains("error:"));
+        return Ok(Outcome {
             stdout,
             stderr,
             code,
-        };
+        });
     }
-
-    if !work.is_empty() {
+    if !plan.work.is_empty() {
+        let archive_dir = display_name(&specs.join(reclaim::ARCHIVE_DIR).join(today.to_string()));
         let question = format!(
             "reclaim {} ({})? Their infrastructure and data are destroyed and their specs move to {archive_dir}/. [y/N] ",
-            plural(work.len(), "expired trial", "expired trials"),
-            work.iter()
+            count(plan.work.len(), "expired trial", "expired trials"),
+            plan.work
+                .iter()
                 .map(|(e, _)| e.name())
                 .collect::<Vec<_>>()
                 .join(", "),
         );
-        if let Err(outcome) = handoff::confirm(context, &question, args.yes, "reclaimed", &stderr) {
-            return outcome;
+        if let Err(error) = handoff::confirm(context, &question, args.yes, "reclaim") {
+            return Ok(handoff::stop_after(&stderr, error, context));
         }
     }
     // A spec edited since it was read (a promotion merged meanwhile) is no
     // longer the expired trial that was judged: it is left alone.
-    let (work, changed): (Vec<_>, Vec<_>) = work.into_iter().partition(|(e, _)| {
+    let (work, changed): (Vec<_>, Vec<_>) = plan.work.into_iter().partition(|(e, _)| {
         std::fs::read_to_string(&e.site.document.source.path)
             .is_ok_and(|now| now == e.site.document.source.text)
     });
@@ -173,39 +111,149 @@ pub(super) fn reclaim_command(cli: &Cli, args: &ReclaimArgs, context: &Context) 
             ));
             continue;
         }
-        let source = &e.site.document.source;
-        let dest = reclaim::archive_path(&args.dir, today, e.name());
-        let record = reclaim::archived_text(&source.text, today, e.trial_end);
-        if let Err(error) = reclaim::archive(&source.path, &source.text, &dest, &record) {
-            stderr.push_str(&format!(
-                "error: `{}` was destroyed but {error}\n",
-                e.name()
-            ));
-            continue;
+        match archive(e, w, &specs, today) {
+            Ok(line) => {
+                reclaimed += 1;
+                stderr.push_str(&line);
+            }
+            Err(line) => stderr.push_str(&line),
         }
-        if let Err(error) = crate::output::write::remove_site(&w.dir) {
-            stderr.push_str(&format!(
-                "warning: cannot remove the rendered files of `{}` under {}: {error}\n",
-                e.name(),
-                crate::source::load::display_name(&w.dir)
-            ));
-        }
-        reclaimed += 1;
-        stderr.push_str(&format!(
-            "reclaimed `{}` (trial ended {}): {} moved to {}\n",
-            e.name(),
-            e.trial_end,
-            source.name,
-            crate::source::load::display_name(&dest)
-        ));
     }
     stderr.push_str(&format!(
         "reclaimed {reclaimed} of {}\n",
-        plural(expired.len(), "expired trial", "expired trials")
+        count(expired.len(), "expired trial", "expired trials")
     ));
-    Outcome {
+    Ok(Outcome {
         stdout,
         stderr,
         code: u8::from(reclaimed < expired.len()),
+    })
+}
+
+/// The expired trials this run reclaims: every one, or those named.
+fn chosen<'r>(
+    args: &ReclaimArgs,
+    specs: &Path,
+    rendered: &'r Rendered,
+    today: Date,
+) -> Result<Vec<Expired<'r>>, CommandError> {
+    let all = reclaim::expired(&rendered.valid, today);
+    let mut usage = Vec::new();
+    for name in &args.sites {
+        if !rendered.sites.contains_key(name) {
+            usage.push(format!(
+                "no site named `{name}` under {}",
+                display_name(specs)
+            ));
+        } else if !all.iter().any(|e| e.name() == name) {
+            usage.push(format!(
+                "`{name}` is not a trial past its end as of {today}; `sitectl expired --as-of {today}` lists those that are"
+            ));
+        }
     }
+    if !usage.is_empty() {
+        return Err(CommandError::Usage(usage.join("\nerror: ")));
+    }
+    Ok(all
+        .into_iter()
+        .filter(|e| args.sites.is_empty() || args.sites.iter().any(|s| s == e.name()))
+        .collect())
+}
+
+/// The destroy of each expired trial whose output is current, and the
+/// trials whose output is stale (refused).
+struct Plan<'r> {
+    work: Vec<(Expired<'r>, SiteWork)>,
+    stale: BTreeSet<String>,
+}
+
+fn plan<'r>(expired: &[Expired<'r>], out: &Path, rendered: &Rendered) -> Plan<'r> {
+    let names: BTreeSet<String> = expired.iter().map(|e| e.name().to_string()).collect();
+    let stale = handoff::stale_sites(out, rendered, &names);
+    // Reclaiming deletes the trial's data on purpose: the gate is opened for
+    // these sites alone, and their Terraform's prevent_destroy is lifted by
+    // an override that lives only as long as the destroy.
+    let work = expired
+        .iter()
+        .filter(|e| !stale.contains(e.name()))
+        .map(|e| {
+            let mut work = crate::handoff::work_for(out, e.site, None, &rendered.data, &names);
+            work.terraform_override = reclaim::terraform_override(&rendered.files, e.name())
+                .map(|text| (reclaim::OVERRIDE_FILE.to_string(), text));
+            (*e, work)
+        })
+        .collect();
+    Plan { work, stale }
+}
+
+fn dry_run(
+    expired: &[Expired<'_>],
+    plan: &Plan<'_>,
+    tools: &Tools,
+    chart: &Path,
+    (specs, today): (&Path, Date),
+    stderr: &mut String,
+) -> String {
+    let mut stdout = format!(
+        "{} past {} end as of {today} (dry run: nothing is changed)\n",
+        count(expired.len(), "trial", "trials"),
+        plural(expired.len(), "its", "their")
+    );
+    for e in expired {
+        stdout.push_str(&format!("\n{}: trial ended {}\n", e.name(), e.trial_end));
+        let Some((_, w)) = plan.work.iter().find(|(w, _)| w.name() == e.name()) else {
+            stdout.push_str(
+                "refused: its rendered output is stale or missing (run `sitectl render`)\n",
+            );
+            continue;
+        };
+        if let Some((file, text)) = &w.terraform_override {
+            let lifted = text.matches("prevent_destroy = false").count();
+            stdout.push_str(&format!(
+                "write {} (lifts prevent_destroy from {} for the destroy, removed after)\n",
+                display_name(&w.dir.join(Target::Terraform.as_str()).join(file)),
+                count(lifted, "data-bearing resource", "data-bearing resources"),
+            ));
+        }
+        stdout.push_str(&handoff::dry_run(
+            Action::Destroy,
+            std::slice::from_ref(w),
+            tools,
+            chart,
+            stderr,
+        ));
+        stdout.push_str(&format!(
+            "move {} to {}\nremove the rendered files of {}\n",
+            e.site.document.source.name,
+            display_name(&reclaim::archive_path(specs, today, e.name())),
+            display_name(&w.dir),
+        ));
+    }
+    stdout
+}
+
+/// After a destroy: the spec archived, the rendered files removed. `Ok`
+/// and `Err` are the line to report.
+fn archive(e: &Expired<'_>, w: &SiteWork, specs: &Path, today: Date) -> Result<String, String> {
+    let source = &e.site.document.source;
+    let dest: PathBuf = reclaim::archive_path(specs, today, e.name());
+    let record = reclaim::archived_text(&source.text, today, e.trial_end);
+    reclaim::archive(&source.path, &source.text, &dest, &record)
+        .map_err(|error| format!("error: `{}` was destroyed but {error}\n", e.name()))?;
+    let mut line = String::new();
+    if let Err(error) = crate::output::write::remove_site(&w.dir) {
+        line.push_str(&format!(
+            "warning: cannot remove the rendered files of `{}` under {}: {error}\n",
+            e.name(),
+            display_name(&w.dir)
+        ));
+    }
+    line.push_str(&format!(
+        "reclaimed `{}` (trial ended {}): {} moved to {}\n",
+        e.name(),
+        e.trial_end,
+        source.name,
+        display_name(&dest)
+    ));
+    Ok(line)
 }

@@ -18,12 +18,21 @@ pub fn did_you_mean<'a>(
 }
 
 /// `a`, `b` and `c`: a list of allowed values in plain words.
-pub fn one_of(values: &[impl AsRef<str>]) -> String {
-    let quoted: Vec<String> = values.iter().map(|v| format!("`{}`", v.as_ref())).collect();
+pub fn one_of(values: &[impl std::fmt::Display]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     match quoted.as_slice() {
         [] => String::new(),
         [only] => only.clone(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The singular or the plural of a word, by a count: `plural(n, "file", "files")`.
+pub fn plural<'a>(n: impl TryInto<u64>, one: &'a str, many: &'a str) -> &'a str {
+    if n.try_into().is_ok_and(|n| n == 1) {
+        one
+    } else {
+        many
     }
 }
 
@@ -44,5 +53,12 @@ mod tests {
     fn lists_values_in_words() {
         assert_eq!(one_of(&["a"]), "`a`");
         assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+
+    #[test]
+    fn plurals_follow_the_count() {
+        assert_eq!(plural(1_usize, "file", "files"), "file");
+        assert_eq!(plural(0_u32, "file", "files"), "files");
+        assert_eq!(plural(2_usize, "its", "their"), "their");
     }
 }

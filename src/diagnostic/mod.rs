@@ -100,3 +100,70 @@ impl Diagnostic {
         )
     }
 }
+
+/// Every diagnostic a run found, with the text of each file they point
+/// into (for snippets): the one failure type of the validate and render
+/// stages. Sorted by file and position once [`Diagnostics::sorted`] ran.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    pub list: Vec<Diagnostic>,
+    /// Text of every file a diagnostic may point into, by display name.
+    pub sources: std::collections::BTreeMap<String, String>,
+    /// How many spec files the run looked at.
+    pub files: usize,
+}
+
+impl Diagnostics {
+    /// One diagnostic about a file whose text needs no snippet.
+    pub fn one(diagnostic: Diagnostic) -> Diagnostics {
+        Diagnostics {
+            list: vec![diagnostic],
+            ..Diagnostics::default()
+        }
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn files_with_errors(&self) -> usize {
+        let mut files: Vec<&str> = self.list.iter().map(|d| d.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        files.len()
+    }
+
+    pub fn add_source(&mut self, name: impl Into<String>, text: impl Into<String>) {
+        self.sources.insert(name.into(), text.into());
+    }
+
+    /// Takes in another run's diagnostics and sources.
+    pub fn absorb(&mut self, other: Diagnostics) {
+        self.list.extend(other.list);
+        self.sources.extend(other.sources);
+        self.files += other.files;
+    }
+
+    /// Sorted by file and position, each once: output never depends on the
+    /// order files were found or checked in.
+    pub fn sorted(mut self) -> Diagnostics {
+        self.list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.list.dedup();
+        self
+    }
+}
+
+/// Read as the list itself: `diagnostics.iter()`, `diagnostics.first()`.
+impl std::ops::Deref for Diagnostics {
+    type Target = [Diagnostic];
+
+    fn deref(&self) -> &[Diagnostic] {
+        &self.list
+    }
+}
+
+impl Extend<Diagnostic> for Diagnostics {
+    fn extend<I: IntoIterator<Item = Diagnostic>>(&mut self, items: I) {
+        self.list.extend(items);
+    }
+}

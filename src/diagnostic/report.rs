@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// How diagnostics are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// rustc-style snippets with a caret, for people.
     Text,

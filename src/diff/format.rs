@@ -10,7 +10,7 @@ use crate::diff::{Change, Report};
 /// A pull-request comment must stay under GitHub's 65,536-character limit.
 pub const MARKDOWN_LIMIT: usize = 60_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
     /// Data-loss findings, then unified diffs.
     Text,

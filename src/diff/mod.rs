@@ -7,6 +7,7 @@
 
 pub mod base;
 pub mod format;
+pub mod gate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -14,7 +15,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::output::write::MANIFEST;
+use crate::output::manifest;
 use crate::render::blueprint::DataResource;
 use crate::render::engine::RenderedFile;
 
@@ -59,28 +60,16 @@ impl Side {
             if only.is_some_and(|only| !only.contains(&site)) {
                 continue;
             }
-            let Ok(manifest) = fs::read_to_string(dir.join(MANIFEST)) else {
-                continue;
-            };
-            for entry in manifest
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            {
-                if entry.split('/').count() != 2
-                    || entry.split('/').any(|p| p.is_empty() || p == "..")
-                {
-                    continue;
-                }
-                if let Ok(text) = fs::read_to_string(dir.join(entry)) {
-                    side.files.insert((site.clone(), entry.to_string()), text);
+            for entry in manifest::read(&dir).unwrap_or_default() {
+                if let Ok(text) = fs::read_to_string(dir.join(&entry)) {
+                    side.files.insert((site.clone(), entry), text);
                 }
             }
         }
         side
     }
 
-    fn site_names(&self) -> BTreeSet<&str> {
+    pub(crate) fn site_names(&self) -> BTreeSet<&str> {
         self.files.keys().map(|(site, _)| site.as_str()).collect()
     }
 }
@@ -194,7 +183,9 @@ pub fn compare(old: &Side, new: &Side, data: &[DataResource]) -> Report {
     }
     let sites: BTreeSet<&str> = old.site_names().union(&new.site_names()).copied().collect();
     for site in sites {
-        report.findings.extend(data_loss(site, old, new, data));
+        report
+            .findings
+            .extend(gate::data_loss(site, old, new, data));
     }
     report.findings.sort();
     let changed: BTreeSet<&str> = report.files.iter().map(|f| f.site.as_str()).collect();
@@ -222,212 +213,6 @@ pub fn compare(old: &Side, new: &Side, data: &[DataResource]) -> Report {
         });
     }
     report
-}
-
-/// The data-bearing resources of one site on one side: identifier → the
-/// attributes that, when changed, replace the resource (its name, location).
-fn inventory(site: &str, side: &Side, data: &[DataResource]) -> BTreeMap<String, (String, String)> {
-    let files: Vec<(&str, &str)> = side
-        .files
-        .iter()
-        .filter(|((s, _), _)| s == site)
-        .map(|((_, path), text)| (path.as_str(), text.as_str()))
-        .collect();
-    let mut found = BTreeMap::new();
-    let tf: String = files
-        .iter()
-        .filter(|(p, _)| p.ends_with(".tf"))
-        .map(|(_, t)| *t)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let terraform = terraform_resources(&tf);
-    let bicep: BTreeMap<String, String> = files
-        .iter()
-        .filter(|(p, _)| p.ends_with(".bicep"))
-        .flat_map(|(_, t)| bicep_resources(t))
-        .collect();
-    let volumes: BTreeMap<String, String> = files
-        .iter()
-        .filter(|(p, _)| p.starts_with("compose/") && (p.ends_with(".yaml") || p.ends_with(".yml")))
-        .flat_map(|(_, t)| compose_volumes(t))
-        .collect();
-    let claims: BTreeMap<String, String> = files
-        .iter()
-        .filter(|(p, _)| p.starts_with("helm/") && p.ends_with("values.yaml"))
-        .filter_map(|(_, t)| helm_claim(t))
-        .map(|claim| ("persistence.claimName".to_string(), claim))
-        .collect();
-    for resource in data {
-        for address in resource
-            .terraform
-            .iter()
-            .chain(&resource.terraform_moved_from)
-        {
-            if let Some(attributes) = terraform.get(address) {
-                found.insert(address.clone(), (resource.kind.clone(), attributes.clone()));
-            }
-        }
-        if let Some(symbol) = &resource.bicep
-            && let Some(name) = bicep.get(symbol)
-        {
-            found.insert(
-                format!("bicep {symbol}"),
-                (resource.kind.clone(), name.clone()),
-            );
-        }
-        if let Some(volume) = &resource.compose
-            && let Some(name) = volumes.get(volume)
-        {
-            found.insert(
-                format!("volume {volume}"),
-                (resource.kind.clone(), name.clone()),
-            );
-        }
-        if let Some(path) = &resource.helm
-            && let Some(claim) = claims.get(path)
-        {
-            found.insert(
-                format!("helm {path}"),
-                (resource.kind.clone(), claim.clone()),
-            );
-        }
-    }
-    found
-}
-
-fn data_loss(site: &str, old: &Side, new: &Side, data: &[DataResource]) -> Vec<Finding> {
-    let before = inventory(site, old, data);
-    let after = inventory(site, new, data);
-    let site_removed = !new.files.keys().any(|(s, _)| s == site);
-    // An address a blueprint declares as moved to one that is still there.
-    let moved = |resource: &str| {
-        data.iter().any(|d| {
-            d.terraform_moved_from.iter().any(|from| from == resource)
-                && d.terraform
-                    .as_ref()
-                    .is_some_and(|to| after.contains_key(to))
-        })
-    };
-    before
-        .iter()
-        .filter_map(|(resource, (kind, identity))| {
-            let reason = match after.get(resource) {
-                None if moved(resource) => return None,
-                None if site_removed => {
-                    "the site's spec is gone: its output would be destroyed".to_string()
-                }
-                None => "it is no longer rendered: the change would delete it".to_string(),
-                Some((_, now)) if now != identity => {
-                    format!(
-                        "its identity changes ({identity} → {now}): the change would replace it"
-                    )
-                }
-                Some(_) => return None,
-            };
-            Some(Finding {
-                site: site.to_string(),
-                resource: resource.clone(),
-                kind: kind.clone(),
-                reason,
-            })
-        })
-        .collect()
-}
-
-/// `type.name` → the attributes that force replacement when they change.
-fn terraform_resources(text: &str) -> BTreeMap<String, String> {
-    let Ok(body) = hcl::parse(text) else {
-        return BTreeMap::new();
-    };
-    body.blocks()
-        .filter(|block| block.identifier() == "resource" && block.labels().len() == 2)
-        .map(|block| {
-            let labels = block.labels();
-            let address = format!("{}.{}", labels[0].as_str(), labels[1].as_str());
-            let identity: Vec<String> = block
-                .body()
-                .attributes()
-                .filter(|a| {
-                    matches!(
-                        a.key(),
-                        "name" | "location" | "server_id" | "storage_account_id"
-                    )
-                })
-                .map(|a| format!("{} = {}", a.key(), a.expr()))
-                .collect();
-            (address, identity.join(", "))
-        })
-        .collect()
-}
-
-/// Bicep symbolic name → the resource's `name:` as written.
-fn bicep_resources(text: &str) -> Vec<(String, String)> {
-    let Some(tree) = crate::render::verify::parse_bicep(text) else {
-        return Vec::new();
-    };
-    let root = tree.root_node();
-    let mut cursor = root.walk();
-    let mut found = Vec::new();
-    for node in root
-        .children(&mut cursor)
-        .filter(|n| n.kind() == "resource_declaration")
-    {
-        let mut inner = node.walk();
-        let children: Vec<_> = node.children(&mut inner).collect();
-        let Some(symbol) = children.iter().find(|c| c.kind() == "identifier") else {
-            continue;
-        };
-        let name = children
-            .iter()
-            .find(|c| c.kind() == "object")
-            .and_then(|object| {
-                let mut walk = object.walk();
-                object.children(&mut walk).find_map(|property| {
-                    let key = property.child(0)?;
-                    (property.kind() == "object_property" && &text[key.byte_range()] == "name")
-                        .then(|| property.child(2).map(|v| text[v.byte_range()].to_string()))
-                        .flatten()
-                })
-            })
-            .unwrap_or_default();
-        found.push((text[symbol.byte_range()].to_string(), name));
-    }
-    found
-}
-
-/// Compose volume key → its `name:` (the key when it has none).
-fn compose_volumes(text: &str) -> Vec<(String, String)> {
-    let Ok(root) = crate::source::yaml::parse(text) else {
-        return Vec::new();
-    };
-    let Some(crate::source::yaml::Value::Map(entries)) = root.get("volumes").map(|v| &v.value)
-    else {
-        return Vec::new();
-    };
-    entries
-        .iter()
-        .map(|e| {
-            let name = match e.value.get("name").map(|n| &n.value) {
-                Some(crate::source::yaml::Value::Str(name, _)) => name.clone(),
-                _ => e.key.clone(),
-            };
-            (e.key.clone(), name)
-        })
-        .collect()
-}
-
-/// The claim name of Helm values with persistence on.
-fn helm_claim(text: &str) -> Option<String> {
-    let root = crate::source::yaml::parse(text).ok()?;
-    let persistence = root.get("persistence")?;
-    let on = matches!(
-        persistence.get("enabled").map(|v| &v.value),
-        Some(crate::source::yaml::Value::Bool(true))
-    );
-    match persistence.get("claimName").map(|v| &v.value) {
-        Some(crate::source::yaml::Value::Str(claim, _)) if on => Some(claim.clone()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 mod steps;
 
+use crate::render::target::Target;
+
 pub use steps::{HelmTool, Role, Step, Tools, steps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +45,8 @@ const APPLIED_COMPOSE: &str = "applied-compose.yaml";
 pub struct SiteWork {
     pub site: String,
     pub dir: PathBuf,
-    /// Target folders present, e.g. `terraform`, `helm`.
-    pub targets: Vec<String>,
+    /// Target folders present, in name order.
+    pub targets: Vec<Target>,
     /// Where a Bicep target deploys (its resource group).
     pub resource_group: Option<String>,
     /// Terraform addresses of data-bearing resources.
@@ -88,7 +90,7 @@ pub enum HandoffError {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub site: String,
-    pub target: String,
+    pub target: Target,
     pub result: Result<(), HandoffError>,
     pub duration: Duration,
     pub log: PathBuf,
@@ -139,15 +141,15 @@ impl Drop for Lock {
 struct TemporaryFile(PathBuf);
 
 impl TemporaryFile {
-    fn write(work: &SiteWork, target: &str) -> Result<Option<TemporaryFile>, HandoffError> {
+    fn write(work: &SiteWork, target: Target) -> Result<Option<TemporaryFile>, HandoffError> {
         let Some((name, text)) = work
             .terraform_override
             .as_ref()
-            .filter(|_| target == "terraform")
+            .filter(|_| target == Target::Terraform)
         else {
             return Ok(None);
         };
-        let path = work.dir.join(target).join(name);
+        let path = work.dir.join(target.as_str()).join(name);
         fs::write(&path, text).map_err(|e| HandoffError::Io(format!("{}: {e}", path.display())))?;
         Ok(Some(TemporaryFile(path)))
     }
@@ -203,8 +205,8 @@ fn run_site(
     let logs = work.dir.join(".sitectl-logs");
     let _ = fs::create_dir_all(&logs);
     let lock = Lock::take(&work.dir);
-    work.targets
-        .iter()
+    work.targets_in_order(action)
+        .into_iter()
         .map(|target| {
             let start = Instant::now();
             let log = logs.join(format!("{}-{target}.log", action.name()));
@@ -220,7 +222,7 @@ fn run_site(
             }
             Outcome {
                 site: work.site.clone(),
-                target: target.clone(),
+                target,
                 result,
                 duration: start.elapsed(),
                 log,
@@ -232,7 +234,7 @@ fn run_site(
 fn run_steps(
     steps: &[Step],
     work: &SiteWork,
-    target: &str,
+    target: Target,
     log: &Path,
     timeout: Duration,
     events: Events<'_>,
@@ -412,7 +414,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
     for o in outcomes {
         rows.push([
             o.site.clone(),
-            o.target.clone(),
+            o.target.to_string(),
             match &o.result {
                 Ok(()) => "ok".into(),
                 Err(HandoffError::DataLoss(..)) => "refused: data loss".into(),
@@ -428,23 +430,34 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
     crate::diagnostic::report::aligned(&rows)
 }
 
-/// Sites by name → their work, from the rendered output folder.
-pub fn targets_of(dir: &Path, only: Option<&str>) -> Vec<String> {
-    let mut targets: Vec<String> = ["terraform", "helm", "compose", "bicep"]
-        .into_iter()
-        .filter(|t| dir.join(t).is_dir())
+/// The targets a site's output folder holds (`only` that one), in name order.
+pub fn targets_of(dir: &Path, only: Option<Target>) -> Vec<Target> {
+    Target::ALL
+        .iter()
+        .copied()
+        .filter(|t| dir.join(t.as_str()).is_dir())
         .filter(|t| only.is_none_or(|o| o == *t))
-        .map(str::to_string)
-        .collect();
-    targets.sort();
-    targets
+        .collect()
+}
+
+impl SiteWork {
+    /// The site's targets in the order `action` takes them: infrastructure
+    /// before the workloads that use it, and the reverse to destroy.
+    pub fn targets_in_order(&self, action: Action) -> Vec<Target> {
+        let mut targets = self.targets.clone();
+        match action {
+            Action::Plan | Action::Apply => Target::apply_order(&mut targets),
+            Action::Destroy => Target::destroy_order(&mut targets),
+        }
+        targets
+    }
 }
 
 /// A site's work, from its spec and the blueprints' data resources.
 pub fn work_for(
     out: &Path,
     site: &crate::validate::ValidSite,
-    only_target: Option<&str>,
+    only_target: Option<Target>,
     data: &[crate::render::blueprint::DataResource],
     allow: &BTreeSet<String>,
 ) -> SiteWork {

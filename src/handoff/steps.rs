@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{Action, HandoffError, SiteWork};
+use crate::output::inspect;
+use crate::render::target::Target;
 
 /// One command of a site's hand-off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,14 +160,14 @@ impl Tools {
 pub fn steps(
     action: Action,
     work: &SiteWork,
-    target: &str,
+    target: Target,
     tools: &Tools,
     chart: &Path,
 ) -> Result<Vec<Step>, HandoffError> {
-    let dir = work.dir.join(target);
+    let dir = work.dir.join(target.as_str());
     let site = work.site.as_str();
     Ok(match target {
-        "terraform" => {
+        Target::Terraform => {
             let tf = tools.terraform.as_deref().ok_or(HandoffError::MissingTool {
                 tool: "terraform",
                 install: "install Terraform or OpenTofu, or name it with --terraform-bin / SITECTL_TERRAFORM",
@@ -189,20 +191,14 @@ pub fn steps(
             }
             steps
         }
-        "helm" => {
+        Target::Helm => {
             let helm = tools.helm.as_ref().ok_or(HandoffError::MissingTool {
                 tool: "helm",
                 install: "install Helm 3 or 4 (https://helm.sh/docs/intro/install/)",
             })?;
             let values = fs::read_to_string(dir.join("values.yaml")).unwrap_or_default();
-            let namespace = crate::source::yaml::parse(&values)
-                .ok()
-                .and_then(
-                    |root| match root.get("namespace").map(|n| n.value.clone()) {
-                        Some(crate::source::yaml::Value::Str(ns, _)) => Some(ns),
-                        _ => None,
-                    },
-                )
+            let namespace = inspect::yaml_tree(&values)
+                .and_then(|values| inspect::helm_namespace(&values))
                 .unwrap_or_else(|| format!("site-{site}"));
             let chart = chart.to_string_lossy().into_owned();
             let h = helm.program.as_str();
@@ -287,7 +283,7 @@ pub fn steps(
                 )],
             }
         }
-        "compose" => {
+        Target::Compose => {
             let (program, prefix) = tools.compose.clone().ok_or(HandoffError::MissingTool {
                 tool: "docker compose",
                 install: "install Docker with the compose plugin, or docker-compose",
@@ -314,7 +310,7 @@ pub fn steps(
                 Action::Destroy => vec![with(&["down"])],
             }
         }
-        "bicep" => {
+        Target::Bicep => {
             let az = tools.az.as_deref().ok_or(HandoffError::MissingTool {
                 tool: "az",
                 install: "install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli)",
@@ -347,11 +343,6 @@ pub fn steps(
                 Action::Destroy => return Err(HandoffError::NoBicepDestroy),
             }
         }
-        other => {
-            return Err(HandoffError::Io(format!(
-                "no hand-off for target `{other}`"
-            )));
-        }
     })
 }
 
@@ -375,7 +366,7 @@ mod tests {
         let work = SiteWork {
             site: "a".into(),
             dir: dir.clone(),
-            targets: vec!["helm".into()],
+            targets: vec![Target::Helm],
             resource_group: None,
             data_addresses: BTreeSet::new(),
             allow_data_loss: false,
@@ -390,7 +381,14 @@ mod tests {
                 }),
                 ..Tools::default()
             };
-            let steps = steps(Action::Apply, &work, "helm", &tools, Path::new("chart")).unwrap();
+            let steps = steps(
+                Action::Apply,
+                &work,
+                Target::Helm,
+                &tools,
+                Path::new("chart"),
+            )
+            .unwrap();
             assert!(
                 steps[0].args.contains(&flag.to_string()),
                 "{:?}",

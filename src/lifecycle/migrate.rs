@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::render::blueprint::Manifest;
 use crate::render::resolve::Names;
+use crate::render::target::Target;
 use crate::spec::{Deployment, Site};
 
 /// One phase of the migration and the commands it runs.
@@ -28,7 +29,7 @@ struct Home {
     /// Compose keeps both in volumes, reached through `docker compose`.
     compose: bool,
     /// The hand-off target that builds the home.
-    target: &'static str,
+    target: Target,
     whose: &'static str,
 }
 
@@ -60,28 +61,28 @@ fn home(
                 "<shared storage account>",
             )),
             compose: false,
-            target: "terraform",
+            target: Target::Terraform,
             whose: "our shared server and storage account",
         },
         Deployment::Dedicated => Home {
             host: postgres(&names.postgres_server),
             files: blob(&names.storage_account),
             compose: false,
-            target: "terraform",
+            target: Target::Terraform,
             whose: "the site's dedicated server and storage account in our cloud",
         },
         Deployment::Byoi => Home {
             host: postgres(&names.postgres_server),
             files: blob(&names.storage_account),
             compose: false,
-            target: "bicep",
+            target: Target::Bicep,
             whose: "the customer's Azure subscription",
         },
         Deployment::Selfhosted => Home {
             host: "postgres (the Compose service)".into(),
             files: format!("the Compose volume {}-files", names.data),
             compose: true,
-            target: "compose",
+            target: Target::Compose,
             whose: "the customer's own environment",
         },
     }

@@ -7,19 +7,20 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
-use crate::source::load::{self, Document};
+use crate::source::load::Document;
 use crate::source::yaml::{Node, Value};
 use crate::spec::{Deployment, Site, Tier};
 
 /// What to change besides the tier.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// A new deployment: the data changes home (`--deployment`).
     pub deployment: Option<Deployment>,
     pub seats: Option<u32>,
     pub license_end: Option<Date>,
     pub annual_price: Option<f64>,
-    pub today: Option<Date>,
+    /// The day the promotion happens: a new license starts on it.
+    pub today: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -107,11 +108,7 @@ pub fn promoted_text(
     let indent = " ".repeat(entries[0].key_span.column.saturating_sub(1));
     let mut appended = String::new();
     if to == Tier::Enterprise && site.spec.license.is_none() {
-        let today = options.today.unwrap_or_else(|| {
-            jiff::Timestamp::now()
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date()
-        });
+        let today = options.today;
         let end = options.license_end.unwrap_or_else(|| {
             today
                 .checked_add(jiff::Span::new().years(1))
@@ -196,14 +193,4 @@ pub fn find(dir: &Path, site: &str) -> Result<PathBuf, PromoteError> {
         .into_iter()
         .find(|f| f.file_stem().is_some_and(|s| s == site))
         .ok_or_else(|| PromoteError::UnknownSite(site.to_string()))
-}
-
-/// Reads and decodes a spec that must be valid.
-pub fn read(path: &Path) -> Result<(Document, Site), PromoteError> {
-    let name = load::display_name(path);
-    let source = load::read_source(path).map_err(|_| PromoteError::Invalid(name.clone()))?;
-    let document = load::parse_source(source).map_err(|_| PromoteError::Invalid(name.clone()))?;
-    let site: Site =
-        serde_json::from_value(document.root.to_json()).map_err(|_| PromoteError::Invalid(name))?;
-    Ok((document, site))
 }

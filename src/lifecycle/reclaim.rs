@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
+use crate::output::inspect;
 use crate::render::engine::RenderedFile;
+use crate::render::target::Target;
 use crate::spec::Tier;
 use crate::validate::ValidSite;
 
@@ -60,30 +62,14 @@ pub fn expired(valid: &[ValidSite], today: Date) -> Vec<Expired<'_>> {
 /// The override that lifts `prevent_destroy` from every resource of the
 /// site's Terraform files that sets it; `None` when none does.
 pub fn terraform_override(files: &[RenderedFile], site: &str) -> Option<String> {
-    let mut protected: Vec<(String, String)> = Vec::new();
-    for file in files
+    // The render stage parsed every rendered file already.
+    let mut protected: Vec<(String, String)> = files
         .iter()
-        .filter(|f| f.site == site && f.target == "terraform" && f.output.ends_with(".tf"))
-    {
-        // The check stage parsed every rendered file already.
-        let Ok(body) = hcl::parse(&file.contents) else {
-            continue;
-        };
-        for block in body.blocks().filter(|b| b.identifier() == "resource") {
-            let [kind, name] = block.labels() else {
-                continue;
-            };
-            let prevents = block
-                .body()
-                .blocks()
-                .filter(|b| b.identifier() == "lifecycle")
-                .flat_map(|b| b.body().attributes())
-                .any(|a| a.key() == "prevent_destroy" && *a.expr() == hcl::Expression::Bool(true));
-            if prevents {
-                protected.push((kind.as_str().to_string(), name.as_str().to_string()));
-            }
-        }
-    }
+        .filter(|f| f.site == site && f.target == Target::Terraform && f.output.ends_with(".tf"))
+        .flat_map(|f| inspect::terraform_resources(&f.contents))
+        .filter(|r| r.prevent_destroy)
+        .map(|r| (r.kind, r.name))
+        .collect();
     if protected.is_empty() {
         return None;
     }
@@ -162,7 +148,7 @@ mod tests {
     fn tf(contents: &str) -> RenderedFile {
         RenderedFile {
             site: "a".into(),
-            target: "terraform".into(),
+            target: Target::Terraform,
             output: "main.tf".into(),
             language: Language::Hcl,
             template: "t".into(),

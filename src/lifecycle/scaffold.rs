@@ -1,18 +1,17 @@
 //! `sitectl new`: a spec that validates, with comments that teach its fields.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use jiff::civil::Date;
 
-use crate::commands::args::NewArgs;
+use crate::diagnostic::Diagnostics;
 use crate::diagnostic::hint::one_of;
 use crate::source::discover;
 use crate::source::load::{self, Source, display_name};
 use crate::spec::{Deployment, Tier};
 use crate::validate::catalog::{Catalog, LicenseRule};
-use crate::validate::{self, Checked, FileOutcome};
+use crate::validate::{self, FileOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
@@ -43,7 +42,7 @@ pub enum ScaffoldError {
     #[error("cannot write {path}: {message}")]
     Io { path: String, message: String },
     #[error("the spec could not be generated")]
-    Invalid(Box<Checked>),
+    Invalid(Box<Diagnostics>),
 }
 
 impl ScaffoldError {
@@ -58,16 +57,42 @@ impl ScaffoldError {
     }
 }
 
+/// What a new spec is to say; what it leaves out comes from the catalog.
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    /// A DNS label; the file is `<dir>/<name>.yaml`.
+    pub name: String,
+    pub tier: Tier,
+    pub deployment: Deployment,
+    /// The folder to write into.
+    pub dir: PathBuf,
+    /// The customer's display name (default: the name).
+    pub customer: Option<String>,
+    /// The technical contact (default: `it@<name>.example`).
+    pub contact: Option<String>,
+    pub region: String,
+    /// The product release (default: the newest one used under `dir` or the specs folder).
+    pub app_version: Option<String>,
+}
+
 pub struct Created {
     pub path: PathBuf,
     pub display: String,
 }
 
-pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created, ScaffoldError> {
+/// Writes a new spec for `args` into its folder, never over an existing
+/// file; `specs` is the workspace's specs folder, across which names are unique.
+pub fn create(
+    args: &NewSite,
+    specs: &Path,
+    blueprints: &Path,
+    today: Date,
+) -> Result<Created, ScaffoldError> {
     if !is_dns_label(&args.name) {
         return Err(ScaffoldError::BadName(args.name.clone()));
     }
-    let catalog = validate::load_catalog(blueprints).map_err(ScaffoldError::Invalid)?;
+    let catalog = validate::load_catalog(blueprints)
+        .map_err(|diagnostics| ScaffoldError::Invalid(Box::new(diagnostics)))?;
     let policy = catalog.tier(args.tier);
     if !policy.deployments.contains(&args.deployment) {
         return Err(ScaffoldError::NotAllowed {
@@ -105,7 +130,7 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
         return Err(ScaffoldError::Exists(display));
     }
     // Names are unique across the whole tree, `.yml` twins and sub-folders included.
-    let (existing, _) = discover::discover(&[args.dir.clone(), PathBuf::from(DEFAULT_SITES)]);
+    let (existing, _) = discover::discover(&[args.dir.clone(), specs.to_path_buf()]);
     if let Some(twin) = existing
         .iter()
         .find(|f| f.file_stem().is_some_and(|stem| stem == args.name.as_str()))
@@ -118,7 +143,7 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
     let app_version = match &args.app_version {
         Some(version) => version.clone(),
         None => newest_app_version(&args.dir)
-            .or_else(|| newest_app_version(Path::new(DEFAULT_SITES)))
+            .or_else(|| newest_app_version(specs))
             .ok_or_else(|| ScaffoldError::NoAppVersion(display_name(&args.dir)))?,
     };
     let schema = schema_reference(&args.dir, blueprints);
@@ -139,7 +164,6 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
             return Err(invalid(document.source, diagnostics));
         }
         FileOutcome::Unparsed(source, diagnostics) => return Err(invalid(source, diagnostics)),
-        FileOutcome::Unreadable(diagnostic) => return Err(invalid_without_source(diagnostic)),
     }
     crate::output::write::write_new(&path, &text).map_err(|error| match error.kind() {
         std::io::ErrorKind::AlreadyExists => ScaffoldError::Exists(display.clone()),
@@ -151,21 +175,13 @@ pub fn create(args: &NewArgs, blueprints: &Path, today: Date) -> Result<Created,
     Ok(Created { path, display })
 }
 
-fn invalid(source: Source, diagnostics: Vec<crate::diagnostic::Diagnostic>) -> ScaffoldError {
-    let mut sources = BTreeMap::new();
-    sources.insert(source.name, source.text);
-    ScaffoldError::Invalid(Box::new(Checked {
-        sources,
-        diagnostics,
-        ..Checked::default()
-    }))
-}
-
-fn invalid_without_source(diagnostic: crate::diagnostic::Diagnostic) -> ScaffoldError {
-    ScaffoldError::Invalid(Box::new(Checked {
-        diagnostics: vec![diagnostic],
-        ..Checked::default()
-    }))
+fn invalid(source: Source, list: Vec<crate::diagnostic::Diagnostic>) -> ScaffoldError {
+    let mut diagnostics = Diagnostics {
+        list,
+        ..Diagnostics::default()
+    };
+    diagnostics.add_source(source.name, source.text);
+    ScaffoldError::Invalid(Box::new(diagnostics))
 }
 
 fn is_dns_label(name: &str) -> bool {
@@ -204,9 +220,6 @@ pub(crate) fn newest_app_version(dir: &Path) -> Option<String> {
         .max()
         .map(|(_, version)| version)
 }
-
-/// Where `sitectl new` looks for the fleet's app version when `--dir` has none.
-const DEFAULT_SITES: &str = "sites";
 
 /// The `$schema` reference from a spec in `dir` to the schema that sits
 /// beside the blueprints folder (`<root>/schemas/site.schema.json`), as a
@@ -254,7 +267,7 @@ fn quoted(text: &str) -> String {
 }
 
 pub(crate) fn spec_text(
-    args: &NewArgs,
+    args: &NewSite,
     catalog: &Catalog,
     today: Date,
     app_version: &str,

@@ -1,3 +1,5 @@
 //! The output stage: rendered files on disk, written atomically, and read back.
 
+pub mod inspect;
+pub mod manifest;
 pub mod write;

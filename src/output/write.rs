@@ -7,12 +7,14 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Problem};
+use crate::diagnostic::hint::plural;
+use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
+use crate::output::manifest::{self, MANIFEST};
 use crate::render::engine::RenderedFile;
+use crate::render::pipeline::{Progress, parallel_map, render_all};
+use crate::render::target::Target;
 use crate::source::load::display_name;
-
-/// Per site, the files sitectl wrote there, so that only those are ever removed.
-pub const MANIFEST: &str = ".sitectl-manifest";
+use crate::validate::Specs;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
@@ -20,6 +22,21 @@ pub struct Summary {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+}
+
+impl Summary {
+    /// The line that closes a render run.
+    pub fn line(&self) -> String {
+        format!(
+            "rendered {} {}: {} {} written, {} unchanged, {} removed\n",
+            self.sites,
+            plural(self.sites, "site", "sites"),
+            self.written,
+            plural(self.written, "file", "files"),
+            self.unchanged,
+            self.removed
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -39,12 +56,28 @@ impl Problem for WriteError {
     }
 }
 
+/// Renders `specs` and writes the result under `out`: nothing is written
+/// unless every spec, blueprint and output is valid. With `only_target`,
+/// the other targets' files are left as they are.
+pub fn render_and_write(
+    specs: Specs,
+    blueprints: &Path,
+    out: &Path,
+    only_target: Option<Target>,
+    progress: Progress<'_>,
+) -> Result<Summary, Box<Diagnostics>> {
+    let rendered = render_all(specs, blueprints, only_target, progress)?;
+    let targets: Option<BTreeSet<Target>> = only_target.map(|t| [t].into());
+    write_all(out, &rendered.files, targets.as_ref())
+        .map_err(|diagnostic| Box::new(Diagnostics::one(diagnostic)))
+}
+
 /// Writes every file of every site in `files`. `targets`, when given, is the
 /// set of targets this run rendered: other targets' files are left alone.
 pub fn write_all(
     out: &Path,
     files: &[RenderedFile],
-    targets: Option<&BTreeSet<String>>,
+    targets: Option<&BTreeSet<Target>>,
 ) -> Result<Summary, Diagnostic> {
     let mut by_site: BTreeMap<&str, Vec<&RenderedFile>> = BTreeMap::new();
     for file in files {
@@ -53,7 +86,7 @@ pub fn write_all(
     // Sites are independent folders: written in parallel, since each file
     // waits on its own fsync.
     let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
-    let results = crate::render::pipeline::parallel_map(&sites, |(site, files)| {
+    let results = parallel_map(&sites, |(site, files)| {
         let mut summary = Summary {
             sites: 1,
             ..Summary::default()
@@ -74,7 +107,7 @@ pub fn write_all(
 fn write_site(
     dir: &Path,
     files: &[&RenderedFile],
-    targets: Option<&BTreeSet<String>>,
+    targets: Option<&BTreeSet<Target>>,
     summary: &mut Summary,
 ) -> Result<(), Diagnostic> {
     let fail = |path: &Path, error: std::io::Error| {
@@ -87,13 +120,13 @@ fn write_site(
             },
         )
     };
-    let previous = read_manifest(dir);
+    let previous = manifest::read(dir).unwrap_or_default();
     let mut now: BTreeSet<String> = files
         .iter()
         .map(|f| format!("{}/{}", f.target, f.output))
         .collect();
     for file in files {
-        let path = dir.join(&file.target).join(&file.output);
+        let path = dir.join(file.target.as_str()).join(&file.output);
         if fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
             summary.unchanged += 1;
             continue;
@@ -105,8 +138,8 @@ fn write_site(
         if now.contains(entry) {
             continue;
         }
-        let target = entry.split('/').next().unwrap_or_default();
-        let in_scope = targets.is_none_or(|t| t.contains(target));
+        let in_scope =
+            targets.is_none_or(|t| manifest::target_of(entry).is_some_and(|e| t.contains(&e)));
         if !in_scope {
             // Not rendered this run: still sitectl's, still listed.
             now.insert(entry.clone());
@@ -124,15 +157,8 @@ fn write_site(
         }
     }
     if now != previous {
-        let mut text = String::from(
-            "# Files sitectl wrote for this site; only these are ever removed by it.\n",
-        );
-        for entry in &now {
-            text.push_str(entry);
-            text.push('\n');
-        }
         let path = dir.join(MANIFEST);
-        write_atomic(&path, text.as_bytes()).map_err(|e| fail(&path, e))?;
+        write_atomic(&path, manifest::text(&now).as_bytes()).map_err(|e| fail(&path, e))?;
     }
     Ok(())
 }
@@ -142,7 +168,7 @@ fn write_site(
 /// Returns how many files went.
 pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
     let mut removed = 0;
-    for entry in read_manifest(dir) {
+    for entry in manifest::read(dir).unwrap_or_default() {
         let path = dir.join(&entry);
         match fs::remove_file(&path) {
             Ok(()) => removed += 1,
@@ -160,23 +186,6 @@ pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
     }
     let _ = fs::remove_dir(dir);
     Ok(removed)
-}
-
-fn read_manifest(dir: &Path) -> BTreeSet<String> {
-    fs::read_to_string(dir.join(MANIFEST))
-        .map(|text| {
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                // Entries are `<target>/<file>`: never absolute, never `..`.
-                .filter(|l| {
-                    l.split('/').count() == 2
-                        && !l.split('/').any(|p| p.is_empty() || p == "." || p == "..")
-                })
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Writes to a temporary file beside `path` and renames it over `path`: a
@@ -238,7 +247,7 @@ mod tests {
     fn file(site: &str, target: &str, output: &str, contents: &str) -> RenderedFile {
         RenderedFile {
             site: site.into(),
-            target: target.into(),
+            target: target.parse().unwrap(),
             output: output.into(),
             language: Language::Yaml,
             template: "t".into(),
@@ -269,7 +278,7 @@ mod tests {
 
         // A run narrowed to one target leaves the others' files listed.
         let third = [file("a", "terraform", "main.tf", "a = 2\n")];
-        let only: BTreeSet<String> = ["terraform".to_string()].into();
+        let only: BTreeSet<Target> = [Target::Terraform].into();
         write_all(&out, &third, Some(&only)).unwrap();
         let manifest = fs::read_to_string(out.join("a").join(MANIFEST)).unwrap();
         assert!(

@@ -6,7 +6,6 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use crate::commands::args::NewArgs;
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::span::Span;
 use crate::source::load::Source;
@@ -118,7 +117,7 @@ pub fn build(inputs: &Inputs<'_>, catalog: &Catalog) -> Result<Built, SpecError>
     let name = inputs
         .name
         .map_or_else(|| site_name(customer), str::to_string);
-    let args = NewArgs {
+    let args = crate::lifecycle::scaffold::NewSite {
         name: name.clone(),
         tier: inputs.tier,
         deployment: inputs.deployment,

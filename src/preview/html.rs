@@ -423,7 +423,7 @@ fn resources(w: &mut String, p: &Preview) {
         let _ = write!(
             w,
             "<h3>{}</h3>\n<p class=\"muted\">{}</p>\n",
-            escape(target),
+            escape(target.as_str()),
             escape(description)
         );
         let rows: Vec<_> = p.resources.iter().filter(|r| r.target == *target).collect();

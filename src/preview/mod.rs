@@ -7,24 +7,26 @@ pub mod flags;
 pub mod html;
 pub mod resources;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::diagnostic::report;
+use crate::diagnostic::{Diagnostics, report};
 use crate::preview::flags::{Built, Inputs, SpecError};
-use crate::render::blueprint::{self, Blueprint, Responsibilities};
-use crate::render::engine::{Engine, RenderedFile};
+pub use crate::preview::resources::Resource;
+use crate::render::blueprint::{Blueprint, Responsibilities};
+use crate::render::engine::RenderedFile;
+use crate::render::pipeline::render_checked;
+use crate::render::target::Target;
 use crate::spec::{Feature, Site};
 use crate::validate::catalog::{Backups, Catalog, PriceModel};
-use crate::validate::{self, Checked, FileOutcome, ValidSite};
+use crate::validate::{self, Specs, ValidSite};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
     #[error(transparent)]
     Spec(#[from] SpecError),
     #[error("the site these flags describe is invalid")]
-    Invalid(Box<Checked>),
+    Invalid(Box<Diagnostics>),
 }
 
 impl PreviewError {
@@ -50,7 +52,7 @@ pub struct Preview {
     pub price: Price,
     pub responsibilities: Option<Responsibilities>,
     /// Rendered targets and what each is for, in blueprint order.
-    pub targets: Vec<(String, String)>,
+    pub targets: Vec<(Target, String)>,
     pub resources: Vec<Resource>,
     /// `(kind, description)` of what holds the site's data: the
     /// blueprint's data resources that this render creates.
@@ -109,97 +111,53 @@ impl Price {
     }
 }
 
-/// One thing a target creates, read back from the rendered file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resource {
-    pub target: String,
-    /// Terraform or Bicep type, Kubernetes kind, `service` or `volume`.
-    pub kind: String,
-    /// Address, symbolic name or object name.
-    pub name: String,
-    pub description: String,
-    pub holds_data: bool,
-}
-
-/// Builds, validates and renders the site the flags describe.
+/// Builds, validates and renders the site the flags describe, through the
+/// same pipeline as `sitectl render`, in memory.
 pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, PreviewError> {
-    let catalog = validate::load_catalog(blueprints).map_err(PreviewError::Invalid)?;
+    let catalog = validate::load_catalog(blueprints)
+        .map_err(|diagnostics| PreviewError::Invalid(Box::new(diagnostics)))?;
     let built = flags::build(inputs, &catalog)?;
-    let valid = check(&built, &catalog)?;
-    let (files, blueprint) = render(&valid, &catalog, blueprints)?;
+    let checked = validate::validate_specs(Specs::Sources(vec![built.source.clone()]), blueprints);
+    if !checked.diagnostics.is_empty() {
+        // Every diagnostic moved onto the command line, all of them at once.
+        let mut moved = Diagnostics {
+            list: checked
+                .diagnostics
+                .list
+                .iter()
+                .map(|d| built.on_command_line(d))
+                .collect(),
+            files: 1,
+            ..Diagnostics::default()
+        };
+        moved.add_source(flags::COMMAND_LINE, built.command.text.clone());
+        return Err(PreviewError::Invalid(Box::new(moved.sorted())));
+    }
+    let rendered =
+        render_checked(checked, blueprints, None, &|_, _| {}).map_err(|mut diagnostics| {
+            // What the spec cannot render with (its blueprint, a target) was
+            // set by a flag; a template's own error stays in the template.
+            for diagnostic in &mut diagnostics.list {
+                if diagnostic.file == built.source.name {
+                    diagnostic.file = flags::COMMAND_LINE.to_string();
+                    diagnostic.span = None;
+                }
+            }
+            PreviewError::Invalid(diagnostics)
+        })?;
+    let valid = rendered.valid.first().cloned().expect("one spec rendered");
+    let blueprint = rendered
+        .blueprint_of(&valid)
+        .cloned()
+        .expect("a rendered site has its blueprint");
     Ok(summarise(
-        &built, valid, &catalog, &blueprint, files, blueprints,
+        &built,
+        valid,
+        &catalog,
+        &blueprint,
+        rendered.files,
+        blueprints,
     ))
-}
-
-/// The real validator on the built spec; every diagnostic moved onto the
-/// command line, all of them at once.
-fn check(built: &Built, catalog: &Catalog) -> Result<ValidSite, PreviewError> {
-    let (diagnostics, valid) = match validate::check_source(built.source.clone(), Some(catalog)) {
-        FileOutcome::Parsed {
-            document,
-            site: Some(site),
-            diagnostics,
-        } if diagnostics.is_empty() => (diagnostics, Some(ValidSite { document, site })),
-        FileOutcome::Parsed { diagnostics, .. } | FileOutcome::Unparsed(_, diagnostics) => {
-            (diagnostics, None)
-        }
-        FileOutcome::Unreadable(diagnostic) => (vec![diagnostic], None),
-    };
-    if let Some(valid) = valid {
-        return Ok(valid);
-    }
-    let mut moved: Vec<_> = diagnostics
-        .iter()
-        .map(|d| built.on_command_line(d))
-        .collect();
-    moved.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut checked = Checked {
-        diagnostics: moved,
-        files: 1,
-        ..Checked::default()
-    };
-    checked
-        .sources
-        .insert(flags::COMMAND_LINE.to_string(), built.command.text.clone());
-    Err(PreviewError::Invalid(Box::new(checked)))
-}
-
-fn render(
-    valid: &ValidSite,
-    catalog: &Catalog,
-    blueprints: &Path,
-) -> Result<(Vec<RenderedFile>, Blueprint), PreviewError> {
-    let loaded = blueprint::load_all(blueprints);
-    let fail = |diagnostics, sources| {
-        PreviewError::Invalid(Box::new(Checked {
-            diagnostics,
-            sources,
-            ..Checked::default()
-        }))
-    };
-    if !loaded.diagnostics.is_empty() {
-        return Err(fail(loaded.diagnostics, loaded.sources));
-    }
-    let engine = Engine::new(loaded.blueprints).map_err(|d| fail(d, BTreeMap::new()))?;
-    let blueprint = engine
-        .blueprint_for(valid)
-        .map_err(|e| {
-            let diagnostic = crate::diagnostic::Diagnostic::error(flags::COMMAND_LINE, None, &e);
-            fail(vec![diagnostic], BTreeMap::new())
-        })?
-        .clone();
-    let files = engine
-        .render_site(valid, catalog, None)
-        .map_err(|d| fail(vec![d], BTreeMap::new()))?;
-    let problems: Vec<_> = files
-        .iter()
-        .filter_map(|f| crate::render::verify::check(f).err())
-        .collect();
-    if !problems.is_empty() {
-        return Err(fail(problems, BTreeMap::new()));
-    }
-    Ok((files, blueprint))
 }
 
 fn summarise(
@@ -284,7 +242,7 @@ fn summarise(
         }
     };
     let manifest = &blueprint.manifest;
-    let mut targets: Vec<(String, String)> = Vec::new();
+    let mut targets: Vec<(Target, String)> = Vec::new();
     for file in &files {
         if !targets.iter().any(|(t, _)| *t == file.target) {
             let description = manifest
@@ -292,13 +250,13 @@ fn summarise(
                 .get(&file.target)
                 .map(|t| t.description.clone())
                 .unwrap_or_default();
-            targets.push((file.target.clone(), description));
+            targets.push((file.target, description));
         }
     }
-    let chart = crate::preview::resources::chart_templates(&blueprints.join("charts/site"));
+    let chart = resources::chart_templates(&blueprints.join("charts/site"));
     let resources: Vec<Resource> = files
         .iter()
-        .flat_map(|file| crate::preview::resources::resources_of(file, blueprint, &chart))
+        .flat_map(|file| resources::resources_of(file, blueprint, &chart))
         .collect();
     let data_tier = manifest
         .data_resources

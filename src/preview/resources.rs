@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
-use crate::preview::Resource;
+use crate::output::inspect::{self, lookup};
 use crate::render::blueprint::{self, Blueprint};
 use crate::render::engine::RenderedFile;
 use crate::render::escape::Language;
+use crate::render::target::Target;
 use crate::source::yaml::{Node, Value};
 
 fn data_resource(
@@ -22,6 +23,18 @@ fn data_resource(
         .find(|d| matches(d))
 }
 
+/// One thing a target creates, read back from the rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub target: Target,
+    /// Terraform or Bicep type, Kubernetes kind, `service` or `volume`.
+    pub kind: String,
+    /// Address, symbolic name or object name.
+    pub name: String,
+    pub description: String,
+    pub holds_data: bool,
+}
+
 /// What one rendered file creates, parsed in its own language.
 pub(crate) fn resources_of(
     file: &RenderedFile,
@@ -29,7 +42,7 @@ pub(crate) fn resources_of(
     chart: &[ChartObject],
 ) -> Vec<Resource> {
     let row = |kind: &str, name: &str, description: String, holds_data: bool| Resource {
-        target: file.target.clone(),
+        target: file.target,
         kind: kind.to_string(),
         name: name.to_string(),
         description,
@@ -38,26 +51,22 @@ pub(crate) fn resources_of(
     let mut rows = Vec::new();
     match file.language {
         Language::Hcl => {
-            let Ok(body) = hcl::parse(&file.contents) else {
-                return rows;
-            };
-            for block in body.blocks().filter(|b| b.identifier() == "resource") {
-                let [kind, name] = block.labels() else {
-                    continue;
-                };
-                let address = format!("{}.{}", kind.as_str(), name.as_str());
+            for resource in inspect::terraform_resources(&file.contents) {
+                let address = resource.address();
                 let data = data_resource(blueprint, |d| d.terraform.as_deref() == Some(&address));
                 let description = data.map_or_else(
-                    || words_of_terraform_type(kind.as_str()),
+                    || words_of_terraform_type(&resource.kind),
                     |d| d.description.clone(),
                 );
-                rows.push(row(kind.as_str(), &address, description, data.is_some()));
+                rows.push(row(&resource.kind, &address, description, data.is_some()));
             }
         }
         Language::Bicep => {
-            for (symbol, kind, module, existing) in bicep_declarations(&file.contents) {
+            for declaration in inspect::bicep_declarations(&file.contents) {
+                let (symbol, kind) = (&declaration.symbol, &declaration.kind);
+                let (module, existing) = (declaration.module, declaration.existing);
                 // A module is a file, not a resource: its resources are listed from it.
-                let data = data_resource(blueprint, |d| d.bicep.as_deref() == Some(&symbol))
+                let data = data_resource(blueprint, |d| d.bicep.as_deref() == Some(symbol))
                     .filter(|_| !module && !existing);
                 let description = match (data, module) {
                     (Some(d), _) => d.description.clone(),
@@ -65,39 +74,39 @@ pub(crate) fn resources_of(
                     (None, false) if existing => {
                         format!(
                             "{} (existing: referenced, not created)",
-                            words_of_bicep_type(&kind)
+                            words_of_bicep_type(kind)
                         )
                     }
-                    (None, false) => words_of_bicep_type(&kind),
+                    (None, false) => words_of_bicep_type(kind),
                 };
                 let kind = if module {
                     "module"
                 } else {
-                    kind.split('@').next().unwrap_or(&kind)
+                    kind.split('@').next().unwrap_or(kind)
                 };
-                rows.push(row(kind, &symbol, description, data.is_some()));
+                rows.push(row(kind, symbol, description, data.is_some()));
             }
         }
         Language::Compose => {
-            let Ok(root) = crate::source::yaml::parse(&file.contents) else {
+            let Some(root) = inspect::yaml_tree(&file.contents) else {
                 return rows;
             };
-            for entry in entries(root.get("services")) {
-                let image = match entry.value.get("image").map(|n| &n.value) {
-                    Some(Value::Str(image, _)) => format!("container from image {image}"),
-                    _ => "container".into(),
+            for (service, image) in inspect::compose_services(&root) {
+                let image = match image {
+                    Some(image) => format!("container from image {image}"),
+                    None => "container".into(),
                 };
-                rows.push(row("service", &entry.key, image, false));
+                rows.push(row("service", &service, image, false));
             }
-            for entry in entries(root.get("volumes")) {
-                let data = data_resource(blueprint, |d| d.compose.as_deref() == Some(&entry.key));
+            for (key, _) in inspect::compose_volumes(&root) {
+                let data = data_resource(blueprint, |d| d.compose.as_deref() == Some(&key));
                 let description =
                     data.map_or_else(|| "named volume".to_string(), |d| d.description.clone());
-                rows.push(row("volume", &entry.key, description, data.is_some()));
+                rows.push(row("volume", &key, description, data.is_some()));
             }
         }
-        Language::Yaml if file.target == "helm" => {
-            let Ok(values) = crate::source::yaml::parse(&file.contents) else {
+        Language::Yaml if file.target == Target::Helm => {
+            let Some(values) = inspect::yaml_tree(&file.contents) else {
                 return rows;
             };
             for object in chart {
@@ -125,17 +134,6 @@ pub(crate) fn resources_of(
         Language::Yaml | Language::Dotenv => {}
     }
     rows
-}
-
-fn entries(node: Option<&Node>) -> &[crate::source::yaml::Entry] {
-    match node.map(|n| &n.value) {
-        Some(Value::Map(entries)) => entries,
-        _ => &[],
-    }
-}
-
-fn lookup<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
-    dotted.split('.').try_fold(root, |node, key| node.get(key))
 }
 
 fn truthy(node: Option<&Node>) -> bool {
@@ -205,39 +203,6 @@ pub(crate) fn chart_templates(chart: &Path) -> Vec<ChartObject> {
         .collect()
 }
 
-/// `(symbolic name, type or module path, is a module, is existing)` of
-/// every resource and module a Bicep file declares, read with its grammar.
-fn bicep_declarations(text: &str) -> Vec<(String, String, bool, bool)> {
-    let Some(tree) = crate::render::verify::parse_bicep(text) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        let module = node.kind() == "module_declaration";
-        if module || node.kind() == "resource_declaration" {
-            let mut cursor = node.walk();
-            let children: Vec<_> = node.named_children(&mut cursor).collect();
-            let piece = |kind: &str| {
-                children
-                    .iter()
-                    .find(|c| c.kind() == kind)
-                    .and_then(|c| c.utf8_text(text.as_bytes()).ok())
-                    .map(|t| t.trim_matches('\'').to_string())
-            };
-            let mut cursor = node.walk();
-            let existing = node.children(&mut cursor).any(|c| c.kind() == "existing");
-            if let (Some(symbol), Some(kind)) = (piece("identifier"), piece("string")) {
-                found.push((symbol, kind, module, existing));
-            }
-        }
-        let mut cursor = node.walk();
-        let children: Vec<_> = node.named_children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev());
-    }
-    found
-}
-
 /// `azurerm_postgresql_flexible_server_database` → `postgresql flexible
 /// server database (azurerm)`.
 fn words_of_terraform_type(kind: &str) -> String {
@@ -282,29 +247,6 @@ mod tests {
         assert_eq!(
             words_of_bicep_type("Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01"),
             "flexible servers / databases (DBforPostgreSQL)"
-        );
-    }
-
-    #[test]
-    fn bicep_declarations_are_read_with_the_grammar() {
-        let text = "resource old 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n  name: 'y'\n}\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'x'\n}\nmodule pg 'postgres.bicep' = {\n  name: 'pg'\n}\n";
-        assert_eq!(
-            bicep_declarations(text),
-            vec![
-                (
-                    "old".into(),
-                    "Microsoft.KeyVault/vaults@2023-07-01".into(),
-                    false,
-                    true
-                ),
-                (
-                    "kv".into(),
-                    "Microsoft.KeyVault/vaults@2023-07-01".into(),
-                    false,
-                    false
-                ),
-                ("pg".into(), "postgres.bicep".into(), true, false),
-            ]
         );
     }
 }

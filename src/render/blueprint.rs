@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Diagnostic, Problem};
+use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::render::escape::Language;
+use crate::render::target::Target;
 use crate::source::load::{self, Document};
 use crate::source::locate::{self, Segment};
 use crate::spec::Deployment;
@@ -24,7 +25,7 @@ pub struct Manifest {
     pub deployments: Vec<Deployment>,
     #[serde(default)]
     pub settings: BTreeMap<String, serde_json::Value>,
-    pub targets: BTreeMap<String, Target>,
+    pub targets: BTreeMap<Target, TargetFiles>,
     pub data_resources: Vec<DataResource>,
     /// Who does what for the site, for `sitectl preview`; kept in the
     /// blueprint so that a custom blueprint states its own split.
@@ -82,7 +83,7 @@ impl Party {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Target {
+pub struct TargetFiles {
     pub description: String,
     #[serde(default = "yes")]
     pub default: bool,
@@ -145,7 +146,7 @@ pub enum BlueprintError {
     #[error("cannot tell the language of `{output}` from its name")]
     UnknownLanguage { output: String },
     #[error("target `{target}` writes `{output}` twice")]
-    DuplicateOutput { target: String, output: String },
+    DuplicateOutput { target: Target, output: String },
     #[error("cannot decode the blueprint manifest: {0}")]
     Decode(String),
 }
@@ -176,15 +177,20 @@ impl Problem for BlueprintError {
     }
 }
 
-/// Every blueprint under `dir` (each folder with a `blueprint.yaml`), or
-/// every diagnostic about them, with the sources for snippets.
-pub struct Loaded {
-    pub blueprints: BTreeMap<String, Blueprint>,
-    pub diagnostics: Vec<Diagnostic>,
-    pub sources: BTreeMap<String, String>,
+/// The blueprints of a run, by name.
+pub type Blueprints = BTreeMap<String, Blueprint>;
+
+/// What loading found so far: the blueprints, and every diagnostic about
+/// them with the sources for snippets.
+struct Loaded {
+    blueprints: Blueprints,
+    diagnostics: Vec<Diagnostic>,
+    sources: BTreeMap<String, String>,
 }
 
-pub fn load_all(dir: &Path) -> Loaded {
+/// Every blueprint under `dir` (each folder with a `blueprint.yaml`), or
+/// every diagnostic about them.
+pub fn load_all(dir: &Path) -> Result<Blueprints, Diagnostics> {
     let mut loaded = Loaded {
         blueprints: BTreeMap::new(),
         diagnostics: Vec::new(),
@@ -210,7 +216,15 @@ pub fn load_all(dir: &Path) -> Loaded {
             None => continue,
         }
     }
-    loaded
+    if loaded.diagnostics.is_empty() {
+        Ok(loaded.blueprints)
+    } else {
+        Err(Diagnostics {
+            list: loaded.diagnostics,
+            sources: loaded.sources,
+            files: 0,
+        })
+    }
 }
 
 fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint> {
@@ -272,16 +286,13 @@ fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint>
                     loaded,
                     "output",
                     BlueprintError::DuplicateOutput {
-                        target: target.clone(),
+                        target: *target,
                         output: file.output.clone(),
                     },
                 );
             }
             outputs.push(file.output.clone());
-            let Some(language) = file
-                .language
-                .or_else(|| Language::from_file_name(&file.output))
-            else {
+            let Some(language) = file.language.or_else(|| target.language_of(&file.output)) else {
                 report(
                     loaded,
                     "output",
@@ -291,12 +302,12 @@ fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint>
                 );
                 continue;
             };
-            let path = folder.join(target).join(&file.template);
+            let path = folder.join(target.as_str()).join(&file.template);
             let display = load::display_name(&path);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     templates.insert(
-                        template_name(name, target, &file.template),
+                        template_name(name, *target, &file.template),
                         TemplateSource {
                             display,
                             text,
@@ -326,8 +337,16 @@ fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint>
     })
 }
 
+/// The blueprint a site renders with: `spec.blueprint`, else its deployment's.
+pub fn name_for(site: &crate::spec::Site) -> String {
+    site.spec
+        .blueprint
+        .clone()
+        .unwrap_or_else(|| site.spec.deployment.as_str().to_string())
+}
+
 /// The name a template is known by in the engine (and in `include`).
-pub fn template_name(blueprint: &str, target: &str, template: &str) -> String {
+pub fn template_name(blueprint: &str, target: Target, template: &str) -> String {
     format!("{blueprint}/{target}/{template}")
 }
 

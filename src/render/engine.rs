@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Problem};
 use crate::render::blueprint::{Blueprint, template_name};
 use crate::render::escape::{self, Language};
 use crate::render::resolve;
-use crate::spec::SelfhostedTarget;
+use crate::render::target::Target;
 use crate::validate::ValidSite;
 use crate::validate::catalog::Catalog;
 
@@ -23,7 +23,7 @@ const FUEL: u64 = 2_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {
     pub site: String,
-    pub target: String,
+    pub target: Target,
     /// Path below `<out>/<site>/<target>/`.
     pub output: String,
     pub language: Language,
@@ -51,8 +51,8 @@ pub enum RenderError {
     UnknownTarget {
         site: String,
         blueprint: String,
-        target: String,
-        available: Vec<String>,
+        target: Target,
+        available: Vec<Target>,
     },
     #[error("rendering site `{site}`: {message}")]
     Template { site: String, message: String },
@@ -164,13 +164,15 @@ impl Engine {
         &self.blueprints
     }
 
+    /// The blueprints, once rendering is done.
+    pub fn into_blueprints(self) -> BTreeMap<String, Blueprint> {
+        self.blueprints
+    }
+
     /// The blueprint a site renders with: `spec.blueprint`, else its deployment's.
     pub fn blueprint_for(&self, valid: &ValidSite) -> Result<&Blueprint, RenderError> {
         let spec = &valid.site.spec;
-        let name = spec
-            .blueprint
-            .clone()
-            .unwrap_or_else(|| spec.deployment.as_str().to_string());
+        let name = crate::render::blueprint::name_for(&valid.site);
         let site = valid.site.metadata.name.clone();
         let blueprint =
             self.blueprints
@@ -202,27 +204,23 @@ impl Engine {
         &self,
         valid: &ValidSite,
         catalog: &Catalog,
-        only: Option<&str>,
+        only: Option<Target>,
     ) -> Result<Vec<RenderedFile>, Diagnostic> {
         let spec_name = valid.document.source.name.clone();
         let located = |problem: &dyn Problem| Diagnostic::error(spec_name.clone(), None, problem);
         let blueprint = self.blueprint_for(valid).map_err(|e| located(&e))?;
         let site = &valid.site.metadata.name;
-        let targets: Vec<&String> = match only {
+        let targets: Vec<Target> = match only {
             Some(target) => {
-                let known = blueprint
-                    .manifest
-                    .targets
-                    .keys()
-                    .find(|t| t.as_str() == target);
-                vec![known.ok_or_else(|| {
-                    located(&RenderError::UnknownTarget {
+                if !blueprint.manifest.targets.contains_key(&target) {
+                    return Err(located(&RenderError::UnknownTarget {
                         site: site.clone(),
                         blueprint: blueprint.name.clone(),
-                        target: target.to_string(),
-                        available: blueprint.manifest.targets.keys().cloned().collect(),
-                    })
-                })?]
+                        target,
+                        available: blueprint.manifest.targets.keys().copied().collect(),
+                    }));
+                }
+                vec![target]
             }
             None => blueprint
                 .manifest
@@ -232,10 +230,10 @@ impl Engine {
                     Some(selfhosted) => selfhosted
                         .targets
                         .iter()
-                        .any(|t: &SelfhostedTarget| t.as_str() == name.as_str()),
+                        .any(|t| Target::from(*t) == **name),
                     None => target.default,
                 })
-                .map(|(name, _)| name)
+                .map(|(name, _)| *name)
                 .collect(),
         };
         let resolved = resolve::resolve(&valid.site, catalog, &spec_name, &blueprint.name);
@@ -245,7 +243,7 @@ impl Engine {
         };
         let mut files = Vec::new();
         for target in targets {
-            for file in &blueprint.manifest.targets[target].files {
+            for file in &blueprint.manifest.targets[&target].files {
                 let name = template_name(&blueprint.name, target, &file.template);
                 let source = &blueprint.templates[&name];
                 let fail = |e: minijinja::Error| {
@@ -255,7 +253,7 @@ impl Engine {
                 let body = template.render(&context).map_err(fail)?;
                 files.push(RenderedFile {
                     site: site.clone(),
-                    target: target.clone(),
+                    target,
                     output: file.output.clone(),
                     language: source.language,
                     template: source.display.clone(),
@@ -278,7 +276,7 @@ fn moved_blocks(
     site: &str,
     spec: &str,
 ) -> Option<RenderedFile> {
-    if !files.iter().any(|f| f.target == "terraform") {
+    if !files.iter().any(|f| f.target == Target::Terraform) {
         return None;
     }
     let mut body = String::new();
@@ -292,7 +290,7 @@ fn moved_blocks(
     }
     (!body.is_empty()).then(|| RenderedFile {
         site: site.to_string(),
-        target: "terraform".into(),
+        target: Target::Terraform,
         output: "moved.tf".into(),
         language: Language::Hcl,
         template: blueprint.manifest_path(),

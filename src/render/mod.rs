@@ -5,4 +5,5 @@ pub mod engine;
 pub mod escape;
 pub mod pipeline;
 pub mod resolve;
+pub mod target;
 pub mod verify;

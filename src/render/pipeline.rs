@@ -1,37 +1,35 @@
 //! The whole compiler in one call: load and validate every spec, load the
-//! blueprints, render, check every output, and only then write.
+//! blueprints, render, and check every output in its own language. Nothing
+//! here writes: the output stage takes a [`Rendered`] to disk.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::output::write::{self, Summary};
-use crate::render::blueprint;
+use crate::diagnostic::Diagnostics;
+use crate::render::blueprint::{self, Blueprint, Blueprints, DataResource};
 use crate::render::engine::{Engine, RenderedFile};
+use crate::render::target::Target;
 use crate::render::verify;
-use crate::validate::{self, Checked};
+use crate::validate::{self, Checked, Specs, ValidSite};
 
 /// Every file the specs under `paths` render to, checked, in a stable order;
 /// or every diagnostic found on the way (then nothing may be written).
 pub fn render_in_memory(
     paths: &[PathBuf],
     blueprints: &Path,
-    only_target: Option<&str>,
-) -> Result<Vec<RenderedFile>, Box<Checked>> {
-    render_with_progress(paths, blueprints, only_target, &|_, _| {})
+    only_target: Option<Target>,
+) -> Result<Vec<RenderedFile>, Box<Diagnostics>> {
+    render_all(
+        Specs::Paths(paths.to_vec()),
+        blueprints,
+        only_target,
+        &|_, _| {},
+    )
+    .map(|rendered| rendered.files)
 }
 
 /// Told `(sites rendered, sites in all)` as rendering goes, from any thread.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
-/// [`render_in_memory`], reporting progress.
-pub fn render_with_progress(
-    paths: &[PathBuf],
-    blueprints: &Path,
-    only_target: Option<&str>,
-    progress: Progress<'_>,
-) -> Result<Vec<RenderedFile>, Box<Checked>> {
-    render_all(paths, blueprints, only_target, progress).map(|rendered| rendered.files)
-}
 
 /// A whole render: the files, what each site is, and every data-bearing
 /// resource the blueprints declare (for the data-loss gate).
@@ -39,42 +37,65 @@ pub struct Rendered {
     pub files: Vec<RenderedFile>,
     /// Site → (tier, deployment).
     pub sites: BTreeMap<String, (String, String)>,
-    pub data: Vec<crate::render::blueprint::DataResource>,
+    pub data: Vec<DataResource>,
     /// The specs rendered, in path order.
-    pub valid: Vec<crate::validate::ValidSite>,
+    pub valid: Vec<ValidSite>,
+    /// The blueprints they rendered with, by name.
+    pub blueprints: Blueprints,
 }
 
-/// Renders every spec under `paths`, checked, in memory.
+impl Rendered {
+    /// The blueprint a site rendered with.
+    pub fn blueprint_of(&self, valid: &ValidSite) -> Option<&Blueprint> {
+        self.blueprints.get(&blueprint::name_for(&valid.site))
+    }
+}
+
+/// Renders every spec of `specs`, checked, in memory.
 pub fn render_all(
-    paths: &[PathBuf],
+    specs: Specs,
     blueprints: &Path,
-    only_target: Option<&str>,
+    only_target: Option<Target>,
     progress: Progress<'_>,
-) -> Result<Rendered, Box<Checked>> {
-    let mut checked = validate::validate(paths, blueprints);
-    let loaded = blueprint::load_all(blueprints);
-    checked.sources.extend(loaded.sources);
-    checked.diagnostics.extend(loaded.diagnostics);
-    let (Some(catalog), true) = (checked.catalog.clone(), checked.diagnostics.is_empty()) else {
-        return Err(Box::new(checked));
+) -> Result<Rendered, Box<Diagnostics>> {
+    let checked = validate::validate_specs(specs, blueprints);
+    render_checked(checked, blueprints, only_target, progress)
+}
+
+/// Renders specs already checked, when they all passed; else returns
+/// their diagnostics with any the blueprints add.
+pub fn render_checked(
+    checked: Checked,
+    blueprints: &Path,
+    only_target: Option<Target>,
+    progress: Progress<'_>,
+) -> Result<Rendered, Box<Diagnostics>> {
+    let mut diagnostics = checked.diagnostics;
+    let loaded = match blueprint::load_all(blueprints) {
+        Ok(loaded) => Some(loaded),
+        Err(problems) => {
+            diagnostics.absorb(problems);
+            None
+        }
     };
-    for blueprint in loaded.blueprints.values() {
+    let (Some(catalog), Some(loaded), true) = (checked.catalog, loaded, diagnostics.is_empty())
+    else {
+        return Err(Box::new(diagnostics.sorted()));
+    };
+    for blueprint in loaded.values() {
         for template in blueprint.templates.values() {
-            checked
-                .sources
-                .insert(template.display.clone(), template.text.clone());
+            diagnostics.add_source(template.display.clone(), template.text.clone());
         }
     }
     let data = loaded
-        .blueprints
         .values()
         .flat_map(|b| b.manifest.data_resources.iter().cloned())
         .collect();
-    let engine = match Engine::new(loaded.blueprints) {
+    let engine = match Engine::new(loaded) {
         Ok(engine) => engine,
-        Err(diagnostics) => {
-            checked.diagnostics.extend(diagnostics);
-            return Err(Box::new(checked));
+        Err(problems) => {
+            diagnostics.extend(problems);
+            return Err(Box::new(diagnostics.sorted()));
         }
     };
     // Sites render and check in parallel; the results are put back in site
@@ -96,36 +117,32 @@ pub fn render_all(
         match result {
             Ok((rendered, problems)) => {
                 files.extend(rendered);
-                checked.diagnostics.extend(problems);
+                diagnostics.extend(problems);
             }
-            Err(diagnostic) => checked.diagnostics.push(diagnostic),
+            Err(diagnostic) => diagnostics.list.push(diagnostic),
         }
     }
-    if checked.diagnostics.is_empty() {
-        let sites = checked
-            .sites
-            .iter()
-            .map(|v| {
-                let spec = &v.site.spec;
-                (
-                    v.site.metadata.name.clone(),
-                    (spec.tier.to_string(), spec.deployment.to_string()),
-                )
-            })
-            .collect();
-        Ok(Rendered {
-            files,
-            sites,
-            data,
-            valid: checked.sites,
-        })
-    } else {
-        checked
-            .diagnostics
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        checked.diagnostics.dedup();
-        Err(Box::new(checked))
+    if !diagnostics.is_empty() {
+        return Err(Box::new(diagnostics.sorted()));
     }
+    let sites = checked
+        .sites
+        .iter()
+        .map(|v| {
+            let spec = &v.site.spec;
+            (
+                v.site.metadata.name.clone(),
+                (spec.tier.to_string(), spec.deployment.to_string()),
+            )
+        })
+        .collect();
+    Ok(Rendered {
+        files,
+        sites,
+        data,
+        valid: checked.sites,
+        blueprints: engine.into_blueprints(),
+    })
 }
 
 /// `f` over `items` on every core, results in the order of `items`.
@@ -143,24 +160,5 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
             .into_iter()
             .flat_map(|h| h.join().expect("a render thread panicked"))
             .collect()
-    })
-}
-
-/// Renders and writes under `out`; nothing is written unless every spec,
-/// blueprint and output is valid.
-pub fn render(
-    paths: &[PathBuf],
-    blueprints: &Path,
-    out: &Path,
-    only_target: Option<&str>,
-    progress: Progress<'_>,
-) -> Result<Summary, Box<Checked>> {
-    let files = render_with_progress(paths, blueprints, only_target, progress)?;
-    let targets: Option<BTreeSet<String>> = only_target.map(|t| [t.to_string()].into());
-    write::write_all(out, &files, targets.as_ref()).map_err(|diagnostic| {
-        Box::new(Checked {
-            diagnostics: vec![diagnostic],
-            ..Checked::default()
-        })
     })
 }

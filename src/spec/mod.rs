@@ -57,6 +57,8 @@ pub struct SiteSpec {
     pub blueprint: Option<String>,
 }
 
+/// An enum whose values are fixed lowercase names: parsed, shown and
+/// serialized by those names, listed in `ALL`.
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -98,6 +100,8 @@ macro_rules! named_enum {
         }
     };
 }
+
+pub(crate) use named_enum;
 
 named_enum!(
     /// The commercial tier; what each allows is read from the tier catalog.

@@ -6,12 +6,11 @@ pub mod policy;
 pub mod rules;
 pub mod schema;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Problem};
+use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::source::discover;
-use crate::source::load::{self, Document};
+use crate::source::load::{self, Document, Source};
 use crate::spec::Site;
 use crate::validate::catalog::Catalog;
 use crate::validate::schema::Schema;
@@ -23,13 +22,27 @@ pub struct ValidSite {
     pub site: Site,
 }
 
-/// The result of checking a set of specs.
+/// Where a run's specs come from: files and folders on disk, or texts in
+/// memory (a promotion's new spec, a preview's flags, another revision),
+/// each under the name its diagnostics and file headers show.
+#[derive(Debug, Clone)]
+pub enum Specs {
+    Paths(Vec<PathBuf>),
+    Sources(Vec<Source>),
+    /// `paths` under a copy of the tree at `root` (another git revision),
+    /// each spec named as it is in the work tree.
+    Snapshot {
+        root: PathBuf,
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// The result of checking a set of specs: the valid ones, and every
+/// diagnostic about the others.
 #[derive(Debug, Default)]
 pub struct Checked {
-    /// Text of every file a diagnostic may point into, by display name.
-    pub sources: BTreeMap<String, String>,
     /// Sorted by file and position.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Diagnostics,
     /// Specs without errors, in path order.
     pub sites: Vec<ValidSite>,
     /// How many spec files were looked at.
@@ -39,13 +52,11 @@ pub struct Checked {
 
 impl Checked {
     pub fn error_count(&self) -> usize {
-        self.diagnostics.len()
+        self.diagnostics.error_count()
     }
 
     pub fn files_with_errors(&self) -> usize {
-        let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
-        files.dedup();
-        files.len()
+        self.diagnostics.files_with_errors()
     }
 }
 
@@ -67,52 +78,85 @@ impl Problem for DecodeError {
 
 /// The tier catalog, or its diagnostics with its source for snippets, for a
 /// command that cannot go on without it.
-pub fn load_catalog(blueprints: &Path) -> Result<Catalog, Box<Checked>> {
+pub fn load_catalog(blueprints: &Path) -> Result<Catalog, Diagnostics> {
     let loaded = catalog::load(blueprints);
-    loaded.catalog.map_err(|diagnostics| {
-        let mut checked = Checked {
-            diagnostics,
-            ..Checked::default()
+    loaded.catalog.map_err(|list| {
+        let mut diagnostics = Diagnostics {
+            list,
+            ..Diagnostics::default()
         };
         if let Some(source) = loaded.source {
-            checked.sources.insert(source.name, source.text);
+            diagnostics.add_source(source.name, source.text);
         }
-        Box::new(checked)
+        diagnostics
     })
 }
 
 /// Checks every spec found under `paths` against the schema and the tier
 /// catalog in `blueprints`.
 pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
+    validate_specs(Specs::Paths(paths.to_vec()), blueprints)
+}
+
+/// Checks every spec of `specs` against the schema and the tier catalog in
+/// `blueprints`, all errors of all files in one run.
+pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
     let mut checked = Checked::default();
+    let diagnostics = &mut checked.diagnostics;
     let loaded = catalog::load(blueprints);
     if let Some(source) = loaded.source {
-        checked.sources.insert(source.name, source.text);
+        diagnostics.add_source(source.name, source.text);
     }
     match loaded.catalog {
         Ok(catalog) => checked.catalog = Some(catalog),
-        Err(diagnostics) => checked.diagnostics.extend(diagnostics),
+        Err(list) => diagnostics.extend(list),
     }
 
-    let (files, problems) = discover::discover(paths);
-    checked.diagnostics.extend(problems);
-    checked.files = files.len();
+    let sources: Vec<Result<Source, Diagnostic>> = match specs {
+        Specs::Paths(paths) => {
+            let (files, problems) = discover::discover(&paths);
+            diagnostics.extend(problems);
+            files.iter().map(|file| load::read_source(file)).collect()
+        }
+        Specs::Sources(sources) => sources.into_iter().map(Ok).collect(),
+        Specs::Snapshot { root, paths } => {
+            let inside: Vec<PathBuf> = paths.iter().map(|p| root.join(p)).collect();
+            let (files, problems) = discover::discover(&inside);
+            diagnostics.extend(problems);
+            files
+                .iter()
+                .map(|file| {
+                    let mut source = load::read_source(file)?;
+                    source.name = load::display_name(file.strip_prefix(&root).unwrap_or(file));
+                    Ok(source)
+                })
+                .collect()
+        }
+    };
+    diagnostics.files = sources.len();
+    checked.files = sources.len();
 
     let mut parsed: Vec<(Document, Option<Site>, bool)> = Vec::new();
-    for file in &files {
-        match check_file(file, checked.catalog.as_ref()) {
-            FileOutcome::Unreadable(diagnostic) => checked.diagnostics.push(diagnostic),
-            FileOutcome::Unparsed(source, diagnostics) => {
-                checked.diagnostics.extend(diagnostics);
-                checked.sources.insert(source.name, source.text);
+    for source in sources {
+        let source = match source {
+            Ok(source) => source,
+            Err(diagnostic) => {
+                diagnostics.list.push(diagnostic);
+                continue;
+            }
+        };
+        match check_source(source, checked.catalog.as_ref()) {
+            FileOutcome::Unparsed(source, list) => {
+                diagnostics.extend(list);
+                diagnostics.add_source(source.name, source.text);
             }
             FileOutcome::Parsed {
                 document,
                 site,
-                diagnostics,
+                diagnostics: list,
             } => {
-                let clean = diagnostics.is_empty();
-                checked.diagnostics.extend(diagnostics);
+                let clean = list.is_empty();
+                diagnostics.extend(list);
                 parsed.push((document, site, clean));
             }
         }
@@ -120,23 +164,18 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
     let duplicates = rules::check_unique_names(parsed.iter().map(|(d, _, _)| d));
     for (document, site, clean) in parsed {
         let duplicate = duplicates.iter().any(|d| d.file == document.source.name);
-        checked
-            .sources
-            .insert(document.source.name.clone(), document.display_text());
+        diagnostics.add_source(document.source.name.clone(), document.display_text());
         if let Some(site) = site.filter(|_| clean && !duplicate) {
             checked.sites.push(ValidSite { document, site });
         }
     }
-    checked.diagnostics.extend(duplicates);
-    checked
-        .diagnostics
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.extend(duplicates);
+    checked.diagnostics = std::mem::take(&mut checked.diagnostics).sorted();
     checked
 }
 
 #[allow(clippy::large_enum_variant)] // one per file, consumed at once
 pub(crate) enum FileOutcome {
-    Unreadable(Diagnostic),
     /// Not YAML: the source, for snippets, and why.
     Unparsed(load::Source, Vec<Diagnostic>),
     /// YAML, with every error the layers found; `site` is there when the
@@ -146,14 +185,6 @@ pub(crate) enum FileOutcome {
         site: Option<Site>,
         diagnostics: Vec<Diagnostic>,
     },
-}
-
-/// One file through the layers.
-fn check_file(path: &Path, catalog: Option<&Catalog>) -> FileOutcome {
-    match load::read_source(path) {
-        Ok(source) => check_source(source, catalog),
-        Err(diagnostic) => FileOutcome::Unreadable(diagnostic),
-    }
 }
 
 /// One source through the layers. The schema and the rules always run; the

@@ -1,0 +1,95 @@
+//! `sitectl diff`: what a render would change against the committed output
+//! or another git revision, with the data-loss gate's findings first.
+
+use std::collections::BTreeSet;
+
+use super::{CommandError, Context, Outcome, paths_or_sites};
+use crate::commands::args::DiffArgs;
+use crate::diff::format::{self, DiffFormat};
+use crate::diff::{self, Side, base};
+use crate::render::pipeline::{Rendered, render_all};
+use crate::validate::Specs;
+use crate::workspace::Workspace;
+
+pub(super) fn diff(
+    args: &DiffArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    let explicit = !args.paths.is_empty();
+    let paths = paths_or_sites(&args.paths, ws);
+    let new = render_all(
+        Specs::Paths(paths.clone()),
+        &ws.blueprints,
+        None,
+        &|_, _| {},
+    )
+    .map_err(|d| {
+        CommandError::invalid(
+            d,
+            "error: cannot diff: the specs or blueprints are invalid\n",
+        )
+    })?;
+    let mut data = new.data.clone();
+    let old = match &args.base {
+        Some(revision) => {
+            let base = base_side(revision, &paths, ws)?;
+            if let Some(base) = &base {
+                data.extend(base.data.clone());
+            }
+            base.map(|b| Side::from_render(&b.files, b.sites))
+                .unwrap_or_default()
+        }
+        None => {
+            let only: Option<BTreeSet<String>> =
+                explicit.then(|| new.sites.keys().cloned().collect());
+            let out = args.out.as_ref().unwrap_or(&ws.rendered);
+            Side::from_disk(out, only.as_ref())
+        }
+    };
+    let new_side = Side::from_render(&new.files, new.sites.clone());
+    let report = diff::compare(&old, &new_side, &data);
+    let mut outcome = Outcome::default();
+    match DiffFormat::from(args.format) {
+        DiffFormat::Text => {
+            outcome.stdout = format::text(&report, context.color);
+            outcome.stderr = format::summary(&report);
+        }
+        DiffFormat::Markdown => outcome.stdout = format::markdown(&report),
+        DiffFormat::Json => outcome.stdout = format::json(&report),
+    }
+    let stale = args.check && !report.is_empty();
+    if stale {
+        outcome.stderr.push_str(
+            "error: the rendered output is stale: run `sitectl render` and commit the result\n",
+        );
+    }
+    outcome.code = u8::from(stale || !report.findings.is_empty());
+    Ok(outcome)
+}
+
+/// What the specs and blueprints at `revision` render to, each spec under
+/// its work-tree name; `None` when the specs did not exist there yet.
+fn base_side(
+    revision: &str,
+    paths: &[std::path::PathBuf],
+    ws: &Workspace,
+) -> Result<Option<Rendered>, CommandError> {
+    let mut wanted: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    wanted.push(&ws.blueprints);
+    let snapshot = base::snapshot(revision, &wanted)
+        .map_err(|error| CommandError::Failed(format!("--base {revision}: {error}")))?;
+    let specs = Specs::Snapshot {
+        root: snapshot.root.clone(),
+        paths: paths.to_vec(),
+    };
+    match render_all(specs, &snapshot.root.join(&ws.blueprints), None, &|_, _| {}) {
+        Ok(base) => Ok(Some(base)),
+        // A base that does not render (it was broken) compares as empty.
+        Err(_) if paths.iter().all(|p| !snapshot.root.join(p).exists()) => Ok(None),
+        Err(diagnostics) => Err(CommandError::invalid(
+            diagnostics,
+            format!("error: cannot diff: the specs or blueprints at {revision} do not render\n"),
+        )),
+    }
+}
