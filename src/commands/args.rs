@@ -29,11 +29,21 @@ pub struct Cli {
     pub blueprints: Option<PathBuf>,
 
     /// Folder of the site specs [default: sites/ of the repository].
-    #[arg(long = "sites", global = true, value_name = "DIR", env = "SITECTL_SITES")]
+    #[arg(
+        long = "sites",
+        global = true,
+        value_name = "DIR",
+        env = "SITECTL_SITES"
+    )]
     pub sites_dir: Option<PathBuf>,
 
     /// Folder of the rendered output [default: rendered/ of the repository].
-    #[arg(long = "rendered", global = true, value_name = "DIR", env = "SITECTL_RENDERED")]
+    #[arg(
+        long = "rendered",
+        global = true,
+        value_name = "DIR",
+        env = "SITECTL_RENDERED"
+    )]
     pub rendered_dir: Option<PathBuf>,
 
     /// When to colour diagnostics: `auto` colours on a terminal unless NO_COLOR is set.

@@ -4,8 +4,8 @@ use jiff::civil::Date;
 
 use super::{CommandError, Context, Outcome, diagnostics_outcome, paths_or_sites, today};
 use crate::commands::args::{ExpiredArgs, InventoryArgs, ListFormat};
-use crate::diagnostic::hint::plural;
 use crate::diagnostic::report::Format;
+use crate::diagnostic::words::plural;
 use crate::fleet::inventory::{self, Row};
 use crate::workspace::Workspace;
 

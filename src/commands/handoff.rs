@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CommandError, Context, Outcome};
 use crate::commands::args::HandoffArgs;
-use crate::diagnostic::hint::plural;
+use crate::diagnostic::words::plural;
 use crate::diff::{self, Side};
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, SiteWork, Tools};

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::{PreviewArgs, PreviewFormat};
-use crate::diagnostic::hint::plural;
+use crate::diagnostic::words::plural;
 use crate::preview::flags::Inputs;
 use crate::preview::{self, Preview, PreviewError};
 use crate::source::load::display_name;

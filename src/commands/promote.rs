@@ -5,7 +5,7 @@
 
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::PromoteArgs;
-use crate::diagnostic::hint::plural;
+use crate::diagnostic::words::plural;
 use crate::diff::{self, Report, Side, format};
 use crate::lifecycle::{migrate, promote};
 use crate::render::pipeline::{Rendered, render_checked};

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use super::handoff::{self, Action};
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::ReclaimArgs;
-use crate::diagnostic::hint::plural;
+use crate::diagnostic::words::plural;
 use crate::handoff::{SiteWork, Tools};
 use crate::lifecycle::reclaim::{self, Expired};
 use crate::render::pipeline::Rendered;

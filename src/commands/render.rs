@@ -2,7 +2,7 @@
 
 use super::{Context, Outcome, diagnostics_outcome, paths_or_sites};
 use crate::commands::args::RenderArgs;
-use crate::diagnostic::hint::plural;
+use crate::diagnostic::words::plural;
 use crate::output::write::render_and_write;
 use crate::validate::Specs;
 use crate::workspace::Workspace;

@@ -1,8 +1,8 @@
 //! The one shape every stage's errors take on their way to the reporter.
 
-pub mod hint;
 pub mod report;
 pub mod span;
+pub mod words;
 
 use std::fmt;
 

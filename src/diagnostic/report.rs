@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
+use crate::diagnostic::words::plural;
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// How diagnostics are shown.
@@ -190,14 +191,14 @@ pub fn aligned<R: AsRef<[String]>>(rows: &[R]) -> String {
 
 /// The line that closes a validation run.
 pub fn validation_summary(files: usize, errors: usize, files_with_errors: usize) -> String {
-    let checked = format!("checked {files} file{}", plural(files));
+    let checked = format!("checked {files} {}", plural(files, "file", "files"));
     if errors == 0 {
         format!("{checked}: all valid\n")
     } else {
         format!(
-            "{checked}: {errors} error{} in {files_with_errors} file{}\n",
-            plural(errors),
-            plural(files_with_errors)
+            "{checked}: {errors} {} in {files_with_errors} {}\n",
+            plural(errors, "error", "errors"),
+            plural(files_with_errors, "file", "files")
         )
     }
 }
@@ -218,23 +219,6 @@ pub fn progress_bar(done: usize, total: usize) -> String {
 
 /// Erases a progress bar before the next line is written.
 pub const CLEAR_LINE: &str = "\r\x1b[K";
-
-/// The line that closes a render run.
-pub fn render_summary(summary: &crate::output::write::Summary) -> String {
-    format!(
-        "rendered {} site{}: {} file{} written, {} unchanged, {} removed\n",
-        summary.sites,
-        plural(summary.sites),
-        summary.written,
-        plural(summary.written),
-        summary.unchanged,
-        summary.removed
-    )
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::diagnostic::words::plural;
 use crate::diff::{Change, Report};
 
 /// A pull-request comment must stay under GitHub's 65,536-character limit.
@@ -70,13 +71,13 @@ pub fn summary(report: &Report) -> String {
     let added: usize = report.files.iter().map(|f| f.added).sum();
     let removed: usize = report.files.iter().map(|f| f.removed).sum();
     format!(
-        "{} file{} in {} site{} would change (+{added} -{removed}); {} data-loss finding{}\n",
+        "{} {} in {} {} would change (+{added} -{removed}); {} data-loss {}\n",
         report.files.len(),
-        if report.files.len() == 1 { "" } else { "s" },
+        plural(report.files.len(), "file", "files"),
         report.sites.len(),
-        if report.sites.len() == 1 { "" } else { "s" },
+        plural(report.sites.len(), "site", "sites"),
         report.findings.len(),
-        if report.findings.len() == 1 { "" } else { "s" },
+        plural(report.findings.len(), "finding", "findings"),
     )
 }
 
@@ -156,8 +157,8 @@ pub fn markdown(report: &Report) -> String {
     if cut > 0 {
         let _ = writeln!(
             out,
-            "\n_The diffs of {cut} site{} are left out to keep this comment under {MARKDOWN_LIMIT} characters; run `sitectl diff` for all of them._",
-            if cut == 1 { "" } else { "s" }
+            "\n_The diffs of {cut} {} are left out to keep this comment under {MARKDOWN_LIMIT} characters; run `sitectl diff` for all of them._",
+            plural(cut, "site", "sites")
         );
     }
     out

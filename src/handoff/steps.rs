@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{Action, HandoffError, SiteWork};
+use crate::diagnostic::words::shell_quoted;
 use crate::output::inspect;
 use crate::render::target::Target;
 
@@ -53,21 +54,11 @@ impl Step {
 
     /// The command as a shell would show it.
     pub fn display(&self) -> String {
-        let quote = |s: &str| {
-            if !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
-            {
-                s.to_string()
-            } else {
-                format!("'{}'", s.replace('\'', r"'\''"))
-            }
-        };
-        let mut parts = vec![quote(&self.program)];
-        parts.extend(self.args.iter().map(|a| quote(a)));
+        let mut parts = vec![shell_quoted(&self.program)];
+        parts.extend(self.args.iter().map(|a| shell_quoted(a)));
         format!(
             "(cd {} && {})",
-            quote(&self.cwd.to_string_lossy()),
+            shell_quoted(&self.cwd.to_string_lossy()),
             parts.join(" ")
         )
     }

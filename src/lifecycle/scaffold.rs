@@ -6,7 +6,8 @@ use std::path::{Component, Path, PathBuf};
 use jiff::civil::Date;
 
 use crate::diagnostic::Diagnostics;
-use crate::diagnostic::hint::one_of;
+use crate::diagnostic::words::one_of;
+use crate::render::escape::yaml_string as quoted;
 use crate::source::discover;
 use crate::source::load::{self, Source, display_name};
 use crate::spec::{Deployment, Tier};
@@ -116,7 +117,7 @@ pub fn create(
     if !regions.contains(&args.region.as_str()) {
         return Err(ScaffoldError::BadRegion {
             region: args.region.clone(),
-            suggestion: crate::diagnostic::hint::did_you_mean(
+            suggestion: crate::diagnostic::words::did_you_mean(
                 &args.region,
                 regions.iter().copied(),
             )
@@ -259,11 +260,6 @@ fn lexical(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// A YAML double-quoted scalar: JSON's escapes are a subset of YAML's.
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialize")
 }
 
 pub(crate) fn spec_text(

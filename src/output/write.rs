@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::hint::plural;
+use crate::diagnostic::words::plural;
 use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::output::manifest::{self, MANIFEST};
 use crate::render::engine::RenderedFile;

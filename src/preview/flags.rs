@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::span::Span;
+use crate::diagnostic::words::shell_quoted;
+use crate::render::escape::yaml_string as quoted;
 use crate::source::load::Source;
 use crate::source::yaml::{self, Entry, Node, Value};
 use crate::spec::{Deployment, Tier};
@@ -448,20 +450,6 @@ fn flow(node: &Node) -> String {
     }
 }
 
-/// A YAML double-quoted scalar: JSON's escapes, plus the characters YAML
-/// does not allow unescaped (DEL, C1 controls, the byte-order mark).
-fn quoted(text: &str) -> String {
-    let json = serde_json::to_string(text).expect("strings serialize");
-    json.chars()
-        .map(|c| match c {
-            '\u{7f}'..='\u{9f}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}' => {
-                format!("\\u{:04x}", u32::from(c))
-            }
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 /// The command line, as a shell would take it back, with each flag's place.
 fn command_line(inputs: &Inputs<'_>) -> CommandLine {
     let mut line = CommandLine {
@@ -494,24 +482,6 @@ fn command_line(inputs: &Inputs<'_>) -> CommandLine {
         add(Flag::Set(index), "--set", set);
     }
     line
-}
-
-/// `value` as one shell word: bare when it is safe, else single-quoted.
-/// Control characters are shown as `?`, since the line is for reading.
-pub fn shell_quoted(value: &str) -> String {
-    let safe = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.,:=/@+%".contains(&b));
-    let value: String = value
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if safe {
-        value
-    } else {
-        format!("'{}'", value.replace('\'', "'\\''"))
-    }
 }
 
 #[cfg(test)]
@@ -592,12 +562,5 @@ mod tests {
         assert_eq!(built.origin_at(at).1, Flag::Customer);
         let at = built.source.text.find("region:").unwrap();
         assert_eq!(built.origin_at(at).1, Flag::Tier);
-    }
-
-    #[test]
-    fn shell_words_quote_what_a_shell_would_split() {
-        assert_eq!(shell_quoted("trial"), "trial");
-        assert_eq!(shell_quoted("Acme Inc"), "'Acme Inc'");
-        assert_eq!(shell_quoted("it's"), "'it'\\''s'");
     }
 }

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::diagnostic::words::plural;
 use crate::preview::{self, Preview};
 use crate::render::blueprint::Party;
 
@@ -145,15 +146,15 @@ fn cards(w: &mut String, p: &Preview) {
         card(
             "size",
             "Resources",
-            &format!("{} replica{}", limits.replicas, plural(limits.replicas)),
+            &format!(
+                "{} {}",
+                limits.replicas,
+                plural(limits.replicas, "replica", "replicas")
+            ),
             &p.resource_line()
         ),
         card("term", "Term", &term.0, &term.1),
     );
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn party_class(party: Option<Party>) -> &'static str {
@@ -208,9 +209,9 @@ fn diagram(p: &Preview) -> String {
         s,
         "<g><rect x=\"16\" y=\"125\" width=\"130\" height=\"80\" rx=\"10\" fill=\"#fff\" stroke=\"#5b6478\"/>\
          <text x=\"81\" y=\"158\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\" fill=\"#1d2433\">Customer's users</text>\
-         <text x=\"81\" y=\"180\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6478\">{} seat{}</text></g>",
+         <text x=\"81\" y=\"180\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6478\">{} {}</text></g>",
         spec.seats,
-        plural(spec.seats)
+        plural(spec.seats, "seat", "seats")
     );
     let zone = |s: &mut String, x: u32, width: u32, label: &str, party: Option<Party>| {
         let (stroke, fill) = zone_colours(party);
@@ -252,9 +253,9 @@ fn diagram(p: &Preview) -> String {
     let mut app_lines = vec![
         format!("release {}", spec.app.version),
         format!(
-            "{} replica{} · {}",
+            "{} {} · {}",
             p.limits.replicas,
-            plural(p.limits.replicas),
+            plural(p.limits.replicas, "replica", "replicas"),
             p.limits
                 .resources
                 .iter()

@@ -72,15 +72,15 @@ impl Problem for RenderError {
         match self {
             RenderError::UnknownBlueprint { available, .. } => Some(format!(
                 "blueprints here: {}",
-                crate::diagnostic::hint::one_of(available)
+                crate::diagnostic::words::one_of(available)
             )),
             RenderError::WrongDeployment { supported, .. } => Some(format!(
                 "it supports {}",
-                crate::diagnostic::hint::one_of(supported)
+                crate::diagnostic::words::one_of(supported)
             )),
             RenderError::UnknownTarget { available, .. } => Some(format!(
                 "its targets: {}",
-                crate::diagnostic::hint::one_of(available)
+                crate::diagnostic::words::one_of(available)
             )),
             RenderError::Template { .. } => None,
         }

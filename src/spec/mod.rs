@@ -93,7 +93,7 @@ macro_rules! named_enum {
                     _ => Err(format!(
                         "unknown {} `{s}`: expected {}",
                         stringify!($name).to_lowercase(),
-                        crate::diagnostic::hint::one_of(&[$($text),+]),
+                        crate::diagnostic::words::one_of(&[$($text),+]),
                     )),
                 }
             }

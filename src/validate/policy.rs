@@ -1,7 +1,7 @@
 //! The validate stage's tier policy layer: what each tier allows, read from
 //! the tier catalog and never from code.
 
-use crate::diagnostic::hint::one_of;
+use crate::diagnostic::words::one_of;
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::source::load::Document;
 use crate::source::locate::{self, Segment};

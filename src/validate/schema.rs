@@ -8,8 +8,8 @@ use jsonschema::paths::LocationSegment;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value as Json;
 
-use crate::diagnostic::hint::{did_you_mean, one_of};
 use crate::diagnostic::span::Span;
+use crate::diagnostic::words::{did_you_mean, one_of, plural};
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::source::load::Document;
 use crate::source::locate::{self, Segment};
@@ -259,32 +259,38 @@ impl Schema {
             ValidationErrorKind::MinLength { limit } => one(SchemaError::Length {
                 at,
                 hint: hint.clone(),
-                bound: format!("at least {limit} character{}", plural(*limit)),
+                bound: format!(
+                    "at least {limit} {}",
+                    plural(*limit, "character", "characters")
+                ),
             }),
             ValidationErrorKind::MaxLength { limit } => one(SchemaError::Length {
                 at,
                 hint: hint.clone(),
-                bound: format!("at most {limit} character{}", plural(*limit)),
+                bound: format!(
+                    "at most {limit} {}",
+                    plural(*limit, "character", "characters")
+                ),
             }),
             ValidationErrorKind::MinItems { limit } => one(SchemaError::Count {
                 at,
                 hint: hint.clone(),
-                bound: format!("at least {limit} item{}", plural(*limit)),
+                bound: format!("at least {limit} {}", plural(*limit, "item", "items")),
             }),
             ValidationErrorKind::MaxItems { limit } => one(SchemaError::Count {
                 at,
                 hint: hint.clone(),
-                bound: format!("at most {limit} item{}", plural(*limit)),
+                bound: format!("at most {limit} {}", plural(*limit, "item", "items")),
             }),
             ValidationErrorKind::MinProperties { limit } => one(SchemaError::Count {
                 at,
                 hint: hint.clone(),
-                bound: format!("at least {limit} key{}", plural(*limit)),
+                bound: format!("at least {limit} {}", plural(*limit, "key", "keys")),
             }),
             ValidationErrorKind::MaxProperties { limit } => one(SchemaError::Count {
                 at,
                 hint: hint.clone(),
-                bound: format!("at most {limit} key{}", plural(*limit)),
+                bound: format!("at most {limit} {}", plural(*limit, "key", "keys")),
             }),
             ValidationErrorKind::UniqueItems => {
                 let (span, value) = first_repeat(found).unwrap_or((value_span, String::new()));
@@ -503,10 +509,6 @@ fn join_path(parent: &str, key: &str) -> String {
     } else {
         format!("{parent}.{key}")
     }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn json_text(value: &Json) -> String {

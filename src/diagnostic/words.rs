@@ -1,4 +1,5 @@
-//! "Did you mean" suggestions for near-miss keys and values.
+//! How sitectl says things to people: "did you mean" suggestions, lists of
+//! allowed values, plurals, and command lines a shell would take back.
 
 /// The closest candidate to `input`, if it is close enough to be a typo.
 pub fn did_you_mean<'a>(
@@ -36,6 +37,24 @@ pub fn plural<'a>(n: impl TryInto<u64>, one: &'a str, many: &'a str) -> &'a str 
     }
 }
 
+/// `value` as one shell word: bare when it is safe, else single-quoted.
+/// Control characters are shown as `?`, since the line is for reading.
+pub fn shell_quoted(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.,:=/@+%".contains(&b));
+    let value: String = value
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if safe {
+        value
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +72,17 @@ mod tests {
     fn lists_values_in_words() {
         assert_eq!(one_of(&["a"]), "`a`");
         assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+
+    #[test]
+    fn shell_words_quote_what_a_shell_would_split() {
+        assert_eq!(shell_quoted("trial"), "trial");
+        assert_eq!(shell_quoted("Acme Inc"), "'Acme Inc'");
+        assert_eq!(shell_quoted("sso,scorm"), "sso,scorm");
+        assert_eq!(shell_quoted("Acme & Co"), "'Acme & Co'");
+        assert_eq!(shell_quoted("it's"), "'it'\\''s'");
+        assert_eq!(shell_quoted(""), "''");
+        assert_eq!(shell_quoted("a\nb"), "'a?b'");
     }
 
     #[test]
