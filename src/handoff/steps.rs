@@ -147,6 +147,25 @@ impl Tools {
     }
 }
 
+impl Target {
+    /// The commands of this target of one site, in order.
+    pub fn steps(
+        self,
+        action: Action,
+        work: &SiteWork,
+        tools: &Tools,
+        chart: &Path,
+    ) -> Result<Vec<Step>, HandoffError> {
+        let dir = work.dir.join(self.as_str());
+        match self {
+            Target::Terraform => terraform(action, tools, &dir),
+            Target::Helm => helm(action, work, tools, chart, &dir),
+            Target::Compose => compose(action, work, tools, &dir),
+            Target::Bicep => bicep(action, work, tools, &dir),
+        }
+    }
+}
+
 /// The commands of one target of one site, in order.
 pub fn steps(
     action: Action,
@@ -155,185 +174,213 @@ pub fn steps(
     tools: &Tools,
     chart: &Path,
 ) -> Result<Vec<Step>, HandoffError> {
-    let dir = work.dir.join(target.as_str());
+    target.steps(action, work, tools, chart)
+}
+
+/// init, plan to a file, the plan as JSON for the data-loss gate, then
+/// apply exactly that file.
+fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, HandoffError> {
+    let dir = dir.to_path_buf();
+    let tf = tools.terraform.as_deref().ok_or(HandoffError::MissingTool {
+        tool: "terraform",
+        install: "install Terraform or OpenTofu, or name it with --terraform-bin / SITECTL_TERRAFORM",
+    })?;
+    let mut steps = vec![Step::new(tf, &["init", "-input=false"], &dir)];
+    let plan = if action == Action::Destroy {
+        vec!["plan", "-destroy", "-input=false", "-out=sitectl.tfplan"]
+    } else {
+        vec!["plan", "-input=false", "-out=sitectl.tfplan"]
+    };
+    steps.push(Step::new(tf, &plan, &dir));
+    steps.push(Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate));
+    if action != Action::Plan {
+        steps.push(Step::new(
+            tf,
+            &["apply", "-input=false", "sitectl.tfplan"],
+            &dir,
+        ));
+    }
+    Ok(steps)
+}
+
+/// `helm upgrade --install` with the values file; the plan is `helm diff`
+/// or, without the plugin, the template against the release's manifest.
+fn helm(
+    action: Action,
+    work: &SiteWork,
+    tools: &Tools,
+    chart: &Path,
+    dir: &Path,
+) -> Result<Vec<Step>, HandoffError> {
+    let dir = dir.to_path_buf();
     let site = work.site.as_str();
-    Ok(match target {
-        Target::Terraform => {
-            let tf = tools.terraform.as_deref().ok_or(HandoffError::MissingTool {
-                tool: "terraform",
-                install: "install Terraform or OpenTofu, or name it with --terraform-bin / SITECTL_TERRAFORM",
-            })?;
-            let mut steps = vec![Step::new(tf, &["init", "-input=false"], &dir)];
-            let plan = if action == Action::Destroy {
-                vec!["plan", "-destroy", "-input=false", "-out=sitectl.tfplan"]
+    let helm = tools.helm.as_ref().ok_or(HandoffError::MissingTool {
+        tool: "helm",
+        install: "install Helm 3 or 4 (https://helm.sh/docs/intro/install/)",
+    })?;
+    let values = fs::read_to_string(dir.join("values.yaml")).unwrap_or_default();
+    let namespace = inspect::yaml_tree(&values)
+        .and_then(|values| inspect::helm_namespace(&values))
+        .unwrap_or_else(|| format!("site-{site}"));
+    let chart = chart.to_string_lossy().into_owned();
+    let h = helm.program.as_str();
+    Ok(match action {
+        Action::Plan if helm.diff_plugin => vec![Step::new(
+            h,
+            &[
+                "diff",
+                "upgrade",
+                site,
+                &chart,
+                "-f",
+                "values.yaml",
+                "--namespace",
+                &namespace,
+            ],
+            &dir,
+        )],
+        // Without the diff plugin: the manifests Helm would install,
+        // as a diff against the ones the release has now.
+        Action::Plan => vec![
+            Step::new(
+                h,
+                &["get", "manifest", site, "--namespace", &namespace],
+                &dir,
+            )
+            .with_role(Role::Deployed),
+            Step::new(
+                h,
+                &[
+                    "template",
+                    site,
+                    &chart,
+                    "-f",
+                    "values.yaml",
+                    "--namespace",
+                    &namespace,
+                ],
+                &dir,
+            )
+            .with_role(Role::Proposed),
+        ],
+        Action::Apply => {
+            let rollback = if helm.major >= 4 {
+                "--rollback-on-failure"
             } else {
-                vec!["plan", "-input=false", "-out=sitectl.tfplan"]
+                "--atomic"
             };
-            steps.push(Step::new(tf, &plan, &dir));
-            steps.push(
-                Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate),
-            );
-            if action != Action::Plan {
-                steps.push(Step::new(
-                    tf,
-                    &["apply", "-input=false", "sitectl.tfplan"],
-                    &dir,
-                ));
-            }
-            steps
-        }
-        Target::Helm => {
-            let helm = tools.helm.as_ref().ok_or(HandoffError::MissingTool {
-                tool: "helm",
-                install: "install Helm 3 or 4 (https://helm.sh/docs/intro/install/)",
-            })?;
-            let values = fs::read_to_string(dir.join("values.yaml")).unwrap_or_default();
-            let namespace = inspect::yaml_tree(&values)
-                .and_then(|values| inspect::helm_namespace(&values))
-                .unwrap_or_else(|| format!("site-{site}"));
-            let chart = chart.to_string_lossy().into_owned();
-            let h = helm.program.as_str();
-            match action {
-                Action::Plan if helm.diff_plugin => vec![Step::new(
-                    h,
-                    &[
-                        "diff",
-                        "upgrade",
-                        site,
-                        &chart,
-                        "-f",
-                        "values.yaml",
-                        "--namespace",
-                        &namespace,
-                    ],
-                    &dir,
-                )],
-                // Without the diff plugin: the manifests Helm would install,
-                // as a diff against the ones the release has now.
-                Action::Plan => vec![
-                    Step::new(
-                        h,
-                        &["get", "manifest", site, "--namespace", &namespace],
-                        &dir,
-                    )
-                    .with_role(Role::Deployed),
-                    Step::new(
-                        h,
-                        &[
-                            "template",
-                            site,
-                            &chart,
-                            "-f",
-                            "values.yaml",
-                            "--namespace",
-                            &namespace,
-                        ],
-                        &dir,
-                    )
-                    .with_role(Role::Proposed),
+            vec![Step::new(
+                h,
+                &[
+                    "upgrade",
+                    "--install",
+                    site,
+                    &chart,
+                    "-f",
+                    "values.yaml",
+                    "--namespace",
+                    &namespace,
+                    "--create-namespace",
+                    "--wait",
+                    "--timeout",
+                    "10m0s",
+                    rollback,
                 ],
-                Action::Apply => {
-                    let rollback = if helm.major >= 4 {
-                        "--rollback-on-failure"
-                    } else {
-                        "--atomic"
-                    };
-                    vec![Step::new(
-                        h,
-                        &[
-                            "upgrade",
-                            "--install",
-                            site,
-                            &chart,
-                            "-f",
-                            "values.yaml",
-                            "--namespace",
-                            &namespace,
-                            "--create-namespace",
-                            "--wait",
-                            "--timeout",
-                            "10m0s",
-                            rollback,
-                        ],
-                        &dir,
-                    )]
-                }
-                // A release already gone counts as destroyed, so a destroy
-                // (or a reclaim) that failed halfway can simply run again.
-                Action::Destroy => vec![Step::new(
-                    h,
-                    &[
-                        "uninstall",
-                        site,
-                        "--namespace",
-                        &namespace,
-                        "--wait",
-                        "--ignore-not-found",
-                    ],
-                    &dir,
-                )],
-            }
+                &dir,
+            )]
         }
-        Target::Compose => {
-            let (program, prefix) = tools.compose.clone().ok_or(HandoffError::MissingTool {
-                tool: "docker compose",
-                install: "install Docker with the compose plugin, or docker-compose",
-            })?;
-            let with = |rest: &[&str]| {
-                let mut args: Vec<&str> = prefix.iter().map(String::as_str).collect();
-                args.extend(["-p", site, "-f", "compose.yaml"]);
-                args.extend(rest);
-                Step::new(&program, &args, &dir)
-            };
-            match action {
-                // The plan is the resolved configuration as a diff against
-                // the one the last successful apply recorded.
-                Action::Plan => vec![
-                    with(&["config", "-q"]),
-                    with(&["config"]).with_role(Role::ProposedCompose),
-                ],
-                Action::Apply => vec![
-                    with(&["config", "-q"]),
-                    with(&["up", "-d", "--wait", "--remove-orphans"]),
-                    with(&["config"]).with_role(Role::RecordCompose),
-                ],
-                Action::Destroy if work.allow_data_loss => vec![with(&["down", "--volumes"])],
-                Action::Destroy => vec![with(&["down"])],
-            }
-        }
-        Target::Bicep => {
-            let az = tools.az.as_deref().ok_or(HandoffError::MissingTool {
-                tool: "az",
-                install: "install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli)",
-            })?;
-            let group = work.resource_group.clone().unwrap_or_default();
-            let common = [
-                "--resource-group",
-                group.as_str(),
-                "--template-file",
-                "main.bicep",
-                "--parameters",
-                "main.bicepparam",
-            ];
-            match action {
-                Action::Plan => vec![Step::new(
-                    az,
-                    &[&["deployment", "group", "what-if"][..], &common].concat(),
-                    &dir,
-                )],
-                // Incremental only: Complete mode would delete whatever the template does not name.
-                Action::Apply => vec![Step::new(
-                    az,
-                    &[
-                        &["deployment", "group", "create", "--mode", "Incremental"][..],
-                        &common,
-                    ]
-                    .concat(),
-                    &dir,
-                )],
-                Action::Destroy => return Err(HandoffError::NoBicepDestroy),
-            }
-        }
+        // A release already gone counts as destroyed, so a destroy
+        // (or a reclaim) that failed halfway can simply run again.
+        Action::Destroy => vec![Step::new(
+            h,
+            &[
+                "uninstall",
+                site,
+                "--namespace",
+                &namespace,
+                "--wait",
+                "--ignore-not-found",
+            ],
+            &dir,
+        )],
+    })
+}
+
+/// `docker compose` in the site's project: config, up, and the applied
+/// configuration recorded for the next plan.
+fn compose(
+    action: Action,
+    work: &SiteWork,
+    tools: &Tools,
+    dir: &Path,
+) -> Result<Vec<Step>, HandoffError> {
+    let dir = dir.to_path_buf();
+    let site = work.site.as_str();
+    let (program, prefix) = tools.compose.clone().ok_or(HandoffError::MissingTool {
+        tool: "docker compose",
+        install: "install Docker with the compose plugin, or docker-compose",
+    })?;
+    let with = |rest: &[&str]| {
+        let mut args: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        args.extend(["-p", site, "-f", "compose.yaml"]);
+        args.extend(rest);
+        Step::new(&program, &args, &dir)
+    };
+    Ok(match action {
+        // The plan is the resolved configuration as a diff against
+        // the one the last successful apply recorded.
+        Action::Plan => vec![
+            with(&["config", "-q"]),
+            with(&["config"]).with_role(Role::ProposedCompose),
+        ],
+        Action::Apply => vec![
+            with(&["config", "-q"]),
+            with(&["up", "-d", "--wait", "--remove-orphans"]),
+            with(&["config"]).with_role(Role::RecordCompose),
+        ],
+        Action::Destroy if work.allow_data_loss => vec![with(&["down", "--volumes"])],
+        Action::Destroy => vec![with(&["down"])],
+    })
+}
+
+/// `az deployment group` in the site's resource group.
+fn bicep(
+    action: Action,
+    work: &SiteWork,
+    tools: &Tools,
+    dir: &Path,
+) -> Result<Vec<Step>, HandoffError> {
+    let dir = dir.to_path_buf();
+    let az = tools.az.as_deref().ok_or(HandoffError::MissingTool {
+        tool: "az",
+        install: "install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli)",
+    })?;
+    let group = work.resource_group.clone().unwrap_or_default();
+    let common = [
+        "--resource-group",
+        group.as_str(),
+        "--template-file",
+        "main.bicep",
+        "--parameters",
+        "main.bicepparam",
+    ];
+    Ok(match action {
+        Action::Plan => vec![Step::new(
+            az,
+            &[&["deployment", "group", "what-if"][..], &common].concat(),
+            &dir,
+        )],
+        // Incremental only: Complete mode would delete whatever the template does not name.
+        Action::Apply => vec![Step::new(
+            az,
+            &[
+                &["deployment", "group", "create", "--mode", "Incremental"][..],
+                &common,
+            ]
+            .concat(),
+            &dir,
+        )],
+        Action::Destroy => return Err(HandoffError::NoBicepDestroy),
     })
 }
 

@@ -1,0 +1,328 @@
+//! Running a hand-off: one site per job, `jobs` at a time, each site under
+//! its lock, its targets in phase order, every command's output logged and
+//! passed on line by line, and stopped at the deadline.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{
+    Action, Events, HandoffError, Outcome, Role, SiteWork, Step, Tools, deleted_data, steps,
+};
+use crate::render::target::Target;
+
+/// Where an apply records the Compose configuration it brought up.
+const APPLIED_COMPOSE: &str = "applied-compose.yaml";
+
+/// A per-site lock: created exclusively, removed when dropped.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(dir: &Path) -> Result<Lock, HandoffError> {
+        let path = dir.join(".sitectl-lock");
+        let holder = format!(
+            "sitectl pid {} since {}",
+            std::process::id(),
+            jiff::Timestamp::now()
+        );
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut file) => {
+                let _ = file.write_all(holder.as_bytes());
+                Ok(Lock(path))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(HandoffError::Locked {
+                holder: fs::read_to_string(&path)
+                    .unwrap_or_else(|_| "unknown".into())
+                    .trim()
+                    .to_string(),
+                path: crate::source::load::display_name(&path),
+            }),
+            Err(e) => Err(HandoffError::Io(e.to_string())),
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// A file that exists only while one target's tools run.
+struct TemporaryFile(PathBuf);
+
+impl TemporaryFile {
+    fn write(work: &SiteWork, target: Target) -> Result<Option<TemporaryFile>, HandoffError> {
+        let Some((name, text)) = work
+            .terraform_override
+            .as_ref()
+            .filter(|_| target == Target::Terraform)
+        else {
+            return Ok(None);
+        };
+        let path = work.dir.join(target.as_str()).join(name);
+        fs::write(&path, text).map_err(|e| HandoffError::Io(format!("{}: {e}", path.display())))?;
+        Ok(Some(TemporaryFile(path)))
+    }
+}
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// Hands off every site, `jobs` at a time. One site failing never stops
+/// the others.
+pub fn run(
+    action: Action,
+    work: &[SiteWork],
+    tools: &Tools,
+    chart: &Path,
+    jobs: usize,
+    timeout: Duration,
+    events: Events<'_>,
+) -> Vec<Outcome> {
+    let queue = Mutex::new(work.iter().collect::<Vec<_>>().into_iter());
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(work.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                    let Some(site) = next else { break };
+                    let outcomes = run_site(action, site, tools, chart, timeout, events);
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(outcomes);
+                }
+            });
+        }
+    });
+    let mut outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    outcomes.sort_by(|a, b| (&a.site, &a.target).cmp(&(&b.site, &b.target)));
+    outcomes
+}
+
+fn run_site(
+    action: Action,
+    work: &SiteWork,
+    tools: &Tools,
+    chart: &Path,
+    timeout: Duration,
+    events: Events<'_>,
+) -> Vec<Outcome> {
+    let logs = work.dir.join(".sitectl-logs");
+    let _ = fs::create_dir_all(&logs);
+    let lock = Lock::take(&work.dir);
+    work.targets_in_order(action)
+        .into_iter()
+        .map(|target| {
+            let start = Instant::now();
+            let log = logs.join(format!("{}-{target}.log", action.name()));
+            let result = match &lock {
+                Err(error) => Err(error.clone()),
+                Ok(_) => steps(action, work, target, tools, chart).and_then(|steps| {
+                    let _override = TemporaryFile::write(work, target)?;
+                    run_steps(&steps, work, target, &log, timeout, events)
+                }),
+            };
+            if let Err(error) = &result {
+                events(&format!("[{}/{target}] error: {error}", work.site));
+            }
+            Outcome {
+                site: work.site.clone(),
+                target,
+                result,
+                duration: start.elapsed(),
+                log,
+            }
+        })
+        .collect()
+}
+
+/// Where one target's lines go: its log file, and the caller's events
+/// prefixed with `[site/target]`.
+struct Log<'e> {
+    file: fs::File,
+    prefix: String,
+    events: Events<'e>,
+}
+
+impl Log<'_> {
+    /// Into the log file only.
+    fn write(&mut self, line: &str) {
+        let _ = writeln!(self.file, "{line}");
+    }
+
+    /// Shown as it happens, not logged.
+    fn show(&self, line: &str) {
+        (self.events)(&format!("{} {line}", self.prefix));
+    }
+
+    /// Logged and shown.
+    fn both(&mut self, line: &str) {
+        self.write(line);
+        self.show(line);
+    }
+}
+
+fn run_steps(
+    steps: &[Step],
+    work: &SiteWork,
+    target: Target,
+    log: &Path,
+    timeout: Duration,
+    events: Events<'_>,
+) -> Result<(), HandoffError> {
+    let file = fs::File::create(log).map_err(|e| HandoffError::Io(e.to_string()))?;
+    let mut out = Log {
+        file,
+        prefix: format!("[{}/{target}]", work.site),
+        events,
+    };
+    let record = log.with_file_name(APPLIED_COMPOSE);
+    let mut deployed = String::new();
+    for step in steps {
+        out.both(&format!("$ {}", step.display()));
+        let (status, captured) = run_step(step, &mut out, timeout)?;
+        if !status.success() && step.role == Role::Deployed {
+            // Not installed yet: everything it would install is new.
+            out.show("(release not installed yet)");
+            deployed = String::new();
+            continue;
+        }
+        if !status.success() {
+            return Err(HandoffError::Failed(step.display(), status.to_string()));
+        }
+        match step.role {
+            Role::Run => {}
+            Role::Deployed => deployed = captured,
+            Role::RecordCompose => {
+                fs::write(&record, &captured).map_err(|e| HandoffError::Io(e.to_string()))?;
+            }
+            Role::Proposed => show_diff(&mut out, &deployed, &captured),
+            Role::ProposedCompose => {
+                deployed = fs::read_to_string(&record).unwrap_or_default();
+                show_diff(&mut out, &deployed, &captured);
+            }
+            Role::Gate => {
+                let deleted = deleted_data(&captured, &work.data_addresses);
+                if !deleted.is_empty() && !work.allow_data_loss {
+                    out.write(&format!("refused: the plan deletes {}", deleted.join(", ")));
+                    return Err(HandoffError::DataLoss(
+                        deleted.join(", "),
+                        work.site.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What would change, as a unified diff from what is deployed.
+fn show_diff(out: &mut Log<'_>, deployed: &str, proposed: &str) {
+    let diff = similar::TextDiff::from_lines(deployed, proposed);
+    let unified = diff
+        .unified_diff()
+        .header("deployed", "proposed")
+        .to_string();
+    for line in unified.lines() {
+        out.both(line);
+    }
+    if unified.is_empty() {
+        out.show("no changes");
+    }
+}
+
+/// Runs one command: its lines logged and shown as they come (a step that
+/// captures keeps its stdout instead of showing it), stopped at the
+/// deadline. Returns how it exited and what it captured.
+fn run_step(
+    step: &Step,
+    out: &mut Log<'_>,
+    timeout: Duration,
+) -> Result<(ExitStatus, String), HandoffError> {
+    let mut child = Command::new(&step.program)
+        .args(&step.args)
+        .current_dir(&step.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| HandoffError::Failed(step.program.clone(), e.to_string()))?;
+    // Both streams are read on their own threads, whole lines at a time,
+    // so a tool that hangs can be stopped at the deadline.
+    let (sender, lines) = std::sync::mpsc::channel::<(bool, String)>();
+    let streams: [(bool, Option<Box<dyn std::io::Read + Send>>); 2] = [
+        (
+            true,
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ),
+        (
+            false,
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ),
+    ];
+    for (is_stdout, stream) in streams {
+        let sender = sender.clone();
+        if let Some(stream) = stream {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if sender.send((is_stdout, line)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    }
+    drop(sender);
+    let started = Instant::now();
+    let mut captured = String::new();
+    let captures = step.role != Role::Run;
+    loop {
+        match lines.recv_timeout(Duration::from_millis(50)) {
+            Ok((is_stdout, line)) => {
+                out.write(&line);
+                if captures && is_stdout {
+                    captured.push_str(&line);
+                    captured.push('\n');
+                } else {
+                    out.show(&line);
+                }
+                continue;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Some(status) = child
+                    .try_wait()
+                    .map_err(|e| HandoffError::Io(e.to_string()))?
+                {
+                    return Ok((status, captured));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            out.write(&format!("stopped: no answer after {}s", timeout.as_secs()));
+            return Err(HandoffError::TimedOut(step.display(), timeout.as_secs()));
+        }
+    }
+}
