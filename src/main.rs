@@ -11,7 +11,7 @@ use sitectl::diagnostic::report;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // NO_COLOR wins over everything, `--color always` included (DESIGN §4).
+    // NO_COLOR wins over everything, `--color always` included (README, "Output").
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = !no_color
         && match cli.color {

@@ -1,6 +1,6 @@
 //! The injection suite: hostile customer names (and labels) must come back byte-identical
 //! as literal values when each output is read by its real consumer, and must
-//! not add a single resource, key or variable (DESIGN §5, §6).
+//! not add a single resource, key or variable (ARCHITECTURE.md, "Injection-proof").
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! How a template value becomes text in each output language (DESIGN §6).
+//! How a template value becomes text in each output language (ARCHITECTURE.md,
+//! "Injection-proof").
 //!
 //! The render stage registers one of these per output file, so that `{{ x }}`
 //! in a template always produces a complete, quoted literal of that language:

@@ -87,7 +87,7 @@ pub struct ResolvedResources {
 
 /// Resource names. Each is a pure function of the site's name, so a change
 /// of tier or of anything else in the spec never renames a data-bearing
-/// resource (DESIGN §3).
+/// resource (ARCHITECTURE.md, "No data loss").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Names {
