@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sitectl::output::write::render_and_write;
-use sitectl::validate::Specs;
+use sitectl::Specs;
+use sitectl::render_and_write;
 
 #[path = "common/fleet.rs"]
 mod fleet;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sitectl::validate::validate;
+use sitectl::validate;
 
 #[path = "common/fleet.rs"]
 mod fleet;

@@ -5,9 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sitectl::commands::args::{Cli, ColorChoice};
-use sitectl::commands::{self, Context};
-use sitectl::diagnostic::report;
+use sitectl::{CLEAR_LINE, Cli, ColorChoice, Context, progress_bar};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,7 +35,7 @@ fn main() -> ExitCode {
             drawn.store(true, Ordering::Relaxed);
             let _ = std::io::stderr()
                 .lock()
-                .write_all(report::progress_bar(done, total).as_bytes());
+                .write_all(progress_bar(done, total).as_bytes());
         }) as Arc<dyn Fn(usize, usize) + Send + Sync>
     });
     // Hand-off output line by line, as it happens; whole lines only, so
@@ -53,7 +51,7 @@ fn main() -> ExitCode {
                 && matches!(answer.trim(), "y" | "Y" | "yes")
         }) as Arc<dyn Fn(&str) -> bool + Send + Sync>
     });
-    let outcome = commands::run(
+    let outcome = sitectl::run(
         &cli,
         &Context {
             color,
@@ -64,9 +62,7 @@ fn main() -> ExitCode {
         },
     );
     if drawn.load(Ordering::Relaxed) {
-        let _ = std::io::stderr()
-            .lock()
-            .write_all(report::CLEAR_LINE.as_bytes());
+        let _ = std::io::stderr().lock().write_all(CLEAR_LINE.as_bytes());
     }
     // A closed pipe (`sitectl schema | head`) is not an error worth a panic.
     let _ = std::io::stdout()

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value as Json;
+use sitectl::Catalog;
+use sitectl::Schema;
 use sitectl::spec::{Currency, Deployment, Feature, SelfhostedTarget, Tier};
-use sitectl::validate::catalog::Catalog;
-use sitectl::validate::schema::Schema;
-use sitectl::validate::{Checked, validate};
+use sitectl::{Checked, validate};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -127,7 +127,7 @@ fn catalog() -> Catalog {
 #[test]
 fn the_tier_catalog_passes_its_schema_and_types_unchanged() {
     let text = std::fs::read_to_string(root().join("blueprints/tiers.yaml")).unwrap();
-    let node = sitectl::source::yaml::parse(&text).unwrap();
+    let node = sitectl::yaml::parse(&text).unwrap();
     let typed = serde_json::to_value(catalog()).unwrap();
     assert_eq!(normalized(&node.to_json()), normalized(&typed));
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sitectl::render::pipeline::render_in_memory;
+use sitectl::render_in_memory;
 
 #[test]
 fn example_sites_render_to_the_pinned_files() {

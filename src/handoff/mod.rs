@@ -16,7 +16,7 @@ mod steps;
 use crate::render::target::Target;
 
 pub use run::run;
-pub use steps::{HelmTool, Role, Step, Tools, steps};
+pub use steps::{Role, Step, Tools, steps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

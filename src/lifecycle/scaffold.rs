@@ -76,8 +76,9 @@ pub struct NewSite {
     pub app_version: Option<String>,
 }
 
+/// A spec `sitectl new` wrote.
 pub struct Created {
-    pub path: PathBuf,
+    /// Its path, as diagnostics show it.
     pub display: String,
 }
 
@@ -173,7 +174,7 @@ pub fn create(
             message: error.to_string(),
         },
     })?;
-    Ok(Created { path, display })
+    Ok(Created { display })
 }
 
 fn invalid(source: Source, list: Vec<crate::diagnostic::Diagnostic>) -> ScaffoldError {

@@ -123,4 +123,3 @@ fn printable(text: &str) -> String {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
 }
-

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::render::escape::Language;
 use crate::render::target::Target;
-use crate::source::load::{self, Document};
+use crate::source::load;
 use crate::source::locate::{self, Segment};
 use crate::spec::Deployment;
 use crate::validate::schema::Schema;
@@ -355,11 +355,4 @@ impl Blueprint {
     pub fn manifest_path(&self) -> String {
         load::display_name(&self.dir.join(MANIFEST))
     }
-}
-
-/// A document is needed by callers that point into manifests.
-pub fn manifest_document(blueprint: &Blueprint) -> Option<Document> {
-    load::read_source(&blueprint.dir.join(MANIFEST))
-        .ok()
-        .and_then(|s| load::parse_source(s).ok())
 }

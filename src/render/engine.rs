@@ -160,10 +160,6 @@ impl Engine {
         }
     }
 
-    pub fn blueprints(&self) -> &BTreeMap<String, Blueprint> {
-        &self.blueprints
-    }
-
     /// The blueprints, once rendering is done.
     pub fn into_blueprints(self) -> BTreeMap<String, Blueprint> {
         self.blueprints
