@@ -7,7 +7,7 @@
 //! The fixtures live under `tests/fixtures/invalid/`, one per kind of error.
 //!
 //! Regenerate the expected outputs after a deliberate change with
-//! `TRYCMD=overwrite cargo test --test cli`, then read every changed file.
+//! `TRYCMD=overwrite cargo test --test integration cli::`, then read every changed file.
 
 use std::path::Path;
 use std::process::Command;

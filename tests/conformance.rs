@@ -6,11 +6,9 @@
 //! `.ci/run` installs those tools. A missing tool fails the test with the
 //! command that installs it; nothing here is ever skipped.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{files_with_extension, rendered_fleet, require_tool, run_checked};
+use crate::common::{files_with_extension, rendered_fleet, require_tool, run_checked};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -74,7 +72,7 @@ fn compose_files_pass_docker_compose_config() {
     assert!(files.len() >= 2, "{files:?}");
     require_tool("docker-compose", "apt-get install docker-compose");
     for file in files {
-        let env = common::filled_env_file(&file.with_file_name(".env.example"));
+        let env = crate::common::filled_env_file(&file.with_file_name(".env.example"));
         let mut command = std::process::Command::new("docker-compose");
         command
             .arg("--env-file")

@@ -2,9 +2,7 @@
 //! `docker-compose` and `az` on PATH that record their argv and working
 //! directory, and fail, or print a plan, on demand.
 
-mod common;
-
-use common::fake_tools::Fixture;
+use crate::common::fake_tools::Fixture;
 
 use std::path::Path;
 

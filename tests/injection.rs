@@ -2,13 +2,11 @@
 //! as literal values when each output is read by its real consumer, and must
 //! not add a single resource, key or variable (ARCHITECTURE.md, "Injection-proof").
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{filled_env_file, require_tool, run_checked};
+use crate::common::{filled_env_file, require_tool, run_checked};
 use serde_json::Value as Json;
 
 /// Every string here is a valid `metadata.customer`.
@@ -97,7 +95,7 @@ fn rendered() -> &'static Injected {
                 std::fs::write(sites.join(format!("{example}-h{i:02}.yaml")), spec).unwrap();
             }
         }
-        common::render(&sites, &dir.join("rendered"));
+        crate::common::render(&sites, &dir.join("rendered"));
         Injected {
             out: dir.join("rendered"),
         }
@@ -175,7 +173,7 @@ fn hcl_dump(files: &[PathBuf]) -> Json {
 }
 
 fn tf_files(dir: &Path) -> Vec<PathBuf> {
-    common::files_with_extension(dir.join("terraform"), "tf")
+    crate::common::files_with_extension(dir.join("terraform"), "tf")
 }
 
 #[test]
@@ -276,12 +274,14 @@ fn docker_compose_reads_every_hostile_customer_back_literally() {
 fn bicep_reads_every_hostile_customer_back_literally() {
     for example in ["initech-byoi", "umbrella-airgap"] {
         let base_files =
-            common::files_with_extension(site_dir(example, None).join("bicep"), "bicep");
+            crate::common::files_with_extension(site_dir(example, None).join("bicep"), "bicep");
         assert!(!base_files.is_empty(), "{example} renders no Bicep");
         let base = dump(&["bicep"], &base_files);
         for (i, hostile) in HOSTILE.iter().enumerate() {
-            let files =
-                common::files_with_extension(site_dir(example, Some(i)).join("bicep"), "bicep");
+            let files = crate::common::files_with_extension(
+                site_dir(example, Some(i)).join("bicep"),
+                "bicep",
+            );
             let parsed = dump(&["bicep"], &files);
             let mut found = false;
             for (file, base_file) in files.iter().zip(&base_files) {

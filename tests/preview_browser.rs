@@ -9,11 +9,9 @@
 //! A missing browser or missing node_modules fails the test with the
 //! command that installs it; it never skips.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{require_tool, run_checked, sitectl};
+use crate::common::{require_tool, run_checked, sitectl};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -2,11 +2,9 @@
 //! how it passes the blueprints' `prevent_destroy` and the data-loss gate,
 //! and what it archives, refuses or leaves alone.
 
-mod common;
-
 use std::path::Path;
 
-use common::fake_tools::Fixture;
+use crate::common::fake_tools::Fixture;
 
 const TOOLS: &[&str] = &["terraform", "helm"];
 /// After northwind-trial's end (it starts 2026-11-20 and lasts 14 days).

@@ -209,3 +209,50 @@ pub fn json(report: &Report) -> String {
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::diff::{Side, compare};
+
+    /// Helm values of one trial site at a release: the lines around the tag
+    /// make each site's diff as long as a real one.
+    fn values(site: &str, release: &str) -> String {
+        let mut text = format!(
+            "site:\n  name: \"{site}\"\n  customer: \"Customer {site}\"\n  tier: \"trial\"\nimage:\n  repository: \"registry.example/app\"\n  tag: \"{release}\"\n  pullPolicy: \"IfNotPresent\"\n"
+        );
+        for line in 0..12 {
+            text.push_str(&format!("setting{line}: \"value {line}\"\n"));
+        }
+        text
+    }
+
+    /// The same facts a render of two thousand changed trials gives
+    /// `sitectl diff --format markdown`, built in memory: a new release
+    /// everywhere, one file of each site changed.
+    #[test]
+    fn the_markdown_comment_stays_under_sixty_thousand_characters_for_two_thousand_sites() {
+        let side = |release: &str| Side {
+            files: (0..2000)
+                .map(|i| {
+                    let site = format!("trial-{i:04}");
+                    let text = values(&site, release);
+                    ((site, "helm/values.yaml".to_string()), text)
+                })
+                .collect(),
+            sites: BTreeMap::new(),
+        };
+        let report = compare(&side("2026.11.1"), &side("2026.12.0"), &[]);
+        let comment = markdown(&report);
+        assert!(comment.len() < 60_000, "{} characters", comment.len());
+        assert!(
+            comment.contains("2000 files in 2000 sites would change"),
+            "{}",
+            &comment[..300]
+        );
+        assert!(comment.contains("left out to keep this comment under 60000 characters"));
+        assert!(comment.contains("<details><summary>trial-0000</summary>"));
+    }
+}

@@ -1,0 +1,28 @@
+//! The integration tests, as one test binary (one link of the crate instead
+//! of one per file). Each module is one kind of test:
+//!
+//! - `cli`: the command-line contract, case by case (trycmd, `tests/cmd/`);
+//! - `snapshots`, `preview`: rendered files and preview pages pinned by insta;
+//! - `conformance`, `injection`, `preview_browser`: the real consumers of
+//!   the output (HashiCorp's HCL parser, Helm's engine, docker compose, the
+//!   Bicep grammar, Chromium) judge it;
+//! - `diff`, `promote`, `reclaim`, `handoff`: whole command loops on a copy of
+//!   the repository, with fake tools only where no real one exists here;
+//! - `hostile`, `schema_types`: hostile input, and the schema against the types.
+//!
+//! Run one module with `cargo test --test integration MODULE::`.
+
+mod common;
+
+mod cli;
+mod conformance;
+mod diff;
+mod handoff;
+mod hostile;
+mod injection;
+mod preview;
+mod preview_browser;
+mod promote;
+mod reclaim;
+mod schema_types;
+mod snapshots;
