@@ -416,3 +416,64 @@ fn helm_4_and_the_diff_plugin_are_detected() {
         "{stdout}"
     );
 }
+
+/// The position of the first recorded call that starts with `prefix`.
+fn first_call(calls: &[String], prefix: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` in {calls:#?}"))
+}
+
+#[test]
+fn infrastructure_is_applied_before_the_app_and_destroyed_after_it() {
+    let f = Fixture::new("phases", ALL);
+    let out = f.run(&["apply", "northwind-trial", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let calls = f.calls();
+    // helm's `--wait` needs the database terraform creates.
+    assert!(
+        first_call(&calls, "terraform apply") < first_call(&calls, "helm upgrade"),
+        "{calls:#?}"
+    );
+    let dry = f.run(&["destroy", "northwind-trial", "--dry-run"], &[]);
+    let stdout = text(&dry.stdout);
+    let helm = stdout.find("helm uninstall").expect("helm uninstall");
+    let terraform = stdout
+        .find("terraform plan -destroy")
+        .expect("terraform destroy");
+    assert!(helm < terraform, "{stdout}");
+}
+
+#[test]
+fn an_unknown_target_is_a_usage_error_not_an_empty_run() {
+    let f = Fixture::new("unknown-target", ALL);
+    let out = f.run(&["plan", "--target", "terrafrom"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`terraform`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !f.calls().iter().any(|c| c.starts_with("terraform")),
+        "{:?}",
+        f.calls()
+    );
+}
+
+#[test]
+fn plan_runs_from_a_sub_folder_of_the_repository() {
+    let f = Fixture::new("subfolder", ALL);
+    let out = f.run_in(
+        &f.dir.join("sites"),
+        &["plan", "northwind-trial", "--dry-run"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("rendered/northwind-trial/terraform && "),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -2,6 +2,7 @@
 //! spec value escaped for the language of the file it lands in.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::value::Serde;
@@ -12,6 +13,7 @@ use crate::render::blueprint::{Blueprint, template_name};
 use crate::render::escape::{self, Language};
 use crate::render::resolve;
 use crate::render::target::Target;
+use crate::source::load::display_name;
 use crate::validate::ValidSite;
 use crate::validate::catalog::Catalog;
 
@@ -92,12 +94,19 @@ impl Problem for RenderError {
 pub struct Engine {
     env: Environment<'static>,
     blueprints: BTreeMap<String, Blueprint>,
+    /// The repository root: the folder holding the blueprints. Outputs name
+    /// their spec relative to it, so that the bytes of a render never
+    /// depend on the folder it ran from.
+    repository: PathBuf,
 }
 
 impl Engine {
     /// Compiles every template; a template that does not compile is a
     /// diagnostic located in it.
-    pub fn new(blueprints: BTreeMap<String, Blueprint>) -> Result<Engine, Vec<Diagnostic>> {
+    pub fn new(
+        blueprints: BTreeMap<String, Blueprint>,
+        repository: &Path,
+    ) -> Result<Engine, Vec<Diagnostic>> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
@@ -154,7 +163,11 @@ impl Engine {
             }
         }
         if diagnostics.is_empty() {
-            Ok(Engine { env, blueprints })
+            Ok(Engine {
+                env,
+                blueprints,
+                repository: repository.to_path_buf(),
+            })
         } else {
             Err(diagnostics)
         }
@@ -204,6 +217,7 @@ impl Engine {
     ) -> Result<Vec<RenderedFile>, Diagnostic> {
         let spec_name = valid.document.source.name.clone();
         let located = |problem: &dyn Problem| Diagnostic::error(spec_name.clone(), None, problem);
+        let spec_path = self.in_repository(&spec_name);
         let blueprint = self.blueprint_for(valid).map_err(|e| located(&e))?;
         let site = &valid.site.metadata.name;
         let targets: Vec<Target> = match only {
@@ -232,7 +246,7 @@ impl Engine {
                 .map(|(name, _)| *name)
                 .collect(),
         };
-        let resolved = resolve::resolve(&valid.site, catalog, &spec_name, &blueprint.name);
+        let resolved = resolve::resolve(&valid.site, catalog, &spec_path, &blueprint.name);
         let context = minijinja::context! {
             settings => Value::from(Serde(&blueprint.manifest.settings)),
             ..Value::from(Serde(&resolved))
@@ -253,14 +267,25 @@ impl Engine {
                     output: file.output.clone(),
                     language: source.language,
                     template: source.display.clone(),
-                    contents: with_header(source.language, &spec_name, &blueprint.name, &body),
+                    contents: with_header(source.language, &spec_path, &blueprint.name, &body),
                 });
             }
         }
-        if let Some(moved) = moved_blocks(blueprint, &files, site, &spec_name) {
+        if let Some(moved) = moved_blocks(blueprint, &files, site, &spec_path) {
             files.push(moved);
         }
         Ok(files)
+    }
+}
+
+impl Engine {
+    /// A spec's path as the outputs name it: relative to the repository
+    /// when it lies inside it (`sites/a.yaml`, from the root or from
+    /// `sites/`), else as given.
+    fn in_repository(&self, spec: &str) -> String {
+        Path::new(spec)
+            .strip_prefix(&self.repository)
+            .map_or_else(|_| spec.to_string(), display_name)
     }
 }
 

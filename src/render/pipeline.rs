@@ -91,7 +91,9 @@ pub fn render_checked(
         .values()
         .flat_map(|b| b.manifest.data_resources.iter().cloned())
         .collect();
-    let engine = match Engine::new(loaded) {
+    // The repository is the folder that holds the blueprints.
+    let repository = blueprints.parent().unwrap_or(Path::new(""));
+    let engine = match Engine::new(loaded, repository) {
         Ok(engine) => engine,
         Err(problems) => {
             diagnostics.extend(problems);

@@ -71,6 +71,11 @@ impl Fixture {
     }
 
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_in(&self.dir, args, env)
+    }
+
+    /// [`Fixture::run`] from another folder, such as a sub-folder of the repository.
+    pub fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         // Only the fakes and the basic utilities their script needs: never a real tool.
         let utilities = self.dir.join("utilities");
         if !utilities.exists() {
@@ -88,7 +93,7 @@ impl Fixture {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sitectl"));
         command
             .args(args)
-            .current_dir(&self.dir)
+            .current_dir(cwd)
             .env_clear()
             .env("PATH", path)
             .env("FAKE_LOG", &self.log)
