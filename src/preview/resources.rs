@@ -159,7 +159,7 @@ pub(crate) struct ChartObject {
 pub(crate) fn chart_templates(chart: &Path) -> Vec<ChartObject> {
     let defaults = std::fs::read_to_string(chart.join("values.yaml"))
         .ok()
-        .and_then(|text| crate::source::yaml::parse(&text).ok());
+        .and_then(|text| inspect::yaml_tree(&text));
     let mut paths: Vec<_> = std::fs::read_dir(chart.join("templates"))
         .into_iter()
         .flatten()
