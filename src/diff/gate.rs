@@ -31,8 +31,8 @@ fn inventory(site: &str, side: &Side, data: &[DataResource]) -> BTreeMap<String,
     let bicep: BTreeMap<String, String> = files
         .iter()
         .filter(|(p, _)| p.ends_with(".bicep"))
-        .flat_map(|(_, t)| inspect::bicep_declarations(t))
-        .filter(|d| d.top_level && !d.module)
+        .flat_map(|(_, t)| inspect::bicep_declarations(t, inspect::Depth::TopLevel))
+        .filter(|d| !d.module)
         .map(|d| (d.symbol, d.name))
         .collect();
     let volumes: BTreeMap<String, String> = files

@@ -74,15 +74,22 @@ pub struct BicepDeclaration {
     pub module: bool,
     /// `existing`: referenced, not created.
     pub existing: bool,
-    /// Declared at the top of the file, not inside another resource.
-    pub top_level: bool,
     /// Its `name:` property as written, quotes and all; empty without one.
     pub name: String,
 }
 
-/// Every resource and module a Bicep file declares, read with its grammar,
+/// Which declarations of a Bicep file to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Those at the top of the file (what the data-loss gate compares).
+    TopLevel,
+    /// Nested ones too (child resources, for the preview's list).
+    All,
+}
+
+/// The resources and modules a Bicep file declares, read with its grammar,
 /// in the order they appear.
-pub fn bicep_declarations(text: &str) -> Vec<BicepDeclaration> {
+pub fn bicep_declarations(text: &str, depth: Depth) -> Vec<BicepDeclaration> {
     let Some(tree) = parse_bicep(text) else {
         return Vec::new();
     };
@@ -122,14 +129,15 @@ pub fn bicep_declarations(text: &str) -> Vec<BicepDeclaration> {
                     kind,
                     module,
                     existing,
-                    top_level: node.parent() == Some(root),
                     name,
                 });
             }
         }
-        let mut cursor = node.walk();
-        let children: Vec<_> = node.named_children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev());
+        if node == root || depth == Depth::All {
+            let mut cursor = node.walk();
+            let children: Vec<_> = node.named_children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
     }
     found
 }
@@ -218,7 +226,8 @@ mod tests {
     #[test]
     fn bicep_declarations_are_read_with_the_grammar() {
         let text = "resource old 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n  name: 'y'\n}\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'x'\n}\nmodule pg 'postgres.bicep' = {\n  name: 'pg'\n}\n";
-        let found: Vec<_> = bicep_declarations(text)
+        assert_eq!(bicep_declarations(text, Depth::TopLevel).len(), 3);
+        let found: Vec<_> = bicep_declarations(text, Depth::All)
             .into_iter()
             .map(|d| (d.symbol, d.kind, d.module, d.existing, d.name))
             .collect();

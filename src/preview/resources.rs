@@ -62,7 +62,7 @@ pub(crate) fn resources_of(
             }
         }
         Language::Bicep => {
-            for declaration in inspect::bicep_declarations(&file.contents) {
+            for declaration in inspect::bicep_declarations(&file.contents, inspect::Depth::All) {
                 let (symbol, kind) = (&declaration.symbol, &declaration.kind);
                 let (module, existing) = (declaration.module, declaration.existing);
                 // A module is a file, not a resource: its resources are listed from it.
