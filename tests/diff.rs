@@ -295,3 +295,36 @@ fn a_blueprint_that_renames_a_database_moves_it_instead_of_destroying_it() {
     let out = repo.sitectl(&["diff", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// From a sub-folder the base revision is read from the top of the
+/// repository: nothing changed is no change, a removed spec is data loss.
+#[test]
+fn base_from_a_sub_folder_compares_the_same_files() {
+    let repo = Repo::new("base-sub");
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    let sub = repo.0.join("sites/emea");
+    std::fs::create_dir_all(&sub).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sitectl"))
+            .args(args)
+            .current_dir(&sub)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let same = run(&["diff", "--base", "main", "--format", "json"]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(json(&same)["changed"], false, "{}", json(&same));
+    std::fs::remove_file(repo.0.join("sites/northwind-trial.yaml")).unwrap();
+    let removed = run(&["diff", "--base", "main", "--format", "json"]);
+    assert_eq!(removed.status.code(), Some(1));
+    let findings = json(&removed)["findings"].as_array().unwrap().len();
+    assert!(findings > 0, "{}", json(&removed));
+}

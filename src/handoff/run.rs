@@ -108,7 +108,14 @@ pub fn run(
         }
     });
     let mut outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    outcomes.sort_by(|a, b| (&a.site, &a.target).cmp(&(&b.site, &b.target)));
+    // Sites in name order, each site's targets in the order they ran.
+    let mut order = Target::ALL.to_vec();
+    match action {
+        Action::Destroy => Target::destroy_order(&mut order),
+        Action::Plan | Action::Apply => Target::apply_order(&mut order),
+    }
+    let rank = |target: Target| order.iter().position(|t| *t == target);
+    outcomes.sort_by(|a, b| (&a.site, rank(a.target)).cmp(&(&b.site, rank(b.target))));
     outcomes
 }
 

@@ -29,8 +29,9 @@ pub struct ValidSite {
 pub enum Specs {
     Paths(Vec<PathBuf>),
     Sources(Vec<Source>),
-    /// `paths` under a copy of the tree at `root` (another git revision),
-    /// each spec named as it is in the work tree.
+    /// `paths` under a copy of the repository at `root` (another git
+    /// revision), each spec named from the top of the repository, as the
+    /// work tree's render names it in its files' headers.
     Snapshot {
         root: PathBuf,
         paths: Vec<PathBuf>,
