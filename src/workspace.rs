@@ -59,7 +59,7 @@ impl Workspace {
 
     /// The Helm chart every site's values feed.
     pub fn chart(&self) -> PathBuf {
-        self.blueprints.join("charts").join("site")
+        crate::render::blueprint::chart(&self.blueprints)
     }
 }
 

@@ -55,6 +55,11 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The command line of this process, or clap's own exit on a usage error.
+    pub fn from_env() -> Cli {
+        <Cli as Parser>::parse()
+    }
+
     /// The folders this run names; the rest come from the repository.
     pub fn overrides(&self) -> Overrides {
         Overrides {
@@ -178,8 +183,8 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Spec files or folders (default: `sites`, and then a site whose spec is
-    /// gone counts as removed).
+    /// Spec files or folders (default: the specs folder, and then a site
+    /// whose spec is gone counts as removed).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The committed output to compare with [default: the rendered folder].

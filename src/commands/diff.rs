@@ -77,26 +77,19 @@ fn base_side(
 ) -> Result<Option<Rendered>, CommandError> {
     let mut wanted: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     wanted.push(&ws.blueprints);
-    let snapshot = base::snapshot(revision, &wanted)
+    // The repository is the one that holds the blueprints.
+    let repository = ws.blueprints.parent().unwrap_or(std::path::Path::new(""));
+    let files = base::files_at(revision, repository, &wanted)
         .map_err(|error| CommandError::Failed(format!("--base {revision}: {error}")))?;
-    // The snapshot is laid out as the repository is: every path named from
-    // its top, and each spec named so too, as the work tree's render names
-    // it in the files' headers.
-    let inside = |path: &std::path::Path| {
-        snapshot
-            .in_repository(path)
-            .unwrap_or_else(|| path.to_path_buf())
+    let specs = Specs::Revision {
+        files: std::sync::Arc::new(files),
+        paths: paths.to_vec(),
     };
-    let base_paths: Vec<_> = paths.iter().map(|p| inside(p)).collect();
-    let specs = Specs::Snapshot {
-        root: snapshot.root.clone(),
-        paths: base_paths.clone(),
-    };
-    let blueprints = snapshot.root.join(inside(&ws.blueprints));
-    match render_all(specs, &blueprints, None, &|_, _| {}) {
+    let tree = specs.tree();
+    match render_all(specs, &ws.blueprints, None, &|_, _| {}) {
         Ok(base) => Ok(Some(base)),
         // A base that does not render (it was broken) compares as empty.
-        Err(_) if base_paths.iter().all(|p| !snapshot.root.join(p).exists()) => Ok(None),
+        Err(_) if paths.iter().all(|p| tree.kind(p).is_err()) => Ok(None),
         Err(diagnostics) => Err(CommandError::invalid(
             diagnostics,
             format!("error: cannot diff: the specs or blueprints at {revision} do not render\n"),

@@ -84,7 +84,7 @@ pub(super) fn dry_run(
     let mut stdout = String::new();
     for w in work {
         for target in w.targets_in_order(action) {
-            match handoff::steps(action, w, target, tools, chart) {
+            match target.steps(action, w, tools, chart) {
                 Ok(steps) => steps
                     .iter()
                     .for_each(|s| stdout.push_str(&format!("{}\n", s.display()))),
@@ -173,7 +173,7 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
     {
         return Err(CommandError::Usage(format!(
             "no site named `{unknown}` under {}/",
-            display_name(specs)
+            display_name(specs).trim_end_matches('/')
         )));
     }
     let chosen: Vec<_> = rendered

@@ -119,7 +119,10 @@ impl CommandError {
             CommandError::Invalid {
                 diagnostics,
                 summary,
-            } => diagnostics_outcome(&diagnostics, Format::Text, context, summary),
+            } => Outcome {
+                code,
+                ..diagnostics_outcome(&diagnostics, Format::Text, context, summary)
+            },
         }
     }
 }

@@ -143,7 +143,7 @@ fn chosen<'r>(
         if !rendered.sites.contains_key(name) {
             usage.push(format!(
                 "no site named `{name}` under {}",
-                display_name(specs)
+                display_name(specs).trim_end_matches('/')
             ));
         } else if !all.iter().any(|e| e.name() == name) {
             usage.push(format!(

@@ -144,10 +144,15 @@ impl Diagnostics {
         self.files += other.files;
     }
 
-    /// Sorted by file and position, each once: output never depends on the
-    /// order files were found or checked in.
-    pub fn sorted(mut self) -> Diagnostics {
+    /// Sorted by file and position: output never depends on the order
+    /// files were found or checked in.
+    pub fn sort(&mut self) {
         self.list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+
+    /// Sorted, each once (a render may find one problem twice).
+    pub fn sorted(mut self) -> Diagnostics {
+        self.sort();
         self.list.dedup();
         self
     }

@@ -1,9 +1,15 @@
-//! The base side of `sitectl diff --base REF`: the specs and blueprints as
-//! they are at a git revision, read from git objects (`git archive`) into a
-//! temporary folder, never by checking out over the user's work tree.
+//! The base side of `sitectl diff --base REF`: the specs, the tier catalog
+//! and the blueprints as they are at a git revision, read from git objects
+//! into memory (`git ls-tree`, `git cat-file --batch`) under the paths they
+//! have in the work tree, never by checking out over the user's work tree
+//! and never through a temporary folder.
 
-use std::path::{Component, Path, PathBuf};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use crate::source::tree::{Files, lexical};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -17,47 +23,10 @@ pub enum GitError {
     Outside(String),
 }
 
-/// The repository's files at a revision, laid out as in the work tree under
-/// `root` (the top of the repository is `root`); removed on drop.
-pub struct Snapshot {
-    pub root: PathBuf,
-    /// The top of the work tree, and the working directory, both canonical.
-    top: PathBuf,
-    cwd: PathBuf,
-}
-
-impl Snapshot {
-    /// `path`, as named from the working directory, relative to the top of
-    /// the repository (where the snapshot holds its copy).
-    pub fn in_repository(&self, path: &Path) -> Option<PathBuf> {
-        in_repository(&self.top, &self.cwd, path)
-    }
-}
-
-/// `path` (relative to `cwd`, or absolute) relative to `top`, lexically:
-/// `None` when it lies outside.
-fn in_repository(top: &Path, cwd: &Path, path: &Path) -> Option<PathBuf> {
-    let mut absolute = PathBuf::new();
-    for component in cwd.join(path).components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                absolute.pop();
-            }
-            other => absolute.push(other),
-        }
-    }
-    absolute.strip_prefix(top).ok().map(Path::to_path_buf)
-}
-
-impl Drop for Snapshot {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-fn git(args: &[&str]) -> Result<String, GitError> {
+fn git(repository: &Path, args: &[&str]) -> Result<String, GitError> {
     let output = Command::new("git")
+        .arg("-C")
+        .arg(repository)
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -73,104 +42,118 @@ fn git(args: &[&str]) -> Result<String, GitError> {
     }
 }
 
-/// Extracts `paths` (relative to the working directory, from any folder of
-/// the repository) at `revision` into a new temporary folder, laid out as
-/// the repository is.
-pub fn snapshot(revision: &str, paths: &[&Path]) -> Result<Snapshot, GitError> {
-    git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{revision}^{{commit}}"),
-    ])
-    .map_err(|_| GitError::UnknownRevision(revision.to_string()))?;
-    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?);
-    let top = std::fs::canonicalize(&top).unwrap_or(top);
+/// The files under `paths` (named from the working directory) as they are
+/// at `revision` of the git repository that holds `repository`, in memory.
+/// A path that did not exist at the revision simply holds nothing.
+pub fn files_at(revision: &str, repository: &Path, paths: &[&Path]) -> Result<Files, GitError> {
     let cwd = std::env::current_dir().map_err(|e| GitError::Failed(e.to_string()))?;
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-    let root = std::env::temp_dir().join(format!(
-        "sitectl-base-{}-{}",
-        std::process::id(),
-        revision.replace(['/', ':', '~', '^'], "_")
-    ));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).map_err(|e| GitError::Failed(e.to_string()))?;
-    let snapshot = Snapshot { root, top, cwd };
+    let repository = lexical(&cwd.join(repository));
+    git(
+        &repository,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{revision}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| GitError::UnknownRevision(revision.to_string()))?;
+    let top = PathBuf::from(git(&repository, &["rev-parse", "--show-toplevel"])?);
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
     let mut inside = Vec::new();
     for path in paths {
-        let Some(relative) = snapshot.in_repository(path) else {
-            return Err(GitError::Outside(path.display().to_string()));
-        };
-        inside.push(relative.to_string_lossy().into_owned());
+        match lexical(&cwd.join(path)).strip_prefix(&top) {
+            Ok(relative) if relative.as_os_str().is_empty() => inside.push(".".to_string()),
+            Ok(relative) => inside.push(relative.to_string_lossy().into_owned()),
+            Err(_) => return Err(GitError::Outside(path.display().to_string())),
+        }
     }
-    // Only the paths that exist at the revision: a folder added since is
-    // simply empty on the base side.
-    let present: Vec<String> = inside
-        .into_iter()
-        .filter(|p| git(&["cat-file", "-e", &format!("{revision}:{p}")]).is_ok())
-        .collect();
-    if present.is_empty() {
-        return Ok(snapshot);
-    }
-    let mut archive = Command::new("git")
+    let listing = Command::new("git")
         .arg("-C")
-        .arg(&snapshot.top)
-        .args(["archive", "--format=tar", revision, "--"])
-        .args(&present)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|_| GitError::NoGit)?;
-    let tar = Command::new("tar")
-        .args(["-x", "-C"])
-        .arg(&snapshot.root)
-        .stdin(
-            archive
-                .stdout
-                .take()
-                .ok_or_else(|| GitError::Failed("no archive output".into()))?,
-        )
+        .arg(&top)
+        .args(["ls-tree", "-r", "-z", "--full-tree", revision, "--"])
+        .args(&inside)
+        .stdin(Stdio::null())
         .output()
-        .map_err(|e| GitError::Failed(format!("tar: {e}")))?;
-    let archived = archive
-        .wait_with_output()
-        .map_err(|e| GitError::Failed(e.to_string()))?;
-    if !archived.status.success() || !tar.status.success() {
-        return Err(GitError::Failed(format!(
-            "{}{}",
-            String::from_utf8_lossy(&archived.stderr),
-            String::from_utf8_lossy(&tar.stderr)
-        )));
+        .map_err(|_| GitError::NoGit)?;
+    if !listing.status.success() {
+        return Err(GitError::Failed(
+            String::from_utf8_lossy(&listing.stderr).trim().to_string(),
+        ));
     }
-    Ok(snapshot)
+    // `<mode> blob <object>\t<path>`: regular files only (a link or a
+    // submodule is no spec, template or catalog).
+    let blobs: Vec<(String, PathBuf)> = listing
+        .stdout
+        .split(|b| *b == 0)
+        .filter_map(|entry| {
+            let entry = std::str::from_utf8(entry).ok()?;
+            let (meta, path) = entry.split_once('\t')?;
+            let mut meta = meta.split(' ');
+            let (mode, kind, object) = (meta.next()?, meta.next()?, meta.next()?);
+            (kind == "blob" && mode.starts_with("100"))
+                .then(|| (object.to_string(), PathBuf::from(path)))
+        })
+        .collect();
+    let contents = read_blobs(&top, blobs.iter().map(|(object, _)| object.as_str()))?;
+    let files: BTreeMap<PathBuf, Vec<u8>> = blobs
+        .into_iter()
+        .map(|(_, path)| path)
+        .zip(contents)
+        .collect();
+    Ok(Files::new(top, cwd, files))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_from_any_folder_are_named_from_the_top_of_the_repository() {
-        let top = Path::new("/repo");
-        assert_eq!(
-            in_repository(top, Path::new("/repo/sites/emea"), Path::new("../../sites")),
-            Some(PathBuf::from("sites"))
-        );
-        assert_eq!(
-            in_repository(top, Path::new("/repo"), Path::new("./blueprints/")),
-            Some(PathBuf::from("blueprints"))
-        );
-        assert_eq!(
-            in_repository(
-                top,
-                Path::new("/repo/sites"),
-                Path::new("/repo/sites/a.yaml")
-            ),
-            Some(PathBuf::from("sites/a.yaml"))
-        );
-        assert_eq!(
-            in_repository(top, Path::new("/repo"), Path::new("../elsewhere")),
-            None
-        );
+/// The contents of git objects, in the order asked, through one
+/// `git cat-file --batch`.
+fn read_blobs<'a>(
+    top: &Path,
+    objects: impl Iterator<Item = &'a str>,
+) -> Result<Vec<Vec<u8>>, GitError> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|_| GitError::NoGit)?;
+    let request: String = objects.map(|o| format!("{o}\n")).collect();
+    let count = request.lines().count();
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| GitError::Failed("no stdin".into()))?;
+    // Written on its own thread: git answers while it reads, and a full
+    // pipe on either side would otherwise stop both.
+    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+    let mut out = BufReader::new(
+        child
+            .stdout
+            .take()
+            .ok_or_else(|| GitError::Failed("no stdout".into()))?,
+    );
+    let failed = |what: &str| GitError::Failed(format!("git cat-file: {what}"));
+    let mut contents = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut header = String::new();
+        out.read_line(&mut header)
+            .map_err(|e| failed(&e.to_string()))?;
+        // `<object> blob <size>`
+        let size: usize = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| failed(header.trim()))?;
+        let mut blob = vec![0; size + 1];
+        out.read_exact(&mut blob)
+            .map_err(|e| failed(&e.to_string()))?;
+        blob.truncate(size);
+        contents.push(blob);
     }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(contents)
 }

@@ -16,7 +16,7 @@ mod steps;
 use crate::render::target::Target;
 
 pub use run::run;
-pub use steps::{Role, Step, Tools, steps};
+pub use steps::{Role, Step, Tools};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -158,10 +158,14 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
 
 /// The targets a site's output folder holds (`only` that one), in name order.
 pub fn targets_of(dir: &Path, only: Option<Target>) -> Vec<Target> {
-    Target::ALL
+    // What sitectl wrote there, never a folder that merely exists.
+    let written: BTreeSet<Target> = crate::output::manifest::read(dir)
+        .unwrap_or_default()
         .iter()
-        .copied()
-        .filter(|t| dir.join(t.as_str()).is_dir())
+        .filter_map(|entry| crate::output::manifest::target_of(entry))
+        .collect();
+    written
+        .into_iter()
         .filter(|t| only.is_none_or(|o| o == *t))
         .collect()
 }

@@ -9,9 +9,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{
-    Action, Events, HandoffError, Outcome, Role, SiteWork, Step, Tools, deleted_data, steps,
-};
+use super::{Action, Events, HandoffError, Outcome, Role, SiteWork, Step, Tools, deleted_data};
 use crate::render::target::Target;
 
 /// Where an apply records the Compose configuration it brought up.
@@ -137,7 +135,7 @@ fn run_site(
             let log = logs.join(format!("{}-{target}.log", action.name()));
             let result = match &lock {
                 Err(error) => Err(error.clone()),
-                Ok(_) => steps(action, work, target, tools, chart).and_then(|steps| {
+                Ok(_) => target.steps(action, work, tools, chart).and_then(|steps| {
                     let _override = TemporaryFile::write(work, target)?;
                     run_steps(&steps, work, target, &log, timeout, events)
                 }),

@@ -166,17 +166,6 @@ impl Target {
     }
 }
 
-/// The commands of one target of one site, in order.
-pub fn steps(
-    action: Action,
-    work: &SiteWork,
-    target: Target,
-    tools: &Tools,
-    chart: &Path,
-) -> Result<Vec<Step>, HandoffError> {
-    target.steps(action, work, tools, chart)
-}
-
 /// init, plan to a file, the plan as JSON for the data-loss gate, then
 /// apply exactly that file.
 fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, HandoffError> {
@@ -419,14 +408,9 @@ mod tests {
                 }),
                 ..Tools::default()
             };
-            let steps = steps(
-                Action::Apply,
-                &work,
-                Target::Helm,
-                &tools,
-                Path::new("chart"),
-            )
-            .unwrap();
+            let steps = Target::Helm
+                .steps(Action::Apply, &work, &tools, Path::new("chart"))
+                .unwrap();
             assert!(
                 steps[0].args.contains(&flag.to_string()),
                 "{:?}",

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::diagnostic::words::shell_quoted;
 use crate::render::blueprint::Manifest;
 use crate::render::resolve::Names;
 use crate::render::target::Target;
@@ -101,7 +102,12 @@ pub fn steps(site: &Site, from: &Manifest, to: (Deployment, &Manifest), out: &st
     let new = home(to, &names, &to_manifest.settings);
     let dump = format!("{name}.dump");
     // Compose runs where the project's file is.
-    let compose = format!("(cd {out}/{name}/compose && docker compose -p {name} -f compose.yaml");
+    // `out` is the user's folder: quoted as a shell would need it.
+    let folder = |target: &str| shell_quoted(&format!("{out}/{name}/{target}"));
+    let compose = format!(
+        "(cd {} && docker compose -p {name} -f compose.yaml",
+        folder("compose")
+    );
     let db = &names.database;
     let mut steps = vec![Step {
         phase: "freeze",
@@ -140,7 +146,8 @@ pub fn steps(site: &Site, from: &Manifest, to: (Deployment, &Manifest), out: &st
             phase: "detach",
             why: "forget the old data resources in the site's Terraform state, without deleting them: the new render would otherwise plan their deletion (refused by prevent_destroy and the data-loss gate), and the old copy stays as the fallback until the cut-over is verified".into(),
             commands: vec![format!(
-                "(cd {out}/{name}/terraform && terraform state rm {})",
+                "(cd {} && terraform state rm {})",
+                folder("terraform"),
                 detach.join(" ")
             )],
         });

@@ -1,7 +1,7 @@
 //! `sitectl new`: a spec that validates, with comments that teach its fields.
 
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
@@ -10,6 +10,7 @@ use crate::diagnostic::words::one_of;
 use crate::render::escape::yaml_string as quoted;
 use crate::source::discover;
 use crate::source::load::{self, Source, display_name};
+use crate::source::tree::lexical;
 use crate::spec::{Deployment, Tier};
 use crate::validate::catalog::{Catalog, LicenseRule};
 use crate::validate::{self, FileOutcome};
@@ -246,21 +247,6 @@ fn schema_reference(dir: &Path, blueprints: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     format!("{}{}", "../".repeat(up), rest.join("/"))
-}
-
-/// `a/./b/../c` as `a/c`, without touching the disk (the folder may not exist yet).
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 pub(crate) fn spec_text(

@@ -255,7 +255,7 @@ fn summarise(
             targets.push((file.target, description));
         }
     }
-    let chart = resources::chart_templates(&blueprints.join("charts/site"));
+    let chart = resources::chart_templates(&crate::render::blueprint::chart(blueprints));
     let resources: Vec<Resource> = files
         .iter()
         .flat_map(|file| resources::resources_of(file, blueprint, &chart))

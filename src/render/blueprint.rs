@@ -11,6 +11,7 @@ use crate::render::escape::Language;
 use crate::render::target::Target;
 use crate::source::load;
 use crate::source::locate::{self, Segment};
+use crate::source::tree::Tree;
 use crate::spec::Deployment;
 use crate::validate::schema::Schema;
 
@@ -188,28 +189,24 @@ struct Loaded {
     sources: BTreeMap<String, String>,
 }
 
-/// Every blueprint under `dir` (each folder with a `blueprint.yaml`), or
-/// every diagnostic about them.
-pub fn load_all(dir: &Path) -> Result<Blueprints, Diagnostics> {
+/// Every blueprint under `dir` in `tree` (each folder with a
+/// `blueprint.yaml`), or every diagnostic about them.
+pub fn load_all(tree: &Tree, dir: &Path) -> Result<Blueprints, Diagnostics> {
     let mut loaded = Loaded {
         blueprints: BTreeMap::new(),
         diagnostics: Vec::new(),
         sources: BTreeMap::new(),
     };
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    folders.sort();
-    for folder in folders {
+    for folder in tree.read_dir(dir).unwrap_or_default() {
         let manifest = folder.join(MANIFEST);
-        if !manifest.is_file() {
+        if !tree.is_file(&manifest) {
             continue;
         }
         let name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match load_one(&name, &folder, &mut loaded) {
+        match load_one(tree, &name, &folder, &mut loaded) {
             Some(blueprint) => {
                 loaded.blueprints.insert(name, blueprint);
             }
@@ -227,8 +224,8 @@ pub fn load_all(dir: &Path) -> Result<Blueprints, Diagnostics> {
     }
 }
 
-fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint> {
-    let source = match load::read_source(&folder.join(MANIFEST)) {
+fn load_one(tree: &Tree, name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint> {
+    let source = match load::read_source_in(tree, &folder.join(MANIFEST)) {
         Ok(source) => source,
         Err(diagnostic) => {
             loaded.diagnostics.push(diagnostic);
@@ -304,7 +301,7 @@ fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint>
             };
             let path = folder.join(target.as_str()).join(&file.template);
             let display = load::display_name(&path);
-            match std::fs::read_to_string(&path) {
+            match tree.read_to_string(&path) {
                 Ok(text) => {
                     templates.insert(
                         template_name(name, *target, &file.template),
@@ -335,6 +332,11 @@ fn load_one(name: &str, folder: &Path, loaded: &mut Loaded) -> Option<Blueprint>
         manifest,
         templates,
     })
+}
+
+/// The Helm chart every site's values feed, beside the blueprints.
+pub fn chart(blueprints: &Path) -> PathBuf {
+    blueprints.join("charts").join("site")
 }
 
 /// The blueprint a site renders with: `spec.blueprint`, else its deployment's.

@@ -14,6 +14,7 @@ use crate::render::escape::{self, Language};
 use crate::render::resolve;
 use crate::render::target::Target;
 use crate::source::load::display_name;
+use crate::source::tree::lexical;
 use crate::validate::ValidSite;
 use crate::validate::catalog::Catalog;
 
@@ -94,10 +95,12 @@ impl Problem for RenderError {
 pub struct Engine {
     env: Environment<'static>,
     blueprints: BTreeMap<String, Blueprint>,
-    /// The repository root: the folder holding the blueprints. Outputs name
-    /// their spec relative to it, so that the bytes of a render never
-    /// depend on the folder it ran from.
+    /// The repository root (the folder holding the blueprints) and the
+    /// working directory, both absolute. Outputs name their spec relative to
+    /// the root, so that the bytes of a render never depend on the folder it
+    /// ran from.
     repository: PathBuf,
+    cwd: PathBuf,
 }
 
 impl Engine {
@@ -163,10 +166,12 @@ impl Engine {
             }
         }
         if diagnostics.is_empty() {
+            let cwd = std::env::current_dir().unwrap_or_default();
             Ok(Engine {
                 env,
                 blueprints,
-                repository: repository.to_path_buf(),
+                repository: lexical(&cwd.join(repository)),
+                cwd,
             })
         } else {
             Err(diagnostics)
@@ -280,10 +285,10 @@ impl Engine {
 
 impl Engine {
     /// A spec's path as the outputs name it: relative to the repository
-    /// when it lies inside it (`sites/a.yaml`, from the root or from
-    /// `sites/`), else as given.
+    /// when it lies inside it (`sites/a.yaml`, however the path was typed
+    /// and from whichever folder), else as given.
     fn in_repository(&self, spec: &str) -> String {
-        Path::new(spec)
+        lexical(&self.cwd.join(spec))
             .strip_prefix(&self.repository)
             .map_or_else(|_| spec.to_string(), display_name)
     }

@@ -244,7 +244,13 @@ fn needs_unicode_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{200E}' | '\u{200F}'
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{FEFF}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{FFFE}'
+                | '\u{FFFF}'
         )
         || ('\u{202A}'..='\u{202E}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)

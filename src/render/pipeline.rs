@@ -71,7 +71,7 @@ pub fn render_checked(
     progress: Progress<'_>,
 ) -> Result<Rendered, Box<Diagnostics>> {
     let mut diagnostics = checked.diagnostics;
-    let loaded = match blueprint::load_all(blueprints) {
+    let loaded = match blueprint::load_all(&checked.tree, blueprints) {
         Ok(loaded) => Some(loaded),
         Err(problems) => {
             diagnostics.absorb(problems);

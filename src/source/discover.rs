@@ -7,6 +7,7 @@ use walkdir::WalkDir;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::load::{ReadError, display_name};
+use crate::source::tree::Tree;
 
 /// Whether a path names a spec by its extension.
 pub fn is_spec_path(path: &Path) -> bool {
@@ -19,42 +20,26 @@ pub fn is_spec_path(path: &Path) -> bool {
 /// Every spec file under `paths`, sorted and without repeats, and a
 /// diagnostic for each path that cannot be walked.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    discover_in(&Tree::Disk, paths)
+}
+
+/// [`discover`] in `tree`.
+pub fn discover_in(tree: &Tree, paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
         // A directory named like a spec is reported as such, never walked:
         // whether it was named on the command line or found in a folder.
-        if !path.is_dir() || is_spec_path(path) {
+        if !tree.is_dir(path) || is_spec_path(path) {
             // A named file is checked whatever its extension; a missing one
             // is reported by the load stage with the rest of its errors.
             files.push(path.clone());
             continue;
         }
         let before = files.len();
-        let mut walk = WalkDir::new(path)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.path()));
-        while let Some(entry) = walk.next() {
-            match entry {
-                Ok(entry) if entry.depth() > 0 && is_spec_path(entry.path()) => {
-                    if entry.file_type().is_dir() {
-                        walk.skip_current_dir();
-                    }
-                    files.push(entry.into_path());
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    let at = error.path().unwrap_or(path);
-                    let problem = ReadError::Io(
-                        error
-                            .io_error()
-                            .map_or_else(|| error.to_string(), ToString::to_string),
-                    );
-                    problems.push(Diagnostic::error(display_name(at), None, &problem));
-                }
-            }
+        match tree {
+            Tree::Disk => walk_disk(path, &mut files, &mut problems),
+            Tree::Revision(_) => walk_tree(tree, path, &mut files),
         }
         if files.len() == before {
             problems.push(Diagnostic::error(display_name(path), None, &NoSpecs));
@@ -64,8 +49,59 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     // `sites ./sites` or a relative and an absolute path to one file name the
     // same spec: it is checked once, under the first name it was given.
     let mut seen = std::collections::HashSet::new();
-    files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
+    files.retain(|file| {
+        let key = match tree {
+            Tree::Disk => std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()),
+            Tree::Revision(_) => crate::source::tree::lexical(
+                &std::env::current_dir().unwrap_or_default().join(file),
+            ),
+        };
+        seen.insert(key)
+    });
     (files, problems)
+}
+
+fn walk_disk(path: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Diagnostic>) {
+    let mut walk = WalkDir::new(path)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.path()));
+    while let Some(entry) = walk.next() {
+        match entry {
+            Ok(entry) if entry.depth() > 0 && is_spec_path(entry.path()) => {
+                if entry.file_type().is_dir() {
+                    walk.skip_current_dir();
+                }
+                files.push(entry.into_path());
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let at = error.path().unwrap_or(path);
+                let problem = ReadError::Io(
+                    error
+                        .io_error()
+                        .map_or_else(|| error.to_string(), ToString::to_string),
+                );
+                problems.push(Diagnostic::error(display_name(at), None, &problem));
+            }
+        }
+    }
+}
+
+/// The same walk in a revision held in memory: hidden entries skipped, a
+/// folder named like a spec taken as one (and refused by the load stage).
+fn walk_tree(tree: &Tree, dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in tree.read_dir(dir).unwrap_or_default() {
+        if is_hidden(&entry) {
+            continue;
+        }
+        if is_spec_path(&entry) {
+            files.push(entry);
+        } else if tree.is_dir(&entry) {
+            walk_tree(tree, &entry, files);
+        }
+    }
 }
 
 /// A folder named on the command line that holds no spec: most likely the

@@ -1,11 +1,10 @@
 //! The load stage: a path on disk to a parsed YAML document, within limits.
 
-use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::span::{LineIndex, Span};
 use crate::diagnostic::{Diagnostic, Problem};
+use crate::source::tree::{Kind, Tree};
 use crate::source::yaml::{self, Node};
 
 /// Larger files are refused before they are read: no spec comes close.
@@ -118,27 +117,32 @@ pub fn display_name(path: &Path) -> String {
 
 /// Reads `path` as UTF-8 text of at most [`MAX_FILE_BYTES`].
 pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
+    read_source_in(&Tree::Disk, path)
+}
+
+/// Reads `path` from `tree` as UTF-8 text of at most [`MAX_FILE_BYTES`].
+pub fn read_source_in(tree: &Tree, path: &Path) -> Result<Source, Diagnostic> {
     let name = display_name(path);
     let fail = |span: Option<Span>, error: ReadError| Diagnostic::error(name.clone(), span, &error);
-    let metadata = fs::metadata(path).map_err(|e| fail(None, ReadError::Io(io_message(&e))))?;
-    if metadata.is_dir() {
-        return Err(fail(None, ReadError::NotAFile));
+    let kind = tree
+        .kind(path)
+        .map_err(|e| fail(None, ReadError::Io(io_message(&e))))?;
+    match kind {
+        Kind::Dir => return Err(fail(None, ReadError::NotAFile)),
+        Kind::Other => return Err(fail(None, ReadError::NotRegular)),
+        Kind::File { len } if len > MAX_FILE_BYTES => {
+            return Err(fail(
+                None,
+                ReadError::TooLarge {
+                    size: len,
+                    limit: MAX_FILE_BYTES,
+                },
+            ));
+        }
+        Kind::File { .. } => {}
     }
-    if !metadata.is_file() {
-        return Err(fail(None, ReadError::NotRegular));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(fail(
-            None,
-            ReadError::TooLarge {
-                size: metadata.len(),
-                limit: MAX_FILE_BYTES,
-            },
-        ));
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+    let bytes = tree
+        .read(path, MAX_FILE_BYTES)
         .map_err(|e| fail(None, ReadError::Io(io_message(&e))))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(fail(

@@ -3,4 +3,5 @@
 pub mod discover;
 pub mod load;
 pub mod locate;
+pub mod tree;
 pub mod yaml;

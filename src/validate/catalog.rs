@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::source::load::{self, Source};
 use crate::source::locate::{self, Segment};
+use crate::source::tree::Tree;
 use crate::spec::quantity::Quantity;
 use crate::spec::{Currency, Deployment, Feature, Resources, Tier};
 use crate::validate::schema::Schema;
@@ -163,7 +164,12 @@ pub struct LoadedCatalog {
 
 /// Reads and checks `<blueprints>/tiers.yaml` the way specs are checked.
 pub fn load(blueprints: &Path) -> LoadedCatalog {
-    let source = match load::read_source(&blueprints.join(CATALOG_FILE)) {
+    load_in(&Tree::Disk, blueprints)
+}
+
+/// [`load`] from `tree`.
+pub fn load_in(tree: &Tree, blueprints: &Path) -> LoadedCatalog {
+    let source = match load::read_source_in(tree, &blueprints.join(CATALOG_FILE)) {
         Ok(source) => source,
         Err(diagnostic) => {
             return LoadedCatalog {

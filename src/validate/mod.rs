@@ -7,10 +7,12 @@ pub mod rules;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::source::discover;
 use crate::source::load::{self, Document, Source};
+use crate::source::tree::{Files, Tree};
 use crate::spec::Site;
 use crate::validate::catalog::Catalog;
 use crate::validate::schema::Schema;
@@ -29,13 +31,23 @@ pub struct ValidSite {
 pub enum Specs {
     Paths(Vec<PathBuf>),
     Sources(Vec<Source>),
-    /// `paths` under a copy of the repository at `root` (another git
-    /// revision), each spec named from the top of the repository, as the
-    /// work tree's render names it in its files' headers.
-    Snapshot {
-        root: PathBuf,
+    /// `paths` as they are at another git revision, read from its files
+    /// in memory under the names they have in the work tree; the tier
+    /// catalog and the blueprints are read from that revision too.
+    Revision {
+        files: Arc<Files>,
         paths: Vec<PathBuf>,
     },
+}
+
+impl Specs {
+    /// The files the run reads the catalog and the blueprints from.
+    pub fn tree(&self) -> Tree {
+        match self {
+            Specs::Paths(_) | Specs::Sources(_) => Tree::Disk,
+            Specs::Revision { files, .. } => Tree::Revision(Arc::clone(files)),
+        }
+    }
 }
 
 /// The result of checking a set of specs: the valid ones, and every
@@ -49,6 +61,8 @@ pub struct Checked {
     /// How many spec files were looked at.
     pub files: usize,
     pub catalog: Option<Catalog>,
+    /// Where the specs were read: the blueprints are read from there too.
+    pub tree: Tree,
 }
 
 impl Checked {
@@ -102,9 +116,12 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
 /// Checks every spec of `specs` against the schema and the tier catalog in
 /// `blueprints`, all errors of all files in one run.
 pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
-    let mut checked = Checked::default();
+    let mut checked = Checked {
+        tree: specs.tree(),
+        ..Checked::default()
+    };
     let diagnostics = &mut checked.diagnostics;
-    let loaded = catalog::load(blueprints);
+    let loaded = catalog::load_in(&checked.tree, blueprints);
     if let Some(source) = loaded.source {
         diagnostics.add_source(source.name, source.text);
     }
@@ -120,17 +137,12 @@ pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
             files.iter().map(|file| load::read_source(file)).collect()
         }
         Specs::Sources(sources) => sources.into_iter().map(Ok).collect(),
-        Specs::Snapshot { root, paths } => {
-            let inside: Vec<PathBuf> = paths.iter().map(|p| root.join(p)).collect();
-            let (files, problems) = discover::discover(&inside);
+        Specs::Revision { paths, .. } => {
+            let (files, problems) = discover::discover_in(&checked.tree, &paths);
             diagnostics.extend(problems);
             files
                 .iter()
-                .map(|file| {
-                    let mut source = load::read_source(file)?;
-                    source.name = load::display_name(file.strip_prefix(&root).unwrap_or(file));
-                    Ok(source)
-                })
+                .map(|file| load::read_source_in(&checked.tree, file))
                 .collect()
         }
     };
@@ -171,7 +183,7 @@ pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
         }
     }
     diagnostics.extend(duplicates);
-    checked.diagnostics = std::mem::take(&mut checked.diagnostics).sorted();
+    checked.diagnostics.sort();
     checked
 }
 
