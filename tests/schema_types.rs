@@ -283,3 +283,17 @@ fn sitectl_schema_prints_the_committed_schema() {
             .unwrap();
     assert_eq!(output.stdout, committed);
 }
+
+/// A blueprint may name only the targets sitectl can check and hand off:
+/// the blueprint schema's list is `Target::ALL`, in the same order.
+#[test]
+fn the_blueprint_schema_lists_exactly_the_targets_sitectl_knows() {
+    let listed: Vec<String> = Schema::blueprint().json()["properties"]["targets"]["propertyNames"]
+        ["enum"]
+        .as_array()
+        .expect("targets.propertyNames.enum")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, names(sitectl::Target::ALL));
+}
