@@ -328,3 +328,50 @@ fn base_from_a_sub_folder_compares_the_same_files() {
     let findings = json(&removed)["findings"].as_array().unwrap().len();
     assert!(findings > 0, "{}", json(&removed));
 }
+
+/// End to end, at a size a debug build renders in seconds: specs on disk,
+/// rendered, changed, and the comment cut to GitHub's limit. (The formatter's
+/// own test in `src/diff/format.rs` takes it to 2,000 sites in memory.)
+#[test]
+fn the_markdown_comment_of_a_changed_fleet_is_cut_to_fit() {
+    let dir = std::env::temp_dir().join(format!("sitectl-diff-fleet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let sites = dir.join("sites");
+    std::fs::create_dir_all(&sites).unwrap();
+    for i in 0..200 {
+        let name = format!("trial-{i:04}");
+        std::fs::write(
+            sites.join(format!("{name}.yaml")),
+            format!("apiVersion: sitectl/v1\nkind: Site\nmetadata: {{name: {name}, customer: \"Customer {i}\", contact: it@{name}.example}}\nspec:\n  tier: trial\n  deployment: managed\n  region: eastus\n  trial: {{start: 2026-11-20, days: 14}}\n  seats: 10\n  app: {{version: \"2026.11.1\"}}\n"),
+        )
+        .unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sitectl"))
+            .args(args)
+            .arg("--blueprints")
+            .arg(root().join("blueprints"))
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["render"]).status.success());
+    for entry in std::fs::read_dir(&sites).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("2026.11.1", "2026.12.0");
+        std::fs::write(path, text).unwrap();
+    }
+    let out = run(&["diff", "--format", "markdown"]);
+    let comment = String::from_utf8(out.stdout).unwrap();
+    assert!(comment.len() < 60_000, "{} characters", comment.len());
+    assert!(
+        comment.contains("200 files in 200 sites would change"),
+        "{}",
+        &comment[..300.min(comment.len())]
+    );
+    assert!(comment.contains("left out to keep this comment under 60000 characters"));
+    assert!(comment.contains("<details><summary>trial-0000</summary>"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
