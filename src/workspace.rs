@@ -28,6 +28,9 @@ pub struct Workspace {
     pub rendered: PathBuf,
     /// The blueprints and the tier catalog (`blueprints/`).
     pub blueprints: PathBuf,
+    /// Whether a repository was found, or its blueprints named; without
+    /// either, there is nothing to compile against.
+    pub found: bool,
 }
 
 /// Folders named by a flag or the environment: each wins over the default.
@@ -44,10 +47,11 @@ impl Workspace {
     pub fn find(cwd: &Path, overrides: Overrides) -> Workspace {
         let depth = cwd
             .ancestors()
-            .position(|dir| dir.join(BLUEPRINTS).join(CATALOG_FILE).is_file())
-            .unwrap_or(0);
-        let root: PathBuf = std::iter::repeat_n("..", depth).collect();
+            .position(|dir| dir.join(BLUEPRINTS).join(CATALOG_FILE).is_file());
+        let found = depth.is_some() || overrides.blueprints.is_some();
+        let root: PathBuf = std::iter::repeat_n("..", depth.unwrap_or(0)).collect();
         Workspace {
+            found,
             sites: overrides.sites.unwrap_or_else(|| root.join(SITES)),
             rendered: overrides.rendered.unwrap_or_else(|| root.join(RENDERED)),
             blueprints: overrides
@@ -96,6 +100,7 @@ mod tests {
 
         let outside = Workspace::find(&std::env::temp_dir(), Overrides::default());
         assert_eq!(outside.sites, Path::new("sites"));
+        assert!(!outside.found && at_root.found && below.found);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

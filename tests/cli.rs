@@ -42,3 +42,36 @@ fn schema_prints_the_published_schema_file() {
         "`sitectl schema` differs from schemas/site.schema.json"
     );
 }
+
+/// Outside a sites repository, as git and cargo do outside theirs: one
+/// clear usage error naming where it looked, not an error per missing file.
+#[test]
+fn outside_a_sites_repository_commands_say_so_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("sitectl-outside-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sites")).unwrap();
+    for args in [&["validate"][..], &["inventory"], &["render"], &["plan"]] {
+        let output = Command::new(sitectl())
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("SITECTL_BLUEPRINTS")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("sitectl runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: no sites repository here: no blueprints/tiers.yaml in "),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("--blueprints DIR"), "{stderr}");
+    }
+    assert!(!dir.join("rendered").exists(), "nothing is written");
+    // `schema` needs no repository.
+    let schema = Command::new(sitectl())
+        .arg("schema")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(schema.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

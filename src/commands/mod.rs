@@ -131,6 +131,17 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let cwd = std::env::current_dir().unwrap_or_default();
     let workspace = Workspace::find(&cwd, cli.overrides());
     let ws = &workspace;
+    if !ws.found && !matches!(cli.command, Command::Schema) {
+        // As git and cargo do outside a repository: say so, and how to
+        // point at one, rather than fail on each missing file.
+        return CommandError::Usage(format!(
+            "no sites repository here: no {}/{} in {} or any folder above it\n  = help: run sitectl inside a sites repository, or name its blueprints with --blueprints DIR (or SITECTL_BLUEPRINTS)",
+            crate::workspace::BLUEPRINTS,
+            crate::validate::catalog::CATALOG_FILE,
+            cwd.display()
+        ))
+        .outcome(context);
+    }
     let result = match &cli.command {
         Command::Validate(args) => Ok(validate::validate(args, ws, context)),
         Command::Schema => Ok(validate::schema()),
