@@ -13,7 +13,7 @@ use crate::source::load::{self, Source, display_name};
 use crate::source::tree::lexical;
 use crate::spec::{Deployment, Tier};
 use crate::validate::catalog::{Catalog, LicenseRule};
-use crate::validate::{self, FileOutcome};
+use crate::validate::{self, Specs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
@@ -157,16 +157,10 @@ pub fn create(
         name: display.clone(),
         text: text.clone(),
     };
-    match validate::check_source(source, Some(&catalog)) {
-        FileOutcome::Parsed { diagnostics, .. } if diagnostics.is_empty() => {}
-        FileOutcome::Parsed {
-            document,
-            diagnostics,
-            ..
-        } => {
-            return Err(invalid(document.source, diagnostics));
-        }
-        FileOutcome::Unparsed(source, diagnostics) => return Err(invalid(source, diagnostics)),
+    // Proven by the validator every spec goes through, before it is written.
+    let checked = validate::validate_specs(Specs::Sources(vec![source]), blueprints);
+    if checked.error_count() > 0 {
+        return Err(ScaffoldError::Invalid(Box::new(checked.diagnostics)));
     }
     crate::output::write::write_new(&path, &text).map_err(|error| match error.kind() {
         std::io::ErrorKind::AlreadyExists => ScaffoldError::Exists(display.clone()),
@@ -176,15 +170,6 @@ pub fn create(
         },
     })?;
     Ok(Created { display })
-}
-
-fn invalid(source: Source, list: Vec<crate::diagnostic::Diagnostic>) -> ScaffoldError {
-    let mut diagnostics = Diagnostics {
-        list,
-        ..Diagnostics::default()
-    };
-    diagnostics.add_source(source.name, source.text);
-    ScaffoldError::Invalid(Box::new(diagnostics))
 }
 
 fn is_dns_label(name: &str) -> bool {

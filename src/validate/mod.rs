@@ -188,7 +188,7 @@ pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
 }
 
 #[allow(clippy::large_enum_variant)] // one per file, consumed at once
-pub(crate) enum FileOutcome {
+enum FileOutcome {
     /// Not YAML: the source, for snippets, and why.
     Unparsed(load::Source, Vec<Diagnostic>),
     /// YAML, with every error the layers found; `site` is there when the
@@ -202,7 +202,7 @@ pub(crate) enum FileOutcome {
 
 /// One source through the layers. The schema and the rules always run; the
 /// tier policy needs the decoded spec, so it runs when the shape is right.
-pub(crate) fn check_source(source: load::Source, catalog: Option<&Catalog>) -> FileOutcome {
+fn check_source(source: load::Source, catalog: Option<&Catalog>) -> FileOutcome {
     let document = match load::parse_source(source) {
         Ok(document) => document,
         Err((source, diagnostics)) => return FileOutcome::Unparsed(source, diagnostics),
