@@ -95,7 +95,7 @@ fn apply_runs_each_tool_in_order_in_the_sites_folder() {
 fn a_plan_that_deletes_a_database_is_refused_unless_allowed() {
     let f = Fixture::new("loss", ALL);
     let plan = f.dir.join("plan.json");
-    std::fs::write(&plan, r#"{"resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete", "create"]}}]}"#).unwrap();
+    std::fs::write(&plan, r#"{"format_version": "1.2", "resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete", "create"]}}]}"#).unwrap();
     let env = [
         ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
         ("FAKE_PLAN_SITE", "acme-learning"),
@@ -476,4 +476,49 @@ fn plan_runs_from_a_sub_folder_of_the_repository() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// Regression: `terraform show -json` printing nothing, or something that
+/// is not a plan, used to read as "deletes nothing" and the apply went on.
+#[test]
+fn a_plan_the_gate_cannot_read_is_refused_even_with_allow_data_loss() {
+    let f = Fixture::new("unreadable", ALL);
+    for (case, content) in [
+        ("empty", ""),
+        (
+            "not-a-plan",
+            "Error: Failed to read the given file as a state or plan file",
+        ),
+        ("no-format", r#"{"resource_changes": []}"#),
+    ] {
+        let plan = f.dir.join(format!("{case}.json"));
+        std::fs::write(&plan, content).unwrap();
+        let env = [
+            ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+            ("FAKE_PLAN_SITE", "acme-learning"),
+        ];
+        let out = f.run(
+            &[
+                "apply",
+                "acme-learning",
+                "--target",
+                "terraform",
+                "--yes",
+                "--allow-data-loss",
+                "acme-learning",
+            ],
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(1), "{case}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("refused: unreadable plan"),
+            "{case}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            !f.calls().iter().any(|c| c.starts_with("terraform apply")),
+            "{case}: {:?}",
+            f.calls()
+        );
+    }
 }

@@ -36,7 +36,7 @@ fn reclaim_destroys_an_expired_trial_and_archives_its_spec() {
     let plan = f.dir.join("plan.json");
     std::fs::write(
         &plan,
-        r#"{"resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete"]}}]}"#,
+        r#"{"format_version": "1.2", "resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete"]}}]}"#,
     )
     .unwrap();
     let out = f.run(

@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod gate;
 mod run;
 mod steps;
 
 use crate::render::target::Target;
 
+pub use gate::{PlanError, deleted_data};
 pub use run::run;
 pub use steps::{Role, Step, Tools};
 
@@ -67,6 +69,10 @@ pub enum HandoffError {
         "the plan would delete data-bearing resources: {0}; pass --allow-data-loss {1} if that is intended"
     )]
     DataLoss(String, String),
+    #[error(
+        "the plan cannot be read ({0}): the data-loss gate cannot check it, so nothing is applied"
+    )]
+    UnreadablePlan(PlanError),
     #[error("`{0}` failed with {1}")]
     Failed(String, String),
     #[error(
@@ -94,40 +100,6 @@ pub struct Outcome {
 /// Where the output goes: each line, prefixed with its site, as a whole line.
 pub type Events<'a> = &'a (dyn Fn(&str) + Sync);
 
-/// Addresses of data-bearing resources that a `terraform show -json` plan
-/// deletes (a replacement deletes too).
-pub fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Vec<String> {
-    let Ok(plan) = serde_json::from_str::<serde_json::Value>(plan_json) else {
-        return Vec::new();
-    };
-    let mut deleted: Vec<String> = plan["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|change| {
-            change["change"]["actions"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x == "delete"))
-        })
-        .filter_map(|change| {
-            let address = change["address"].as_str()?;
-            // `module.x.type.name[0]` still names `type.name`.
-            let plain: String = address
-                .rsplit('.')
-                .take(2)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join(".");
-            let plain = plain.split('[').next().unwrap_or_default().to_string();
-            (data.contains(address) || data.contains(&plain)).then(|| address.to_string())
-        })
-        .collect();
-    deleted.sort();
-    deleted
-}
-
 /// The closing table: site, target, result, duration, log.
 pub fn summary_table(outcomes: &[Outcome]) -> String {
     let mut rows: Vec<[String; 5]> = vec![[
@@ -144,6 +116,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
             match &o.result {
                 Ok(()) => "ok".into(),
                 Err(HandoffError::DataLoss(..)) => "refused: data loss".into(),
+                Err(HandoffError::UnreadablePlan(_)) => "refused: unreadable plan".into(),
                 Err(HandoffError::Locked { .. }) => "refused: locked".into(),
                 Err(HandoffError::MissingTool { tool, .. }) => format!("failed: no {tool}"),
                 Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),
@@ -218,25 +191,4 @@ pub fn failed_sites(outcomes: &[Outcome]) -> BTreeMap<&str, usize> {
         *failed.entry(o.site.as_str()).or_insert(0) += 1;
     }
     failed
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_plan_that_deletes_a_database_is_found() {
-        let data: BTreeSet<String> =
-            ["azurerm_postgresql_flexible_server_database.site".to_string()].into();
-        let plan = r#"{"resource_changes": [
-            {"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete", "create"]}},
-            {"address": "azurerm_dns_cname_record.site", "change": {"actions": ["delete"]}}
-        ]}"#;
-        assert_eq!(
-            deleted_data(plan, &data),
-            ["azurerm_postgresql_flexible_server_database.site"]
-        );
-        let harmless = r#"{"resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["update"]}}]}"#;
-        assert!(deleted_data(harmless, &data).is_empty());
-    }
 }

@@ -220,7 +220,10 @@ fn run_steps(
                 show_diff(&mut out, &deployed, &captured);
             }
             Role::Gate => {
-                let deleted = deleted_data(&captured, &work.data_addresses);
+                let deleted = deleted_data(&captured, &work.data_addresses).map_err(|error| {
+                    out.write(&format!("refused: {error}"));
+                    HandoffError::UnreadablePlan(error)
+                })?;
                 if !deleted.is_empty() && !work.allow_data_loss {
                     out.write(&format!("refused: the plan deletes {}", deleted.join(", ")));
                     return Err(HandoffError::DataLoss(

@@ -28,8 +28,8 @@ fi
 if [ -n "$FAKE_FAIL_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_FAIL_SITE/"* ]]; then
   echo "simulated failure" >&2; exit 3
 fi
-if [ "$(basename "$0")" = "terraform" ] && [ "$1" = "show" ]; then
-  if [ -n "$FAKE_PLAN_JSON" ] && [[ "$PWD" == *"/rendered/$FAKE_PLAN_SITE/"* ]]; then cat "$FAKE_PLAN_JSON"; else echo '{"resource_changes": []}'; fi
+if { [ "$(basename "$0")" = "terraform" ] || [ "$(basename "$0")" = "tofu" ]; } && [ "$1" = "show" ]; then
+  if [ -n "$FAKE_PLAN_JSON" ] && [[ "$PWD" == *"/rendered/$FAKE_PLAN_SITE/"* ]]; then cat "$FAKE_PLAN_JSON"; else echo '{"format_version": "1.2", "resource_changes": []}'; fi
 fi
 exit 0
 "#;

@@ -1,0 +1,110 @@
+//! The hand-off's data-loss gate on a Terraform plan: the addresses of
+//! data-bearing resources that `terraform show -json` says the plan deletes.
+//! It fails closed: a plan it cannot read is an error, never "no deletion".
+
+use std::collections::BTreeSet;
+
+/// Why `terraform show -json` output is not a plan the gate can check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("no `format_version`: not a plan")]
+    NoFormatVersion,
+    #[error("plan format {0}, of which sitectl reads 1.x only")]
+    UnknownFormat(String),
+    #[error("the plan says it errored")]
+    Errored,
+    #[error("no `resource_changes`, though every site's Terraform declares resources")]
+    NoResourceChanges,
+}
+
+/// Addresses of data-bearing resources that a `terraform show -json` plan
+/// deletes (a replacement deletes too), or why the plan cannot be read.
+pub fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Result<Vec<String>, PlanError> {
+    let plan: serde_json::Value =
+        serde_json::from_str(plan_json).map_err(|e| PlanError::NotJson(e.to_string()))?;
+    let version = plan["format_version"]
+        .as_str()
+        .ok_or(PlanError::NoFormatVersion)?;
+    if version.split('.').next() != Some("1") {
+        return Err(PlanError::UnknownFormat(version.to_string()));
+    }
+    if plan["errored"] == serde_json::Value::Bool(true) {
+        return Err(PlanError::Errored);
+    }
+    let changes = plan["resource_changes"]
+        .as_array()
+        .ok_or(PlanError::NoResourceChanges)?;
+    let mut deleted: Vec<String> = changes
+        .iter()
+        .filter(|change| {
+            change["change"]["actions"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "delete"))
+        })
+        .filter_map(|change| {
+            let address = change["address"].as_str()?;
+            // `module.x.type.name[0]` still names `type.name`.
+            let plain: String = address
+                .rsplit('.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join(".");
+            let plain = plain.split('[').next().unwrap_or_default().to_string();
+            (data.contains(address) || data.contains(&plain)).then(|| address.to_string())
+        })
+        .collect();
+    deleted.sort();
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> BTreeSet<String> {
+        ["azurerm_postgresql_flexible_server_database.site".to_string()].into()
+    }
+
+    #[test]
+    fn a_plan_that_deletes_a_database_is_found() {
+        let plan = r#"{"format_version": "1.2", "resource_changes": [
+            {"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete", "create"]}},
+            {"address": "azurerm_dns_cname_record.site", "change": {"actions": ["delete"]}}
+        ]}"#;
+        assert_eq!(
+            deleted_data(plan, &data()).unwrap(),
+            ["azurerm_postgresql_flexible_server_database.site"]
+        );
+        let harmless = r#"{"format_version": "1.2", "resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["update"]}}]}"#;
+        assert!(deleted_data(harmless, &data()).unwrap().is_empty());
+    }
+
+    /// Regression: an empty or foreign `show -json` output used to read as
+    /// "deletes nothing", and the apply went on.
+    #[test]
+    fn a_plan_that_cannot_be_read_fails_closed() {
+        for (text, error) in [
+            ("", "not JSON"),
+            ("Error: no plan file", "not JSON"),
+            ("{}", "no `format_version`"),
+            (
+                r#"{"format_version": "2.0", "resource_changes": []}"#,
+                "format 2.0",
+            ),
+            (
+                r#"{"format_version": "1.2", "errored": true, "resource_changes": []}"#,
+                "errored",
+            ),
+            (r#"{"format_version": "1.2"}"#, "no `resource_changes`"),
+            (r#"{"resource_changes": []}"#, "no `format_version`"),
+        ] {
+            let refused = deleted_data(text, &data()).unwrap_err();
+            assert!(refused.to_string().contains(error), "{text:?}: {refused}");
+        }
+    }
+}
