@@ -522,3 +522,42 @@ fn a_plan_the_gate_cannot_read_is_refused_even_with_allow_data_loss() {
         );
     }
 }
+
+/// Regression: a failed terraform did not stop helm from starting the app
+/// against a database that was never created; on destroy, a failed helm
+/// uninstall did not stop terraform from destroying the database under it.
+#[test]
+fn a_failed_phase_skips_the_later_ones_of_that_site() {
+    let f = Fixture::new("skip", ALL);
+    let out = f.run(
+        &["apply", "northwind-trial", "--yes"],
+        &[("FAKE_FAIL_CALL", "terraform apply")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("skipped: terraform failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !f.calls().iter().any(|c| c.starts_with("helm upgrade")),
+        "{:#?}",
+        f.calls()
+    );
+    std::fs::remove_file(&f.log).unwrap();
+    let out = f.run(
+        &["destroy", "northwind-trial", "--yes"],
+        &[("FAKE_FAIL_CALL", "helm uninstall")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("skipped: helm failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !f.calls().iter().any(|c| c.starts_with("terraform")),
+        "{:#?}",
+        f.calls()
+    );
+}

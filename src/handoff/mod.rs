@@ -73,6 +73,8 @@ pub enum HandoffError {
         "the plan cannot be read ({0}): the data-loss gate cannot check it, so nothing is applied"
     )]
     UnreadablePlan(PlanError),
+    #[error("skipped: `{0}` failed before it, in an earlier phase")]
+    Skipped(Target),
     #[error("`{0}` failed with {1}")]
     Failed(String, String),
     #[error(
@@ -117,6 +119,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
                 Ok(()) => "ok".into(),
                 Err(HandoffError::DataLoss(..)) => "refused: data loss".into(),
                 Err(HandoffError::UnreadablePlan(_)) => "refused: unreadable plan".into(),
+                Err(HandoffError::Skipped(before)) => format!("skipped: {before} failed"),
                 Err(HandoffError::Locked { .. }) => "refused: locked".into(),
                 Err(HandoffError::MissingTool { tool, .. }) => format!("failed: no {tool}"),
                 Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),

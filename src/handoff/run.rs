@@ -128,18 +128,28 @@ fn run_site(
     let logs = work.dir.join(".sitectl-logs");
     let _ = fs::create_dir_all(&logs);
     let lock = Lock::take(&work.dir);
+    // A phase never runs after an earlier one failed: the app is not
+    // started against a database that was not created, and a database is
+    // not destroyed under an app that is still running.
+    let mut failed: Option<Target> = None;
     work.targets_in_order(action)
         .into_iter()
         .map(|target| {
             let start = Instant::now();
             let log = logs.join(format!("{}-{target}.log", action.name()));
-            let result = match &lock {
-                Err(error) => Err(error.clone()),
-                Ok(_) => target.steps(action, work, tools, chart).and_then(|steps| {
+            let result = match (&lock, failed) {
+                (Err(error), _) => Err(error.clone()),
+                (Ok(_), Some(before)) if before.phase() != target.phase() => {
+                    Err(HandoffError::Skipped(before))
+                }
+                (Ok(_), _) => target.steps(action, work, tools, chart).and_then(|steps| {
                     let _override = TemporaryFile::write(work, target)?;
                     run_steps(&steps, work, target, &log, timeout, events)
                 }),
             };
+            if result.is_err() && failed.is_none() {
+                failed = Some(target);
+            }
             if let Err(error) = &result {
                 events(&format!("[{}/{target}] error: {error}", work.site));
             }

@@ -25,6 +25,9 @@ esac
 if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
   exec sleep 600
 fi
+if [ -n "$FAKE_FAIL_CALL" ] && [ "$(basename "$0") $1" = "$FAKE_FAIL_CALL" ]; then
+  echo "simulated failure of $FAKE_FAIL_CALL" >&2; exit 4
+fi
 if [ -n "$FAKE_FAIL_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_FAIL_SITE/"* ]]; then
   echo "simulated failure" >&2; exit 3
 fi
