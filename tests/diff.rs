@@ -231,8 +231,9 @@ fn base_compares_with_another_commit_without_touching_the_work_tree() {
         std::fs::read_to_string(repo.0.join("sites/globex-dedicated.yaml")).unwrap(),
         before
     );
+    // A typo in the revision is a usage error (2), never read as data loss (1).
     let unknown = repo.sitectl(&["diff", "--base", "no-such-branch"]);
-    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not a revision"));
 }
 

@@ -561,3 +561,37 @@ fn a_failed_phase_skips_the_later_ones_of_that_site() {
         f.calls()
     );
 }
+
+#[test]
+fn misspelt_names_and_zero_jobs_are_usage_errors() {
+    let f = Fixture::new("usage", ALL);
+    let out = f.run(&["plan", "northwind-trail", "--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("(did you mean `northwind-trial`?)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A misspelt name must not leave the gate closed for the site meant.
+    let out = f.run(
+        &[
+            "apply",
+            "acme-learning",
+            "--yes",
+            "--allow-data-loss",
+            "acme-learnig",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--allow-data-loss acme-learnig: no site of that name"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(f.calls().iter().all(|c| !c.starts_with("terraform")));
+    for flag in ["--jobs", "--timeout"] {
+        let out = f.run(&["plan", flag, "0"], &[]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
+    }
+}

@@ -234,8 +234,8 @@ pub struct HandoffArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Sites handed off at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub jobs: usize,
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: u64,
     /// Apply or destroy without asking (required when not on a terminal).
     #[arg(long)]
     pub yes: bool,
@@ -249,7 +249,7 @@ pub struct HandoffArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Stop a tool that gives no answer for this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
     #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
@@ -324,10 +324,10 @@ pub struct ReclaimArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Sites destroyed at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub jobs: usize,
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: u64,
     /// Stop a tool that gives no answer for this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
     #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]

@@ -79,8 +79,17 @@ fn base_side(
     wanted.push(&ws.blueprints);
     // The repository is the one that holds the blueprints.
     let repository = ws.blueprints.parent().unwrap_or(std::path::Path::new(""));
-    let files = base::files_at(revision, repository, &wanted)
-        .map_err(|error| CommandError::Failed(format!("--base {revision}: {error}")))?;
+    let files = base::files_at(revision, repository, &wanted).map_err(|error| {
+        let message = format!("--base {revision}: {error}");
+        match error {
+            // What the command line asked for cannot be: a usage error, so
+            // that a workflow never reads a typo as data loss (exit 1).
+            base::GitError::UnknownRevision(_) | base::GitError::Outside(_) => {
+                CommandError::Usage(message)
+            }
+            base::GitError::NoGit | base::GitError::Failed(_) => CommandError::Failed(message),
+        }
+    })?;
     let specs = Specs::Revision {
         files: std::sync::Arc::new(files),
         paths: paths.to_vec(),

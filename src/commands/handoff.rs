@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CommandError, Context, Outcome};
 use crate::commands::args::HandoffArgs;
-use crate::diagnostic::words::plural;
+use crate::diagnostic::words::{did_you_mean, plural};
 use crate::diff::{self, Side};
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, SiteWork, Tools};
@@ -139,7 +139,7 @@ pub(super) fn execute(
     work: &[SiteWork],
     tools: &Tools,
     chart: &Path,
-    (jobs, timeout): (usize, u64),
+    (jobs, timeout): (u64, u64),
     context: &Context,
 ) -> (String, Vec<handoff::Outcome>) {
     let collected = std::sync::Mutex::new(String::new());
@@ -152,8 +152,16 @@ pub(super) fn execute(
         }
     };
     let timeout = std::time::Duration::from_secs(timeout);
+    let jobs = usize::try_from(jobs).unwrap_or(usize::MAX);
     let outcomes = handoff::run(action, work, tools, chart, jobs, timeout, &emit);
     (collected.into_inner().unwrap_or_default(), outcomes)
+}
+
+/// ` (did you mean `x`?)` for a near miss of a site's name.
+pub(super) fn did_you_mean_site(name: &str, rendered: &Rendered) -> String {
+    did_you_mean(name, rendered.sites.keys().map(String::as_str))
+        .map(|near| format!(" (did you mean `{near}`?)"))
+        .unwrap_or_default()
 }
 
 /// What a hand-off will do: the sites' work, and the stale ones it refuses.
@@ -166,15 +174,26 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
     let specs = args.dir.as_ref().unwrap_or(&ws.sites);
     let out = args.out.as_ref().unwrap_or(&ws.rendered);
     let rendered = render_tree(specs, ws, action.name())?;
-    if let Some(unknown) = args
-        .sites
-        .iter()
-        .find(|s| !rendered.sites.contains_key(s.as_str()))
-    {
-        return Err(CommandError::Usage(format!(
-            "no site named `{unknown}` under {}/",
-            display_name(specs).trim_end_matches('/')
-        )));
+    let known = |name: &String| rendered.sites.contains_key(name.as_str());
+    let mut unknown: Vec<String> = Vec::new();
+    for name in args.sites.iter().filter(|s| !known(s)) {
+        unknown.push(format!(
+            "no site named `{name}` under {}/{}",
+            display_name(specs).trim_end_matches('/'),
+            did_you_mean_site(name, &rendered)
+        ));
+    }
+    // A misspelt name here would silently keep the gate closed for the
+    // site the operator meant, or open it for none.
+    for name in args.allow_data_loss.iter().filter(|s| !known(s)) {
+        unknown.push(format!(
+            "--allow-data-loss {name}: no site of that name under {}/{}",
+            display_name(specs).trim_end_matches('/'),
+            did_you_mean_site(name, &rendered)
+        ));
+    }
+    if !unknown.is_empty() {
+        return Err(CommandError::Usage(unknown.join("\nerror: ")));
     }
     let chosen: Vec<_> = rendered
         .valid

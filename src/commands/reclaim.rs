@@ -142,8 +142,9 @@ fn chosen<'r>(
     for name in &args.sites {
         if !rendered.sites.contains_key(name) {
             usage.push(format!(
-                "no site named `{name}` under {}",
-                display_name(specs).trim_end_matches('/')
+                "no site named `{name}` under {}{}",
+                display_name(specs).trim_end_matches('/'),
+                handoff::did_you_mean_site(name, rendered)
             ));
         } else if !all.iter().any(|e| e.name() == name) {
             usage.push(format!(
