@@ -595,3 +595,28 @@ fn misspelt_names_and_zero_jobs_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
     }
 }
+
+/// A dry run runs nothing, so it needs no tool: a missing one stands in by
+/// its usual name, with a note.
+#[test]
+fn a_dry_run_shows_the_commands_without_the_tools_installed() {
+    let f = Fixture::new("dry-no-tools", &[]);
+    let out = f.run(&["apply", "northwind-trial", "--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("&& terraform apply -input=false sitectl.tfplan)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("&& helm upgrade --install northwind-trial"),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("note: `helm` is not installed here"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("`az`"), "no bicep target here: {stderr}");
+    assert!(f.calls().is_empty(), "{:?}", f.calls());
+}

@@ -226,7 +226,10 @@ pub(super) fn handoff(
     let tools = Tools::find(args.terraform_bin.as_deref());
     let chart = chart(ws);
     if args.dry_run {
+        let used: Vec<_> = work.iter().flat_map(|w| w.targets.clone()).collect();
+        let (tools, notes) = tools.with_stand_ins(&used);
         let stdout = dry_run(action, &work, &tools, &chart, &mut stderr);
+        stderr.extend(notes.iter().map(|n| format!("{n}\n")));
         let code = u8::from(!stale.is_empty() || stderr.contains("error:"));
         return Ok(Outcome {
             stdout,

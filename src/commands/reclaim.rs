@@ -48,6 +48,12 @@ pub(super) fn reclaim(
         .map(|s| handoff::stale_message(s))
         .collect();
     if args.dry_run {
+        let used: Vec<_> = plan
+            .work
+            .iter()
+            .flat_map(|(_, w)| w.targets.clone())
+            .collect();
+        let (tools, notes) = tools.with_stand_ins(&used);
         let stdout = dry_run(
             &expired,
             &plan,
@@ -56,6 +62,7 @@ pub(super) fn reclaim(
             (&specs, today),
             &mut stderr,
         );
+        stderr.extend(notes.iter().map(|n| format!("{n}\n")));
         let code = u8::from(!plan.stale.is_empty() || stderr.contains("error:"));
         return Ok(Outcome {
             stdout,

@@ -75,6 +75,49 @@ pub struct Tools {
     pub az: Option<String>,
 }
 
+impl Tools {
+    /// For a dry run, which runs nothing: each missing tool stands in by
+    /// its usual name, so the commands are shown on a machine without it
+    /// (a CI job reviewing a plan, a laptop). Returns a note per stand-in
+    /// of a target in `used`.
+    pub fn with_stand_ins(&self, used: &[Target]) -> (Tools, Vec<String>) {
+        let mut tools = self.clone();
+        let mut notes = Vec::new();
+        let mut note = |target: Target, tool: &str, shown: &str| {
+            if used.contains(&target) {
+                notes.push(format!(
+                    "note: `{tool}` is not installed here: the commands show `{shown}`"
+                ));
+            }
+        };
+        if tools.terraform.is_none() {
+            note(Target::Terraform, "terraform", "terraform");
+            tools.terraform = Some("terraform".into());
+        }
+        if tools.helm.is_none() {
+            note(
+                Target::Helm,
+                "helm",
+                "helm` (Helm 3, without the diff plugin",
+            );
+            tools.helm = Some(HelmTool {
+                program: "helm".into(),
+                major: 3,
+                diff_plugin: false,
+            });
+        }
+        if tools.compose.is_none() {
+            note(Target::Compose, "docker compose", "docker compose");
+            tools.compose = Some(("docker".into(), vec!["compose".into()]));
+        }
+        if tools.az.is_none() {
+            note(Target::Bicep, "az", "az");
+            tools.az = Some("az".into());
+        }
+        (tools, notes)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HelmTool {
     pub program: String,
