@@ -75,3 +75,53 @@ fn outside_a_sites_repository_commands_say_so_and_exit_2() {
     assert!(schema.status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Completion scripts for every shell clap knows, the bash one checked by
+/// bash itself; the man page is roff that names every command.
+#[test]
+fn completions_and_the_man_page_are_generated_from_the_command_line() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = Command::new(sitectl())
+            .args(["completions", shell])
+            .output()
+            .expect("sitectl runs");
+        assert!(output.status.success(), "{shell}: {output:?}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            script.contains("sitectl") && script.contains("reclaim"),
+            "{shell}"
+        );
+        if shell == "bash" {
+            let dir =
+                std::env::temp_dir().join(format!("sitectl-completion-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join("sitectl.bash");
+            std::fs::write(&file, &script).unwrap();
+            let checked = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+            assert!(checked.status.success(), "bash -n: {checked:?}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+    let bad = Command::new(sitectl())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let man = Command::new(sitectl()).arg("man").output().unwrap();
+    assert!(man.status.success());
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.starts_with(".TH"),
+        "{}",
+        &page[..80]
+    );
+    assert!(page.contains(".TH sitectl 1"), "{}", &page[..200]);
+    for command in [
+        "validate", "render", "diff", "apply", "reclaim", "promote", "preview",
+    ] {
+        assert!(
+            page.contains(command),
+            "{command} missing from the man page"
+        );
+    }
+}

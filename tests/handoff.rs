@@ -451,7 +451,7 @@ fn an_unknown_target_is_a_usage_error_not_an_empty_run() {
     let out = f.run(&["plan", "--target", "terrafrom"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("`terraform`"),
+        text(&out.stderr).contains("[possible values: bicep, compose, helm, terraform]"),
         "{}",
         text(&out.stderr)
     );

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 
 use crate::diagnostic::report::Format;
 use crate::diff::format::DiffFormat;
@@ -70,6 +72,35 @@ impl Cli {
     }
 }
 
+/// A parser for a closed set of names that lists them in `--help` and in
+/// its error, without the domain types knowing clap.
+fn one_of<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+) -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(all.iter().map(|t| name(*t))).map(move |text| {
+        *all.iter()
+            .find(|t| name(**t) == text)
+            .expect("clap only lets listed names through")
+    })
+}
+
+/// A shell completion script, for `sitectl completions SHELL`.
+pub fn completion_script(shell: Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "sitectl", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
+}
+
+/// The man page, in roff, for `sitectl man`.
+pub fn man_page() -> String {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .expect("writing to memory cannot fail");
+    String::from_utf8_lossy(&page).into_owned()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -105,6 +136,17 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Build and render a site from flags, for a sales engineer: resources, responsibilities, price, files.
     Preview(PreviewArgs),
+    /// Print a shell completion script, e.g. `sitectl completions bash > /etc/bash_completion.d/sitectl`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `sitectl man > /usr/local/share/man/man1/sitectl.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
@@ -143,9 +185,9 @@ impl From<DiagnosticFormat> for Format {
 pub struct NewArgs {
     /// The site's name: a DNS label of at most 40 characters; the file is NAME.yaml.
     pub name: String,
-    #[arg(long, value_name = "TIER")]
+    #[arg(long, value_name = "TIER", value_parser = one_of(Tier::ALL, Tier::as_str))]
     pub tier: Tier,
-    #[arg(long, value_name = "DEPLOYMENT")]
+    #[arg(long, value_name = "DEPLOYMENT", value_parser = one_of(Deployment::ALL, Deployment::as_str))]
     pub deployment: Deployment,
     /// Folder to write the spec into [default: the specs folder].
     #[arg(long, value_name = "DIR")]
@@ -171,7 +213,7 @@ pub struct RenderArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Render only this target of each site's blueprint: terraform, bicep, helm or compose.
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, value_name = "TARGET", value_parser = one_of(Target::ALL, Target::as_str))]
     pub target: Option<Target>,
     /// Folder to write into, as <DIR>/<site>/<target>/<file> [default: the rendered folder].
     #[arg(long, value_name = "DIR")]
@@ -228,7 +270,7 @@ pub struct HandoffArgs {
     #[arg(value_name = "SITE")]
     pub sites: Vec<String>,
     /// Hand off only this target: terraform, bicep, helm or compose.
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, value_name = "TARGET", value_parser = one_of(Target::ALL, Target::as_str))]
     pub target: Option<Target>,
     /// Print the exact commands, run none.
     #[arg(long)]
@@ -264,10 +306,10 @@ pub struct InventoryArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
     /// Only sites of this tier.
-    #[arg(long, value_name = "TIER")]
+    #[arg(long, value_name = "TIER", value_parser = one_of(Tier::ALL, Tier::as_str))]
     pub tier: Option<Tier>,
     /// Only sites of this deployment.
-    #[arg(long, value_name = "DEPLOYMENT")]
+    #[arg(long, value_name = "DEPLOYMENT", value_parser = one_of(Deployment::ALL, Deployment::as_str))]
     pub deployment: Option<Deployment>,
     /// Only trials that end within this many days (or have ended).
     #[arg(long, value_name = "DAYS")]
@@ -339,10 +381,10 @@ pub struct PromoteArgs {
     /// The site's name.
     pub site: String,
     /// The tier to move up to: paid or enterprise (or the same tier, with --deployment).
-    #[arg(long, value_name = "TIER")]
+    #[arg(long, value_name = "TIER", value_parser = one_of(Tier::ALL, Tier::as_str))]
     pub to: Tier,
     /// Move the site to another deployment too (its data changes home: needs --move-data).
-    #[arg(long, value_name = "DEPLOYMENT")]
+    #[arg(long, value_name = "DEPLOYMENT", value_parser = one_of(Deployment::ALL, Deployment::as_str))]
     pub deployment: Option<Deployment>,
     /// Confirm a move across deployments: edit the spec and print the data migration steps.
     #[arg(long)]
@@ -363,9 +405,9 @@ pub struct PromoteArgs {
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    #[arg(long, value_name = "TIER")]
+    #[arg(long, value_name = "TIER", value_parser = one_of(Tier::ALL, Tier::as_str))]
     pub tier: Tier,
-    #[arg(long, value_name = "DEPLOYMENT")]
+    #[arg(long, value_name = "DEPLOYMENT", value_parser = one_of(Deployment::ALL, Deployment::as_str))]
     pub deployment: Deployment,
     /// The customer's display name (default: Prospect).
     #[arg(long, value_name = "NAME")]

@@ -131,7 +131,11 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let cwd = std::env::current_dir().unwrap_or_default();
     let workspace = Workspace::find(&cwd, cli.overrides());
     let ws = &workspace;
-    if !ws.found && !matches!(cli.command, Command::Schema) {
+    let needs_repository = !matches!(
+        cli.command,
+        Command::Schema | Command::Completions(_) | Command::Man
+    );
+    if !ws.found && needs_repository {
         // As git and cargo do outside a repository: say so, and how to
         // point at one, rather than fail on each missing file.
         return CommandError::Usage(format!(
@@ -145,6 +149,14 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let result = match &cli.command {
         Command::Validate(args) => Ok(validate::validate(args, ws, context)),
         Command::Schema => Ok(validate::schema()),
+        Command::Completions(args) => Ok(Outcome {
+            stdout: args::completion_script(args.shell),
+            ..Outcome::default()
+        }),
+        Command::Man => Ok(Outcome {
+            stdout: args::man_page(),
+            ..Outcome::default()
+        }),
         Command::New(args) => new::new(args, ws, context),
         Command::Render(args) => Ok(render::render(args, ws, context)),
         Command::Diff(args) => diff::diff(args, ws, context),
