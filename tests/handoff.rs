@@ -620,3 +620,137 @@ fn a_dry_run_shows_the_commands_without_the_tools_installed() {
     assert!(!stderr.contains("`az`"), "no bicep target here: {stderr}");
     assert!(f.calls().is_empty(), "{:?}", f.calls());
 }
+
+/// This machine's name, as a lock records it.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Regression: Ctrl-C killed sitectl at once, leaving the tools running, no
+/// summary, and a lock that refused every later run.
+#[test]
+fn an_interrupted_apply_stops_its_tools_prints_the_summary_and_releases_every_lock() {
+    let f = Fixture::new("interrupt", ALL);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sitectl"));
+    command
+        .args([
+            "apply",
+            "northwind-trial",
+            "acme-learning",
+            "--yes",
+            "--jobs",
+            "1",
+        ])
+        .current_dir(&f.dir)
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:{}", f.bin.display(), f.dir.join("utilities").display()),
+        )
+        .env("FAKE_LOG", &f.log)
+        .env("FAKE_HANG_SITE", "acme-learning")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // The fixture's utilities (bash, sleep...) are made by its first run.
+    let _ = f.run(&["plan", "--dry-run"], &[]);
+    let child = command.spawn().unwrap();
+    let hanging = f.log.with_extension("log.hanging");
+    let start = std::time::Instant::now();
+    while !hanging.exists() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the fake tool never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let tool: i32 = std::fs::read_to_string(&hanging)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signals the sitectl process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.starts_with("site"), "the summary table: {stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGINT: every lock was released"),
+        "{stderr}"
+    );
+    for site in ["acme-learning", "northwind-trial"] {
+        assert!(
+            !f.dir
+                .join("rendered")
+                .join(site)
+                .join(".sitectl-lock")
+                .exists(),
+            "{site} is still locked"
+        );
+    }
+    // The hanging tool was stopped with its run, not orphaned.
+    assert!(
+        !Path::new(&format!("/proc/{tool}")).exists(),
+        "the tool (pid {tool}) still runs"
+    );
+}
+
+#[test]
+fn a_stale_lock_is_named_as_such_and_unlock_removes_only_a_dead_holders() {
+    let f = Fixture::new("stale-lock", ALL);
+    let lock = f.dir.join("rendered/northwind-trial/.sitectl-lock");
+    // A pid no process has: the holder was killed.
+    std::fs::write(
+        &lock,
+        format!(
+            "host={}\npid={}\nsince=2026-11-29T10:00:00Z\n",
+            hostname(),
+            i32::MAX
+        ),
+    )
+    .unwrap();
+    let out = f.run(&["plan", "northwind-trial"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("refused: stale lock"), "{stderr}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("a stale lock: its holder (sitectl pid")
+            && stdout.contains("is gone; remove it with `sitectl unlock northwind-trial`"),
+        "{stdout}"
+    );
+    let unlocked = f.run(&["unlock", "northwind-trial"], &[]);
+    assert_eq!(
+        unlocked.status.code(),
+        Some(0),
+        "{}",
+        text(&unlocked.stderr)
+    );
+    assert!(!lock.exists());
+    assert_eq!(
+        f.run(&["plan", "northwind-trial"], &[]).status.code(),
+        Some(0)
+    );
+    // A live holder (this test) keeps its lock.
+    std::fs::write(
+        &lock,
+        format!(
+            "host={}\npid={}\nsince=now\n",
+            hostname(),
+            std::process::id()
+        ),
+    )
+    .unwrap();
+    let refused = f.run(&["unlock", "northwind-trial"], &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("held by a running process"));
+    assert!(lock.exists());
+    let unknown = f.run(&["unlock", "northwind-trail"], &[]);
+    assert_eq!(unknown.status.code(), Some(2));
+}

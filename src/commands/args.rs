@@ -136,10 +136,24 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Build and render a site from flags, for a sales engineer: resources, responsibilities, price, files.
     Preview(PreviewArgs),
+    /// Remove a site's hand-off lock whose holder is gone (a killed run's).
+    Unlock(UnlockArgs),
     /// Print a shell completion script, e.g. `sitectl completions bash > /etc/bash_completion.d/sitectl`.
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `sitectl man > /usr/local/share/man/man1/sitectl.1`.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The site whose lock to remove.
+    pub site: String,
+    /// Remove a lock taken on another host, which sitectl cannot check.
+    #[arg(long)]
+    pub force: bool,
+    /// The rendered output the lock is in [default: the rendered folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

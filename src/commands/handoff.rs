@@ -4,6 +4,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 use super::{CommandError, Context, Outcome};
 use crate::commands::args::HandoffArgs;
@@ -141,7 +145,7 @@ pub(super) fn execute(
     chart: &Path,
     (jobs, timeout): (u64, u64),
     context: &Context,
-) -> (String, Vec<handoff::Outcome>) {
+) -> Executed {
     let collected = std::sync::Mutex::new(String::new());
     let emit = |line: &str| match &context.emit {
         Some(emit) => emit(line),
@@ -151,10 +155,77 @@ pub(super) fn execute(
             out.push('\n');
         }
     };
-    let timeout = std::time::Duration::from_secs(timeout);
     let jobs = usize::try_from(jobs).unwrap_or(usize::MAX);
-    let outcomes = handoff::run(action, work, tools, chart, jobs, timeout, &emit);
-    (collected.into_inner().unwrap_or_default(), outcomes)
+    // For the length of the run, SIGINT and SIGTERM stop it cleanly instead
+    // of killing sitectl on the spot: the running tools are stopped, every
+    // lock released, and the summary printed.
+    let stop = Arc::new(AtomicUsize::new(0));
+    let handlers: Vec<_> = [SIGINT, SIGTERM]
+        .into_iter()
+        .filter_map(|signal| {
+            signal_hook::flag::register_usize(signal, Arc::clone(&stop), signal as usize).ok()
+        })
+        .collect();
+    let limits = handoff::Limits {
+        timeout: std::time::Duration::from_secs(timeout),
+        stop: &stop,
+    };
+    let outcomes = handoff::run(action, work, tools, chart, jobs, limits, &emit);
+    for handler in handlers {
+        signal_hook::low_level::unregister(handler);
+    }
+    let signal = stop.load(Ordering::Relaxed);
+    let finished: BTreeSet<&str> = outcomes.iter().map(|o| o.site.as_str()).collect();
+    let not_started = work
+        .iter()
+        .filter(|w| !finished.contains(w.site.as_str()))
+        .map(|w| w.site.clone())
+        .collect();
+    Executed {
+        stdout: collected.into_inner().unwrap_or_default(),
+        outcomes,
+        interrupted: (signal != 0).then(|| Interruption {
+            signal: i32::try_from(signal).unwrap_or(SIGINT),
+            not_started,
+        }),
+    }
+}
+
+/// How a hand-off went.
+pub(super) struct Executed {
+    /// Its output, when nobody watched it as it came.
+    pub stdout: String,
+    pub outcomes: Vec<handoff::Outcome>,
+    pub interrupted: Option<Interruption>,
+}
+
+/// A run stopped by a signal.
+pub(super) struct Interruption {
+    signal: i32,
+    /// Sites the run never reached.
+    not_started: Vec<String>,
+}
+
+impl Interruption {
+    /// The shell's convention: 128 + the signal (130 for Ctrl-C).
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.signal).unwrap_or(130)
+    }
+
+    /// The line that closes an interrupted run.
+    pub fn line(&self) -> String {
+        let name = if self.signal == SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        let mut line = format!("interrupted by {name}: every lock was released");
+        if !self.not_started.is_empty() {
+            line.push_str(&format!("; not started: {}", self.not_started.join(", ")));
+        }
+        line.push('\n');
+        line
+    }
 }
 
 /// ` (did you mean `x`?)` for a near miss of a site's name.
@@ -252,7 +323,11 @@ pub(super) fn handoff(
             return Ok(stop_after(&stderr, error, context));
         }
     }
-    let (stdout, outcomes) = execute(
+    let Executed {
+        stdout,
+        outcomes,
+        interrupted,
+    } = execute(
         action,
         &work,
         &tools,
@@ -261,6 +336,14 @@ pub(super) fn handoff(
         context,
     );
     stderr.push_str(&handoff::summary_table(&outcomes));
+    if let Some(interruption) = &interrupted {
+        stderr.push_str(&interruption.line());
+        return Ok(Outcome {
+            stdout,
+            stderr,
+            code: interruption.exit_code(),
+        });
+    }
     let failed = handoff::failed_sites(&outcomes);
     Ok(Outcome {
         stdout,

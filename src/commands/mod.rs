@@ -12,6 +12,7 @@ mod preview;
 mod promote;
 mod reclaim;
 mod render;
+mod unlock;
 mod validate;
 
 use jiff::civil::Date;
@@ -149,6 +150,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let result = match &cli.command {
         Command::Validate(args) => Ok(validate::validate(args, ws, context)),
         Command::Schema => Ok(validate::schema()),
+        Command::Unlock(args) => unlock::unlock(args, ws),
         Command::Completions(args) => Ok(Outcome {
             stdout: args::completion_script(args.shell),
             ..Outcome::default()

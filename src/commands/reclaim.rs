@@ -99,7 +99,11 @@ pub(super) fn reclaim(
         ));
     }
     let site_work: Vec<SiteWork> = work.iter().map(|(_, w)| w.clone()).collect();
-    let (stdout, outcomes) = handoff::execute(
+    let handoff::Executed {
+        stdout,
+        outcomes,
+        interrupted,
+    } = handoff::execute(
         Action::Destroy,
         &site_work,
         &tools,
@@ -108,6 +112,15 @@ pub(super) fn reclaim(
         context,
     );
     stderr.push_str(&crate::handoff::summary_table(&outcomes));
+    if let Some(interruption) = &interrupted {
+        // Nothing is archived after an interruption: the next run retries.
+        stderr.push_str(&interruption.line());
+        return Ok(Outcome {
+            stdout,
+            stderr,
+            code: interruption.exit_code(),
+        });
+    }
     let failed = crate::handoff::failed_sites(&outcomes);
     let mut reclaimed = 0;
     for (e, w) in &work {

@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod gate;
+pub mod lock;
 mod run;
 mod steps;
 
 use crate::render::target::Target;
 
 pub use gate::{PlanError, deleted_data};
-pub use run::run;
+pub use run::{Limits, run};
 pub use steps::{Role, Step, Tools};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,8 @@ pub enum HandoffError {
         "another hand-off holds the lock on this site: {holder} (remove {path} if that process is gone)"
     )]
     Locked { holder: String, path: String },
+    #[error("a stale lock: its holder ({holder}) is gone; remove it with `sitectl unlock {site}`")]
+    StaleLock { holder: String, site: String },
     #[error(
         "the plan would delete data-bearing resources: {0}; pass --allow-data-loss {1} if that is intended"
     )]
@@ -75,6 +78,8 @@ pub enum HandoffError {
     UnreadablePlan(PlanError),
     #[error("skipped: `{0}` failed before it, in an earlier phase")]
     Skipped(Target),
+    #[error("interrupted: the run was stopped before this finished")]
+    Interrupted,
     #[error("`{0}` failed with {1}")]
     Failed(String, String),
     #[error(
@@ -121,6 +126,8 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
                 Err(HandoffError::UnreadablePlan(_)) => "refused: unreadable plan".into(),
                 Err(HandoffError::Skipped(before)) => format!("skipped: {before} failed"),
                 Err(HandoffError::Locked { .. }) => "refused: locked".into(),
+                Err(HandoffError::StaleLock { .. }) => "refused: stale lock".into(),
+                Err(HandoffError::Interrupted) => "interrupted".into(),
                 Err(HandoffError::MissingTool { tool, .. }) => format!("failed: no {tool}"),
                 Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),
                 Err(_) => "failed".into(),

@@ -4,54 +4,19 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::lock::Lock;
 use super::{Action, Events, HandoffError, Outcome, Role, SiteWork, Step, Tools, deleted_data};
 use crate::render::target::Target;
 
 /// Where an apply records the Compose configuration it brought up.
 const APPLIED_COMPOSE: &str = "applied-compose.yaml";
-
-/// A per-site lock: created exclusively, removed when dropped.
-struct Lock(PathBuf);
-
-impl Lock {
-    fn take(dir: &Path) -> Result<Lock, HandoffError> {
-        let path = dir.join(".sitectl-lock");
-        let holder = format!(
-            "sitectl pid {} since {}",
-            std::process::id(),
-            jiff::Timestamp::now()
-        );
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let _ = file.write_all(holder.as_bytes());
-                Ok(Lock(path))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(HandoffError::Locked {
-                holder: fs::read_to_string(&path)
-                    .unwrap_or_else(|_| "unknown".into())
-                    .trim()
-                    .to_string(),
-                path: crate::source::load::display_name(&path),
-            }),
-            Err(e) => Err(HandoffError::Io(e.to_string())),
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
 
 /// A file that exists only while one target's tools run.
 struct TemporaryFile(PathBuf);
@@ -77,15 +42,30 @@ impl Drop for TemporaryFile {
     }
 }
 
+/// When a running tool is stopped: at its deadline, or when the run is
+/// interrupted (`stop` holds the signal that asked, 0 until then).
+#[derive(Clone, Copy)]
+pub struct Limits<'a> {
+    pub timeout: Duration,
+    pub stop: &'a AtomicUsize,
+}
+
+impl Limits<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) != 0
+    }
+}
+
 /// Hands off every site, `jobs` at a time. One site failing never stops
-/// the others.
+/// the others; an interruption stops them all: no new site or target
+/// starts, running tools are stopped, every lock is released.
 pub fn run(
     action: Action,
     work: &[SiteWork],
     tools: &Tools,
     chart: &Path,
     jobs: usize,
-    timeout: Duration,
+    limits: Limits<'_>,
     events: Events<'_>,
 ) -> Vec<Outcome> {
     let queue = Mutex::new(work.iter().collect::<Vec<_>>().into_iter());
@@ -94,9 +74,12 @@ pub fn run(
         for _ in 0..jobs.max(1).min(work.len().max(1)) {
             scope.spawn(|| {
                 loop {
+                    if limits.stopped() {
+                        break;
+                    }
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some(site) = next else { break };
-                    let outcomes = run_site(action, site, tools, chart, timeout, events);
+                    let outcomes = run_site(action, site, tools, chart, limits, events);
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -122,12 +105,12 @@ fn run_site(
     work: &SiteWork,
     tools: &Tools,
     chart: &Path,
-    timeout: Duration,
+    limits: Limits<'_>,
     events: Events<'_>,
 ) -> Vec<Outcome> {
     let logs = work.dir.join(".sitectl-logs");
     let _ = fs::create_dir_all(&logs);
-    let lock = Lock::take(&work.dir);
+    let lock = Lock::take(&work.dir, &work.site);
     // A phase never runs after an earlier one failed: the app is not
     // started against a database that was not created, and a database is
     // not destroyed under an app that is still running.
@@ -139,12 +122,13 @@ fn run_site(
             let log = logs.join(format!("{}-{target}.log", action.name()));
             let result = match (&lock, failed) {
                 (Err(error), _) => Err(error.clone()),
+                (Ok(_), _) if limits.stopped() => Err(HandoffError::Interrupted),
                 (Ok(_), Some(before)) if before.phase() != target.phase() => {
                     Err(HandoffError::Skipped(before))
                 }
                 (Ok(_), _) => target.steps(action, work, tools, chart).and_then(|steps| {
                     let _override = TemporaryFile::write(work, target)?;
-                    run_steps(&steps, work, target, &log, timeout, events)
+                    run_steps(&steps, work, target, &log, limits, events)
                 }),
             };
             if result.is_err() && failed.is_none() {
@@ -195,7 +179,7 @@ fn run_steps(
     work: &SiteWork,
     target: Target,
     log: &Path,
-    timeout: Duration,
+    limits: Limits<'_>,
     events: Events<'_>,
 ) -> Result<(), HandoffError> {
     let file = fs::File::create(log).map_err(|e| HandoffError::Io(e.to_string()))?;
@@ -208,7 +192,7 @@ fn run_steps(
     let mut deployed = String::new();
     for step in steps {
         out.both(&format!("$ {}", step.display()));
-        let (status, captured) = run_step(step, &mut out, timeout)?;
+        let (status, captured) = run_step(step, &mut out, limits)?;
         if !status.success() && step.role == Role::Deployed {
             // Not installed yet: everything it would install is new.
             out.show("(release not installed yet)");
@@ -268,14 +252,21 @@ fn show_diff(out: &mut Log<'_>, deployed: &str, proposed: &str) {
 fn run_step(
     step: &Step,
     out: &mut Log<'_>,
-    timeout: Duration,
+    limits: Limits<'_>,
 ) -> Result<(ExitStatus, String), HandoffError> {
+    if limits.stopped() {
+        return Err(HandoffError::Interrupted);
+    }
+    let timeout = limits.timeout;
     let mut child = Command::new(&step.program)
         .args(&step.args)
         .current_dir(&step.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // A group of its own: the tool and everything it starts are stopped
+        // together, and a Ctrl-C at the terminal reaches sitectl alone.
+        .process_group(0)
         .spawn()
         .map_err(|e| HandoffError::Failed(step.program.clone(), e.to_string()))?;
     // Both streams are read on their own threads, whole lines at a time,
@@ -336,11 +327,35 @@ fn run_step(
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        if limits.stopped() {
+            stop_group(&mut child);
+            out.write("stopped: the run was interrupted");
+            return Err(HandoffError::Interrupted);
+        }
         if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop_group(&mut child);
             out.write(&format!("stopped: no answer after {}s", timeout.as_secs()));
             return Err(HandoffError::TimedOut(step.display(), timeout.as_secs()));
         }
     }
+}
+
+/// Stops a tool and everything it started: SIGTERM to its process group, a
+/// grace period to clean up (terraform releases its state lock), then SIGKILL.
+fn stop_group(child: &mut Child) {
+    let group = child.id() as libc::pid_t;
+    // SAFETY: killpg only sends a signal to the group this run created.
+    unsafe { libc::killpg(group, libc::SIGTERM) };
+    let grace = Instant::now();
+    while grace.elapsed() < Duration::from_secs(10) {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            // The leader is gone; what it started goes with the group.
+            unsafe { libc::killpg(group, libc::SIGKILL) };
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: as above.
+    unsafe { libc::killpg(group, libc::SIGKILL) };
+    let _ = child.wait();
 }

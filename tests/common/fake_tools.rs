@@ -23,6 +23,7 @@ case "$(basename "$0") $1 $2" in
   "docker compose -p") if [ "$6" = "config" ] && [ -z "$7" ]; then echo "services: {app: {image: app:${FAKE_VERSION:-1}}}"; exit 0; fi ;;
 esac
 if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
+  echo $$ >> "$FAKE_LOG.hanging"
   exec sleep 600
 fi
 if [ -n "$FAKE_FAIL_CALL" ] && [ "$(basename "$0") $1" = "$FAKE_FAIL_CALL" ]; then

@@ -1,0 +1,201 @@
+//! The per-site lock of a hand-off: created exclusively in the site's output
+//! folder, naming its holder (host, process, start), removed when dropped.
+//! A lock whose holder is gone from this host is stale: it is reported as
+//! such, with `sitectl unlock SITE` as the way out.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::HandoffError;
+use crate::source::load::display_name;
+
+/// The lock's file name in a site's output folder.
+pub const LOCK: &str = ".sitectl-lock";
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub host: String,
+    pub pid: u32,
+    pub since: String,
+}
+
+/// Whether a holder still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    Alive,
+    Gone,
+    /// On another host: sitectl cannot tell.
+    Unknown,
+}
+
+impl Holder {
+    fn current() -> Holder {
+        Holder {
+            host: hostname(),
+            pid: std::process::id(),
+            since: jiff::Timestamp::now().to_string(),
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "host={}\npid={}\nsince={}\n",
+            self.host, self.pid, self.since
+        )
+    }
+
+    /// The lock file's text; `None` when it names no process.
+    pub fn parse(text: &str) -> Option<Holder> {
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
+                .map(str::to_string)
+        };
+        Some(Holder {
+            host: field("host").unwrap_or_default(),
+            pid: field("pid")?.parse().ok()?,
+            since: field("since").unwrap_or_default(),
+        })
+    }
+
+    pub fn liveness(&self) -> Liveness {
+        if self.host != hostname() {
+            return Liveness::Unknown;
+        }
+        // Signal 0 checks that the process exists without touching it.
+        // SAFETY: kill(2) with signal 0 sends nothing; any pid is safe to ask.
+        let result = unsafe { libc::kill(self.pid as libc::pid_t, 0) };
+        let missing =
+            result != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if missing {
+            Liveness::Gone
+        } else {
+            Liveness::Alive
+        }
+    }
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sitectl pid {} on {} since {}",
+            self.pid, self.host, self.since
+        )
+    }
+}
+
+fn hostname() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that.
+    let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    if result != 0 {
+        return "unknown".into();
+    }
+    let end = buffer.iter().position(|b| *b == 0).unwrap_or(buffer.len());
+    String::from_utf8_lossy(&buffer[..end]).into_owned()
+}
+
+/// A held lock, released when dropped (also when a run is interrupted).
+pub struct Lock(PathBuf);
+
+impl Lock {
+    pub fn take(dir: &Path, site: &str) -> Result<Lock, HandoffError> {
+        let path = dir.join(LOCK);
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut file) => {
+                let _ = file.write_all(Holder::current().text().as_bytes());
+                Ok(Lock(path))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                match Holder::parse(&text) {
+                    Some(holder) if holder.liveness() == Liveness::Gone => {
+                        Err(HandoffError::StaleLock {
+                            holder: holder.to_string(),
+                            site: site.to_string(),
+                        })
+                    }
+                    holder => Err(HandoffError::Locked {
+                        holder: holder
+                            .map_or_else(|| text.trim().to_string(), |holder| holder.to_string()),
+                        path: display_name(&path),
+                    }),
+                }
+            }
+            Err(e) => Err(HandoffError::Io(e.to_string())),
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// Why `sitectl unlock` left a lock in place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnlockError {
+    #[error("the lock is held by a running process ({0}): wait for it, or stop it")]
+    Alive(String),
+    #[error(
+        "the lock is held from another host ({0}): sitectl cannot tell whether it still runs; pass --force once you know it does not"
+    )]
+    OtherHost(String),
+    #[error("cannot remove {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// Removes the lock in `dir` when its holder is gone (or `force`); returns
+/// who held it, or `None` when there was no lock.
+pub fn unlock(dir: &Path, force: bool) -> Result<Option<String>, UnlockError> {
+    let path = dir.join(LOCK);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let holder = Holder::parse(&text);
+    let shown = holder
+        .as_ref()
+        .map_or_else(|| text.trim().to_string(), ToString::to_string);
+    match holder.map(|h| h.liveness()) {
+        Some(Liveness::Alive) => return Err(UnlockError::Alive(shown)),
+        Some(Liveness::Unknown) if !force => return Err(UnlockError::OtherHost(shown)),
+        // A lock that names no process (an older sitectl's) is removed.
+        _ => {}
+    }
+    fs::remove_file(&path).map_err(|e| UnlockError::Io {
+        path: display_name(&path),
+        message: e.to_string(),
+    })?;
+    Ok(Some(shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_round_trips_and_knows_whether_it_runs() {
+        let me = Holder::current();
+        assert_eq!(Holder::parse(&me.text()), Some(me.clone()));
+        assert_eq!(me.liveness(), Liveness::Alive);
+        let gone = Holder {
+            pid: i32::MAX as u32,
+            ..me.clone()
+        };
+        assert_eq!(gone.liveness(), Liveness::Gone);
+        let elsewhere = Holder {
+            host: format!("{}-elsewhere", me.host),
+            ..me
+        };
+        assert_eq!(elsewhere.liveness(), Liveness::Unknown);
+        assert_eq!(Holder::parse("sitectl pid 12 since then"), None);
+    }
+}
