@@ -376,3 +376,25 @@ fn the_markdown_comment_of_a_changed_fleet_is_cut_to_fit() {
     assert!(comment.contains("<details><summary>trial-0000</summary>"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The repository follows the rendered-manifests pattern it ships: the
+/// examples' rendered output is committed beside them, and current. After a
+/// change to a spec or a template, `sitectl render` and commit the result.
+#[test]
+fn the_committed_rendered_output_of_the_examples_is_current() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sitectl"))
+        .args(["diff", "--check"])
+        .current_dir(root())
+        .env_remove("SITECTL_BLUEPRINTS")
+        .env_remove("SITECTL_SITES")
+        .env_remove("SITECTL_RENDERED")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "rendered/ is stale: run `cargo run -- render` and commit it\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
