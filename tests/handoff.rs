@@ -555,11 +555,53 @@ fn a_failed_phase_skips_the_later_ones_of_that_site() {
         "{}",
         text(&out.stderr)
     );
+    // The plan to destroy was previewed; nothing of it was applied.
     assert!(
-        !f.calls().iter().any(|c| c.starts_with("terraform")),
+        !f.calls().iter().any(|c| c.starts_with("terraform apply")),
         "{:#?}",
         f.calls()
     );
+}
+
+/// Regression: `apply` asked "apply 2 sites?" before anything was planned.
+/// Now every site is planned and gated first, the plan's table is shown with
+/// the question, and only what passed is applied, from its saved plan.
+#[test]
+fn apply_plans_every_site_before_it_asks_and_changes_only_what_passed() {
+    let f = Fixture::new("two-passes", ALL);
+    let plan = f.dir.join("plan.json");
+    std::fs::write(&plan, r#"{"format_version": "1.2", "resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete"]}}]}"#).unwrap();
+    let out = f.run(
+        &["apply", "northwind-trial", "acme-learning", "--yes"],
+        &[
+            ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+            ("FAKE_PLAN_SITE", "acme-learning"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let calls = f.calls();
+    let position = |prefix: &str| calls.iter().position(|c| c.starts_with(prefix));
+    // Both sites were planned before any change began.
+    let last_show = calls
+        .iter()
+        .rposition(|c| c.starts_with("terraform show"))
+        .unwrap();
+    let first_change = position("terraform apply").expect("northwind-trial is applied");
+    assert!(last_show < first_change, "{calls:#?}");
+    // The refused site changes nothing, not even its app.
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.contains("@ acme-learning")
+                && (c.contains(" apply ") || c.contains("upgrade"))),
+        "{calls:#?}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("0 to add, 0 to change, 0 to destroy"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused: data loss"), "{stderr}");
 }
 
 #[test]
@@ -753,4 +795,69 @@ fn a_stale_lock_is_named_as_such_and_unlock_removes_only_a_dead_holders() {
     assert!(lock.exists());
     let unknown = f.run(&["unlock", "northwind-trail"], &[]);
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// On a terminal, the question comes after the plan, with the plan's table
+/// in front of it; answering no changes nothing.
+#[test]
+fn the_question_shows_the_plan_and_no_applies_nothing() {
+    use clap::Parser as _;
+    let f = Fixture::new("question", ALL);
+    let calls = f.dir.join("terraform-calls");
+    let terraform = f.dir.join("terraform-here");
+    std::fs::write(
+        &terraform,
+        format!(
+            "#!/bin/bash\necho \"$*\" >> {}\nif [ \"$1\" = show ]; then echo '{{\"format_version\": \"1.2\", \"resource_changes\": []}}'; fi\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&terraform, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = |name: &str| f.dir.join(name).to_string_lossy().into_owned();
+    let cli = sitectl::Cli::parse_from([
+        "sitectl".to_string(),
+        "--sites".into(),
+        dir("sites"),
+        "--rendered".into(),
+        dir("rendered"),
+        "--blueprints".into(),
+        dir("blueprints"),
+        "apply".into(),
+        "northwind-trial".into(),
+        "--target".into(),
+        "terraform".into(),
+        "--terraform-bin".into(),
+        terraform.to_string_lossy().into_owned(),
+    ]);
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = std::sync::Arc::clone(&asked);
+    let context = sitectl::Context {
+        confirm: Some(std::sync::Arc::new(move |question: &str| {
+            seen.lock().unwrap().push_str(question);
+            false
+        })),
+        ..sitectl::Context::default()
+    };
+    let outcome = sitectl::run(&cli, &context);
+    let question = asked.lock().unwrap().clone();
+    assert!(question.starts_with("site"), "{question}");
+    assert!(
+        question.contains("0 to add, 0 to change, 0 to destroy"),
+        "{question}"
+    );
+    assert!(
+        question.ends_with("apply 1 site (northwind-trial)? [y/N] "),
+        "{question}"
+    );
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("aborted: nothing was applied"),
+        "{}",
+        outcome.stderr
+    );
+    let ran = std::fs::read_to_string(&calls).unwrap();
+    assert!(ran.contains("plan -input=false"), "{ran}");
+    assert!(!ran.contains("apply"), "{ran}");
 }

@@ -14,7 +14,7 @@ use crate::commands::args::HandoffArgs;
 use crate::diagnostic::words::{did_you_mean, plural};
 use crate::diff::{self, Side};
 pub(super) use crate::handoff::Action;
-use crate::handoff::{self, SiteWork, Tools};
+use crate::handoff::{self, Pass, SiteWork, Tools};
 use crate::render::pipeline::{Rendered, render_all};
 use crate::source::load::display_name;
 use crate::validate::Specs;
@@ -136,8 +136,15 @@ pub(super) fn stop_after(stderr: &str, error: CommandError, context: &Context) -
     outcome
 }
 
+/// Approves the change pass, given the preview's table and the sites whose
+/// preview passed; `Err` ends the run there.
+pub(super) type Approve<'a> = &'a dyn Fn(&str, &[SiteWork]) -> Result<(), CommandError>;
+
 /// Runs the hand-off; lines go to the terminal as they come, or are
-/// collected into the returned stdout when nobody watches.
+/// collected into the returned stdout when nobody watches. A plan is one
+/// pass; an apply or a destroy is two, as terraform runs them: every site is
+/// previewed (planned, gated) under its lock, `approve` sees the result, and
+/// only the sites whose preview passed are changed, exactly as previewed.
 pub(super) fn execute(
     action: Action,
     work: &[SiteWork],
@@ -145,6 +152,7 @@ pub(super) fn execute(
     chart: &Path,
     (jobs, timeout): (u64, u64),
     context: &Context,
+    approve: Approve<'_>,
 ) -> Executed {
     let collected = std::sync::Mutex::new(String::new());
     let emit = |line: &str| match &context.emit {
@@ -155,7 +163,6 @@ pub(super) fn execute(
             out.push('\n');
         }
     };
-    let jobs = usize::try_from(jobs).unwrap_or(usize::MAX);
     // For the length of the run, SIGINT and SIGTERM stop it cleanly instead
     // of killing sitectl on the spot: the running tools are stopped, every
     // lock released, and the summary printed.
@@ -167,15 +174,59 @@ pub(super) fn execute(
         })
         .collect();
     let limits = handoff::Limits {
+        jobs: usize::try_from(jobs).unwrap_or(usize::MAX),
         timeout: std::time::Duration::from_secs(timeout),
         stop: &stop,
+        pass: None,
+        locked: false,
     };
-    let outcomes = handoff::run(action, work, tools, chart, jobs, limits, &emit);
+    let mut preview = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut refused = None;
+    if action == Action::Plan {
+        outcomes = handoff::run(action, work, tools, chart, limits, &emit);
+    } else {
+        let (locks, locked, mut previewed) = handoff::lock_sites(action, work);
+        let passes = |pass| handoff::Limits {
+            pass: Some(pass),
+            locked: true,
+            ..limits
+        };
+        previewed.extend(handoff::run(
+            action,
+            &locked,
+            tools,
+            chart,
+            passes(Pass::Preview),
+            &emit,
+        ));
+        let failed = handoff::failed_sites(&previewed);
+        let ready: Vec<SiteWork> = locked
+            .into_iter()
+            .filter(|w| !failed.contains_key(w.site.as_str()))
+            .collect();
+        preview = previewed;
+        let stopped = stop.load(Ordering::Relaxed) != 0;
+        if !ready.is_empty() && !stopped {
+            match approve(&handoff::summary_table(&preview), &ready) {
+                Ok(()) => {
+                    outcomes =
+                        handoff::run(action, &ready, tools, chart, passes(Pass::Change), &emit);
+                }
+                Err(error) => refused = Some(error),
+            }
+        }
+        drop(locks);
+    }
     for handler in handlers {
         signal_hook::low_level::unregister(handler);
     }
     let signal = stop.load(Ordering::Relaxed);
-    let finished: BTreeSet<&str> = outcomes.iter().map(|o| o.site.as_str()).collect();
+    let finished: BTreeSet<&str> = preview
+        .iter()
+        .chain(&outcomes)
+        .map(|o| o.site.as_str())
+        .collect();
     let not_started = work
         .iter()
         .filter(|w| !finished.contains(w.site.as_str()))
@@ -183,7 +234,9 @@ pub(super) fn execute(
         .collect();
     Executed {
         stdout: collected.into_inner().unwrap_or_default(),
+        preview,
         outcomes,
+        refused,
         interrupted: (signal != 0).then(|| Interruption {
             signal: i32::try_from(signal).unwrap_or(SIGINT),
             not_started,
@@ -191,11 +244,49 @@ pub(super) fn execute(
     }
 }
 
+impl Executed {
+    /// The closing tables: the preview's (an apply or a destroy), then what
+    /// was changed or planned.
+    pub fn tables(&self) -> String {
+        let mut out = String::new();
+        if !self.preview.is_empty() {
+            out.push_str(&handoff::summary_table(&self.preview));
+        }
+        if !self.outcomes.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&handoff::summary_table(&self.outcomes));
+        }
+        out
+    }
+
+    /// Whether any site failed or was refused, in either pass.
+    pub fn any_failed(&self) -> bool {
+        !handoff::failed_sites(&self.preview).is_empty()
+            || !handoff::failed_sites(&self.outcomes).is_empty()
+    }
+
+    /// The sites whose change failed, or that were refused before it.
+    pub fn failed_sites(&self) -> BTreeSet<String> {
+        handoff::failed_sites(&self.preview)
+            .into_keys()
+            .chain(handoff::failed_sites(&self.outcomes).into_keys())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 /// How a hand-off went.
 pub(super) struct Executed {
     /// Its output, when nobody watched it as it came.
     pub stdout: String,
+    /// The preview pass of an apply or a destroy.
+    pub preview: Vec<handoff::Outcome>,
+    /// The change pass, or the plan.
     pub outcomes: Vec<handoff::Outcome>,
+    /// Why the change pass did not run, when it was not approved.
+    pub refused: Option<CommandError>,
     pub interrupted: Option<Interruption>,
 }
 
@@ -308,47 +399,60 @@ pub(super) fn handoff(
             code,
         });
     }
-    if action != Action::Plan && !work.is_empty() {
+    // Nobody to ask and no --yes: refused before anything runs.
+    if action != Action::Plan && !work.is_empty() && !args.yes && context.confirm.is_none() {
+        return Ok(stop_after(
+            &stderr,
+            CommandError::Usage(format!(
+                "refusing to {} without --yes when not on a terminal",
+                action.name()
+            )),
+            context,
+        ));
+    }
+    // Asked after the preview, with its table in front of the question.
+    let approve = |table: &str, ready: &[SiteWork]| {
         let question = format!(
-            "{} {} {} ({})? [y/N] ",
+            "{table}\n{} {} {} ({})? [y/N] ",
             action.name(),
-            work.len(),
-            plural(work.len(), "site", "sites"),
-            work.iter()
+            ready.len(),
+            plural(ready.len(), "site", "sites"),
+            ready
+                .iter()
                 .map(|w| w.site.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        if let Err(error) = confirm(context, &question, args.yes, action.name()) {
-            return Ok(stop_after(&stderr, error, context));
-        }
-    }
-    let Executed {
-        stdout,
-        outcomes,
-        interrupted,
-    } = execute(
+        confirm(context, &question, args.yes, action.name())
+    };
+    let executed = execute(
         action,
         &work,
         &tools,
         &chart,
         (args.jobs, args.timeout),
         context,
+        &approve,
     );
-    stderr.push_str(&handoff::summary_table(&outcomes));
-    if let Some(interruption) = &interrupted {
+    stderr.push_str(&executed.tables());
+    if let Some(interruption) = &executed.interrupted {
         stderr.push_str(&interruption.line());
         return Ok(Outcome {
-            stdout,
+            stdout: executed.stdout,
             stderr,
             code: interruption.exit_code(),
         });
     }
-    let failed = handoff::failed_sites(&outcomes);
+    let failed = executed.any_failed();
+    if let Some(error) = executed.refused {
+        let mut outcome = stop_after(&stderr, error, context);
+        outcome.stdout = executed.stdout;
+        return Ok(outcome);
+    }
     Ok(Outcome {
-        stdout,
+        stdout: executed.stdout,
         stderr,
-        code: u8::from(!failed.is_empty() || !stale.is_empty()),
+        code: u8::from(failed || !stale.is_empty()),
     })
 }
 

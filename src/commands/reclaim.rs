@@ -99,20 +99,20 @@ pub(super) fn reclaim(
         ));
     }
     let site_work: Vec<SiteWork> = work.iter().map(|(_, w)| w.clone()).collect();
-    let handoff::Executed {
-        stdout,
-        outcomes,
-        interrupted,
-    } = handoff::execute(
+    // Confirmed above, with the trials named: the preview's table comes
+    // with the result.
+    let executed = handoff::execute(
         Action::Destroy,
         &site_work,
         &tools,
         &chart,
         (args.jobs, args.timeout),
         context,
+        &|_, _| Ok(()),
     );
-    stderr.push_str(&crate::handoff::summary_table(&outcomes));
-    if let Some(interruption) = &interrupted {
+    stderr.push_str(&executed.tables());
+    let stdout = executed.stdout.clone();
+    if let Some(interruption) = &executed.interrupted {
         // Nothing is archived after an interruption: the next run retries.
         stderr.push_str(&interruption.line());
         return Ok(Outcome {
@@ -121,10 +121,10 @@ pub(super) fn reclaim(
             code: interruption.exit_code(),
         });
     }
-    let failed = crate::handoff::failed_sites(&outcomes);
+    let failed = executed.failed_sites();
     let mut reclaimed = 0;
     for (e, w) in &work {
-        if failed.contains_key(e.name()) {
+        if failed.contains(e.name()) {
             stderr.push_str(&format!(
                 "not reclaimed `{}`: its destroy failed (see its log); the spec stays for the next run\n",
                 e.name()

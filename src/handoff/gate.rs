@@ -19,9 +19,28 @@ pub enum PlanError {
     NoResourceChanges,
 }
 
-/// Addresses of data-bearing resources that a `terraform show -json` plan
-/// deletes (a replacement deletes too), or why the plan cannot be read.
-pub fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Result<Vec<String>, PlanError> {
+/// What a plan does, as `terraform plan` counts it, and the data-bearing
+/// resources it deletes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanFacts {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+    pub deleted_data: Vec<String>,
+}
+
+impl PlanFacts {
+    /// `1 to add, 0 to change, 0 to destroy`, as terraform says it.
+    pub fn line(&self) -> String {
+        format!(
+            "{} to add, {} to change, {} to destroy",
+            self.add, self.change, self.destroy
+        )
+    }
+}
+
+/// What a `terraform show -json` plan does, or why it cannot be read.
+pub fn read_plan(plan_json: &str, data: &BTreeSet<String>) -> Result<PlanFacts, PlanError> {
     let plan: serde_json::Value =
         serde_json::from_str(plan_json).map_err(|e| PlanError::NotJson(e.to_string()))?;
     let version = plan["format_version"]
@@ -36,6 +55,19 @@ pub fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Result<Vec<Stri
     let changes = plan["resource_changes"]
         .as_array()
         .ok_or(PlanError::NoResourceChanges)?;
+    let mut facts = PlanFacts::default();
+    for change in changes {
+        let actions: Vec<&str> = change["change"]["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        // A replacement is a destroy and an add, as terraform counts it.
+        facts.add += usize::from(actions.contains(&"create"));
+        facts.change += usize::from(actions.contains(&"update"));
+        facts.destroy += usize::from(actions.contains(&"delete"));
+    }
     let mut deleted: Vec<String> = changes
         .iter()
         .filter(|change| {
@@ -59,15 +91,32 @@ pub fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Result<Vec<Stri
         })
         .collect();
     deleted.sort();
-    Ok(deleted)
+    facts.deleted_data = deleted;
+    Ok(facts)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Result<Vec<String>, PlanError> {
+        read_plan(plan_json, data).map(|facts| facts.deleted_data)
+    }
+
     fn data() -> BTreeSet<String> {
         ["azurerm_postgresql_flexible_server_database.site".to_string()].into()
+    }
+
+    #[test]
+    fn a_plan_is_counted_as_terraform_counts_it() {
+        let plan = r#"{"format_version": "1.2", "resource_changes": [
+            {"address": "a.x", "change": {"actions": ["create"]}},
+            {"address": "a.y", "change": {"actions": ["update"]}},
+            {"address": "a.z", "change": {"actions": ["delete", "create"]}},
+            {"address": "a.w", "change": {"actions": ["no-op"]}}
+        ]}"#;
+        let facts = read_plan(plan, &data()).unwrap();
+        assert_eq!(facts.line(), "2 to add, 1 to change, 1 to destroy");
     }
 
     #[test]

@@ -17,9 +17,9 @@ mod steps;
 
 use crate::render::target::Target;
 
-pub use gate::{PlanError, deleted_data};
-pub use run::{Limits, run};
-pub use steps::{Role, Step, Tools};
+pub use gate::{PlanError, read_plan};
+pub use run::{Limits, lock_sites, run};
+pub use steps::{Pass, Role, Step, Tools};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -100,6 +100,8 @@ pub struct Outcome {
     pub site: String,
     pub target: Target,
     pub result: Result<(), HandoffError>,
+    /// What a plan said it does (`1 to add, 0 to change, 0 to destroy`).
+    pub summary: Option<String>,
     pub duration: Duration,
     pub log: PathBuf,
 }
@@ -107,12 +109,14 @@ pub struct Outcome {
 /// Where the output goes: each line, prefixed with its site, as a whole line.
 pub type Events<'a> = &'a (dyn Fn(&str) + Sync);
 
-/// The closing table: site, target, result, duration, log.
+/// The closing table: site, target, result, what the plan does (when a
+/// plan was read), duration, log.
 pub fn summary_table(outcomes: &[Outcome]) -> String {
-    let mut rows: Vec<[String; 5]> = vec![[
+    let mut rows: Vec<[String; 6]> = vec![[
         "site".into(),
         "target".into(),
         "result".into(),
+        "plan".into(),
         "duration".into(),
         "log".into(),
     ]];
@@ -132,6 +136,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
                 Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),
                 Err(_) => "failed".into(),
             },
+            o.summary.clone().unwrap_or_else(|| "-".into()),
             format!("{:.1}s", o.duration.as_secs_f64()),
             crate::source::load::display_name(&o.log),
         ]);

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::lock::Lock;
-use super::{Action, Events, HandoffError, Outcome, Role, SiteWork, Step, Tools, deleted_data};
+use super::{Action, Events, HandoffError, Outcome, Pass, Role, SiteWork, Step, Tools, read_plan};
 use crate::render::target::Target;
 
 /// Where an apply records the Compose configuration it brought up.
@@ -42,12 +42,17 @@ impl Drop for TemporaryFile {
     }
 }
 
-/// When a running tool is stopped: at its deadline, or when the run is
-/// interrupted (`stop` holds the signal that asked, 0 until then).
+/// How a run goes: how many sites at once, when a running tool is stopped
+/// (at its deadline, or when the run is interrupted: `stop` holds the signal
+/// that asked, 0 until then), which pass of the steps it runs (all of them
+/// when `None`), and whether the caller already holds the sites' locks.
 #[derive(Clone, Copy)]
 pub struct Limits<'a> {
+    pub jobs: usize,
     pub timeout: Duration,
     pub stop: &'a AtomicUsize,
+    pub pass: Option<Pass>,
+    pub locked: bool,
 }
 
 impl Limits<'_> {
@@ -64,10 +69,10 @@ pub fn run(
     work: &[SiteWork],
     tools: &Tools,
     chart: &Path,
-    jobs: usize,
     limits: Limits<'_>,
     events: Events<'_>,
 ) -> Vec<Outcome> {
+    let jobs = limits.jobs;
     let queue = Mutex::new(work.iter().collect::<Vec<_>>().into_iter());
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -110,23 +115,37 @@ fn run_site(
 ) -> Vec<Outcome> {
     let logs = work.dir.join(".sitectl-logs");
     let _ = fs::create_dir_all(&logs);
-    let lock = Lock::take(&work.dir, &work.site);
+    let lock = if limits.locked {
+        Ok(None)
+    } else {
+        Lock::take(&work.dir, &work.site).map(Some)
+    };
     // A phase never runs after an earlier one failed: the app is not
     // started against a database that was not created, and a database is
     // not destroyed under an app that is still running.
     let mut failed: Option<Target> = None;
     work.targets_in_order(action)
         .into_iter()
-        .map(|target| {
+        .filter_map(|target| {
             let start = Instant::now();
             let log = logs.join(format!("{}-{target}.log", action.name()));
+            let steps = target.steps(action, work, tools, chart).map(|steps| {
+                steps
+                    .into_iter()
+                    .filter(|s| limits.pass.is_none_or(|pass| s.pass == pass))
+                    .collect::<Vec<_>>()
+            });
+            if steps.as_ref().is_ok_and(Vec::is_empty) {
+                // Nothing of this target in this pass (a destroy's preview of helm).
+                return None;
+            }
             let result = match (&lock, failed) {
                 (Err(error), _) => Err(error.clone()),
                 (Ok(_), _) if limits.stopped() => Err(HandoffError::Interrupted),
                 (Ok(_), Some(before)) if before.phase() != target.phase() => {
                     Err(HandoffError::Skipped(before))
                 }
-                (Ok(_), _) => target.steps(action, work, tools, chart).and_then(|steps| {
+                (Ok(_), _) => steps.and_then(|steps| {
                     let _override = TemporaryFile::write(work, target)?;
                     run_steps(&steps, work, target, &log, limits, events)
                 }),
@@ -137,13 +156,18 @@ fn run_site(
             if let Err(error) = &result {
                 events(&format!("[{}/{target}] error: {error}", work.site));
             }
-            Outcome {
+            let (result, summary) = match result {
+                Ok(summary) => (Ok(()), summary),
+                Err(error) => (Err(error), None),
+            };
+            Some(Outcome {
                 site: work.site.clone(),
                 target,
                 result,
+                summary,
                 duration: start.elapsed(),
                 log,
-            }
+            })
         })
         .collect()
 }
@@ -181,8 +205,15 @@ fn run_steps(
     log: &Path,
     limits: Limits<'_>,
     events: Events<'_>,
-) -> Result<(), HandoffError> {
-    let file = fs::File::create(log).map_err(|e| HandoffError::Io(e.to_string()))?;
+) -> Result<Option<String>, HandoffError> {
+    // The change pass goes on the log its preview began.
+    let file = if limits.pass == Some(Pass::Change) {
+        fs::OpenOptions::new().create(true).append(true).open(log)
+    } else {
+        fs::File::create(log)
+    }
+    .map_err(|e| HandoffError::Io(e.to_string()))?;
+    let mut summary = None;
     let mut out = Log {
         file,
         prefix: format!("[{}/{target}]", work.site),
@@ -214,10 +245,13 @@ fn run_steps(
                 show_diff(&mut out, &deployed, &captured);
             }
             Role::Gate => {
-                let deleted = deleted_data(&captured, &work.data_addresses).map_err(|error| {
+                let facts = read_plan(&captured, &work.data_addresses).map_err(|error| {
                     out.write(&format!("refused: {error}"));
                     HandoffError::UnreadablePlan(error)
                 })?;
+                out.both(&format!("plan: {}", facts.line()));
+                summary = Some(facts.line());
+                let deleted = facts.deleted_data;
                 if !deleted.is_empty() && !work.allow_data_loss {
                     out.write(&format!("refused: the plan deletes {}", deleted.join(", ")));
                     return Err(HandoffError::DataLoss(
@@ -228,7 +262,7 @@ fn run_steps(
             }
         }
     }
-    Ok(())
+    Ok(summary)
 }
 
 /// What would change, as a unified diff from what is deployed.
@@ -358,4 +392,35 @@ fn stop_group(child: &mut Child) {
     // SAFETY: as above.
     unsafe { libc::killpg(group, libc::SIGKILL) };
     let _ = child.wait();
+}
+
+/// Takes the lock of every site for a run of two passes, so that nothing
+/// changes a site between its preview and its change. Returns the locks (held
+/// until dropped), the sites locked, and a refusal per target of the others.
+pub fn lock_sites(action: Action, work: &[SiteWork]) -> (Vec<Lock>, Vec<SiteWork>, Vec<Outcome>) {
+    let mut locks = Vec::new();
+    let mut locked = Vec::new();
+    let mut refused = Vec::new();
+    for site in work {
+        match Lock::take(&site.dir, &site.site) {
+            Ok(lock) => {
+                locks.push(lock);
+                locked.push(site.clone());
+            }
+            Err(error) => refused.extend(site.targets_in_order(action).into_iter().map(|target| {
+                Outcome {
+                    site: site.site.clone(),
+                    target,
+                    result: Err(error.clone()),
+                    summary: None,
+                    duration: Duration::ZERO,
+                    log: site
+                        .dir
+                        .join(".sitectl-logs")
+                        .join(format!("{}-{target}.log", action.name())),
+                }
+            })),
+        }
+    }
+    (locks, locked, refused)
 }

@@ -17,6 +17,18 @@ pub struct Step {
     pub args: Vec<String>,
     pub cwd: PathBuf,
     pub role: Role,
+    pub pass: Pass,
+}
+
+/// The two passes of an apply or a destroy, as terraform runs them: every
+/// site is previewed (planned, gated) before anything is changed, and the
+/// change applies exactly what was previewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Reads and plans: changes nothing.
+    Preview,
+    /// Changes the site.
+    Change,
 }
 
 /// What sitectl does with a step's output besides showing it.
@@ -44,7 +56,14 @@ impl Step {
             args: args.iter().map(|a| a.to_string()).collect(),
             cwd: cwd.into(),
             role: Role::Run,
+            pass: Pass::Preview,
         }
+    }
+
+    /// A step of the change pass.
+    fn changes(mut self) -> Step {
+        self.pass = Pass::Change;
+        self
     }
 
     fn with_role(mut self, role: Role) -> Step {
@@ -226,11 +245,7 @@ fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, Han
     steps.push(Step::new(tf, &plan, &dir));
     steps.push(Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate));
     if action != Action::Plan {
-        steps.push(Step::new(
-            tf,
-            &["apply", "-input=false", "sitectl.tfplan"],
-            &dir,
-        ));
+        steps.push(Step::new(tf, &["apply", "-input=false", "sitectl.tfplan"], &dir).changes());
     }
     Ok(steps)
 }
@@ -301,40 +316,49 @@ fn helm(
             } else {
                 "--atomic"
             };
-            vec![Step::new(
-                h,
-                &[
-                    "upgrade",
-                    "--install",
-                    site,
-                    &chart,
-                    "-f",
-                    "values.yaml",
-                    "--namespace",
-                    &namespace,
-                    "--create-namespace",
-                    "--wait",
-                    "--timeout",
-                    "10m0s",
-                    rollback,
-                ],
-                &dir,
-            )]
+            // Previewed as a plan is, then upgraded.
+            let mut steps = self::helm(Action::Plan, work, tools, Path::new(&chart), &dir)?;
+            steps.push(
+                Step::new(
+                    h,
+                    &[
+                        "upgrade",
+                        "--install",
+                        site,
+                        &chart,
+                        "-f",
+                        "values.yaml",
+                        "--namespace",
+                        &namespace,
+                        "--create-namespace",
+                        "--wait",
+                        "--timeout",
+                        "10m0s",
+                        rollback,
+                    ],
+                    &dir,
+                )
+                .changes(),
+            );
+            steps
         }
         // A release already gone counts as destroyed, so a destroy
         // (or a reclaim) that failed halfway can simply run again.
-        Action::Destroy => vec![Step::new(
-            h,
-            &[
-                "uninstall",
-                site,
-                "--namespace",
-                &namespace,
-                "--wait",
-                "--ignore-not-found",
-            ],
-            &dir,
-        )],
+        Action::Destroy => vec![
+            Step::new(
+                h,
+                &[
+                    "uninstall",
+                    site,
+                    "--namespace",
+                    &namespace,
+                    "--wait",
+                    "--ignore-not-found",
+                ],
+                &dir,
+            )
+            .changes(),
+        ],
     })
 }
 
@@ -367,11 +391,17 @@ fn compose(
         ],
         Action::Apply => vec![
             with(&["config", "-q"]),
-            with(&["up", "-d", "--wait", "--remove-orphans"]),
-            with(&["config"]).with_role(Role::RecordCompose),
+            with(&["config"]).with_role(Role::ProposedCompose),
+            with(&["up", "-d", "--wait", "--remove-orphans"]).changes(),
+            with(&["config"]).with_role(Role::RecordCompose).changes(),
         ],
-        Action::Destroy if work.allow_data_loss => vec![with(&["down", "--volumes"])],
-        Action::Destroy => vec![with(&["down"])],
+        Action::Destroy if work.allow_data_loss => {
+            vec![
+                with(&["config", "-q"]),
+                with(&["down", "--volumes"]).changes(),
+            ]
+        }
+        Action::Destroy => vec![with(&["config", "-q"]), with(&["down"]).changes()],
     })
 }
 
@@ -403,15 +433,23 @@ fn bicep(
             &dir,
         )],
         // Incremental only: Complete mode would delete whatever the template does not name.
-        Action::Apply => vec![Step::new(
-            az,
-            &[
-                &["deployment", "group", "create", "--mode", "Incremental"][..],
-                &common,
-            ]
-            .concat(),
-            &dir,
-        )],
+        Action::Apply => vec![
+            Step::new(
+                az,
+                &[&["deployment", "group", "what-if"][..], &common].concat(),
+                &dir,
+            ),
+            Step::new(
+                az,
+                &[
+                    &["deployment", "group", "create", "--mode", "Incremental"][..],
+                    &common,
+                ]
+                .concat(),
+                &dir,
+            )
+            .changes(),
+        ],
         Action::Destroy => return Err(HandoffError::NoBicepDestroy),
     })
 }
@@ -454,10 +492,13 @@ mod tests {
             let steps = Target::Helm
                 .steps(Action::Apply, &work, &tools, Path::new("chart"))
                 .unwrap();
+            // The upgrade is the change, after the preview's steps.
+            let upgrade = steps.last().unwrap();
+            assert_eq!(upgrade.pass, Pass::Change);
             assert!(
-                steps[0].args.contains(&flag.to_string()),
+                upgrade.args.contains(&flag.to_string()),
                 "{:?}",
-                steps[0].args
+                upgrade.args
             );
         }
     }
