@@ -861,3 +861,32 @@ fn the_question_shows_the_plan_and_no_applies_nothing() {
     assert!(ran.contains("plan -input=false"), "{ran}");
     assert!(!ran.contains("apply"), "{ran}");
 }
+
+/// Regression: the merge job's `apply --yes` tried to apply the self-hosted
+/// site, which its customer operates, and failed on its `.env` secrets.
+#[test]
+fn a_site_its_customer_operates_is_skipped_unless_named() {
+    let f = Fixture::new("delivered", ALL);
+    let out = f.run(&["apply", "--yes", "--target", "compose"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("skipped `umbrella-airgap`: its customer operates it"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !f.calls().iter().any(|c| c.contains("@ umbrella-airgap")),
+        "{:#?}",
+        f.calls()
+    );
+    let named = f.run(
+        &["apply", "umbrella-airgap", "--yes", "--target", "compose"],
+        &[],
+    );
+    assert_eq!(named.status.code(), Some(0), "{}", text(&named.stderr));
+    assert!(
+        f.calls()
+            .iter()
+            .any(|c| c.contains("up -d --wait") && c.contains("@ umbrella-airgap"))
+    );
+}

@@ -15,6 +15,7 @@ use crate::diagnostic::words::{did_you_mean, plural};
 use crate::diff::{self, Side};
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, Pass, SiteWork, Tools};
+use crate::render::blueprint::Party;
 use crate::render::pipeline::{Rendered, render_all};
 use crate::source::load::display_name;
 use crate::validate::Specs;
@@ -326,10 +327,12 @@ pub(super) fn did_you_mean_site(name: &str, rendered: &Rendered) -> String {
         .unwrap_or_default()
 }
 
-/// What a hand-off will do: the sites' work, and the stale ones it refuses.
+/// What a hand-off will do: the sites' work, the stale ones it refuses, and
+/// the ones it leaves to their operator.
 struct Plan {
     work: Vec<SiteWork>,
     stale: BTreeSet<String>,
+    delivered: Vec<String>,
 }
 
 fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, CommandError> {
@@ -357,10 +360,29 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
     if !unknown.is_empty() {
         return Err(CommandError::Usage(unknown.join("\nerror: ")));
     }
+    // A site whose blueprint says the customer operates it (self-hosted) is
+    // delivered, not applied: only an apply or destroy that names it changes
+    // it (a plan still shows it).
+    let customer_operates = |v: &&crate::validate::ValidSite| {
+        rendered.blueprint_of(v).is_some_and(|b| {
+            b.manifest
+                .responsibilities
+                .as_ref()
+                .is_some_and(|r| r.operates_app.who == Party::Customer)
+        })
+    };
+    let mut delivered = Vec::new();
     let chosen: Vec<_> = rendered
         .valid
         .iter()
         .filter(|v| args.sites.is_empty() || args.sites.contains(&v.site.metadata.name))
+        .filter(|v| {
+            let skip = action != Action::Plan && args.sites.is_empty() && customer_operates(v);
+            if skip {
+                delivered.push(v.site.metadata.name.clone());
+            }
+            !skip
+        })
         .collect();
     let names: BTreeSet<String> = chosen
         .iter()
@@ -374,7 +396,11 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
         .map(|v| handoff::work_for(out, v, args.target, &rendered.data, &allow))
         .filter(|w| !w.targets.is_empty())
         .collect();
-    Ok(Plan { work, stale })
+    Ok(Plan {
+        work,
+        stale,
+        delivered,
+    })
 }
 
 pub(super) fn handoff(
@@ -383,8 +409,18 @@ pub(super) fn handoff(
     context: &Context,
     action: Action,
 ) -> Result<Outcome, CommandError> {
-    let Plan { work, stale } = plan(args, ws, action)?;
+    let Plan {
+        work,
+        stale,
+        delivered,
+    } = plan(args, ws, action)?;
     let mut stderr: String = stale.iter().map(|site| stale_message(site)).collect();
+    for site in &delivered {
+        stderr.push_str(&format!(
+            "skipped `{site}`: its customer operates it (its blueprint says so): it is delivered, not handed off; name it to {} it anyway\n",
+            action.name()
+        ));
+    }
     let tools = Tools::find(args.terraform_bin.as_deref());
     let chart = chart(ws);
     if args.dry_run {
