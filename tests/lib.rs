@@ -19,6 +19,7 @@ mod conformance;
 mod diff;
 mod handoff;
 mod hostile;
+mod init;
 mod injection;
 mod preview;
 mod preview_browser;

@@ -136,12 +136,24 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Build and render a site from flags, for a sales engineer: resources, responsibilities, price, files.
     Preview(PreviewArgs),
+    /// Create a sites repository: blueprints, tier catalog, chart, schemas, an example, rendered.
+    Init(InitArgs),
     /// Remove a site's hand-off lock whose holder is gone (a killed run's).
     Unlock(UnlockArgs),
     /// Print a shell completion script, e.g. `sitectl completions bash > /etc/bash_completion.d/sitectl`.
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `sitectl man > /usr/local/share/man/man1/sitectl.1`.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create the repository in (created if missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Add the files a non-empty folder lacks; none that exists is overwritten.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod args;
 mod diff;
 mod fleet;
 mod handoff;
+mod init;
 mod new;
 mod preview;
 mod promote;
@@ -134,7 +135,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let ws = &workspace;
     let needs_repository = !matches!(
         cli.command,
-        Command::Schema | Command::Completions(_) | Command::Man
+        Command::Schema | Command::Completions(_) | Command::Man | Command::Init(_)
     );
     if !ws.found && needs_repository {
         // As git and cargo do outside a repository: say so, and how to
@@ -151,6 +152,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Validate(args) => Ok(validate::validate(args, ws, context)),
         Command::Schema => Ok(validate::schema()),
         Command::Unlock(args) => unlock::unlock(args, ws),
+        Command::Init(args) => init::init(args, context),
         Command::Completions(args) => Ok(Outcome {
             stdout: args::completion_script(args.shell),
             ..Outcome::default()

@@ -1,5 +1,6 @@
 //! A site's life: created (`new`), promoted, moved, reclaimed.
 
+pub mod init;
 pub mod migrate;
 pub mod promote;
 pub mod reclaim;
