@@ -890,3 +890,51 @@ fn a_site_its_customer_operates_is_skipped_unless_named() {
             .any(|c| c.contains("up -d --wait") && c.contains("@ umbrella-airgap"))
     );
 }
+
+/// A CI job's share of the sites comes from a file: a selection, not a
+/// naming, so a site its customer operates stays skipped; an empty share
+/// hands off nothing (never "every site").
+#[test]
+fn sites_from_a_file_are_a_selection_and_an_empty_one_is_nothing() {
+    let f = Fixture::new("sites-from", ALL);
+    let list = f.dir.join("changed-sites.txt");
+    std::fs::write(
+        &list,
+        "# changed in this push\nnorthwind-trial\numbrella-airgap\n",
+    )
+    .unwrap();
+    let out = f.run(
+        &["apply", "--yes", "--sites-from", list.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let calls = f.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("terraform apply") && c.contains("@ northwind-trial"))
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("@ umbrella-airgap")),
+        "{calls:#?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("@ acme-learning")),
+        "{calls:#?}"
+    );
+    assert!(text(&out.stderr).contains("skipped `umbrella-airgap`"));
+    std::fs::remove_file(&f.log).unwrap();
+    std::fs::write(&list, "").unwrap();
+    let none = f.run(
+        &["apply", "--yes", "--sites-from", list.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(none.status.code(), Some(0), "{}", text(&none.stderr));
+    assert!(
+        f.calls()
+            .iter()
+            .all(|c| c.contains("version") || c.contains("plugin list")),
+        "{:#?}",
+        f.calls()
+    );
+}

@@ -292,9 +292,14 @@ impl From<DiffFormatArg> for DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct HandoffArgs {
-    /// Sites to hand off (default: every site).
+    /// Sites to hand off (default: every site, or those of --sites-from).
     #[arg(value_name = "SITE")]
     pub sites: Vec<String>,
+    /// Hand off the sites listed in FILE (one per line, `-` for stdin), such
+    /// as a CI job's share: a selection, so sites their customer operates are
+    /// still skipped, and an empty list hands off nothing.
+    #[arg(long, value_name = "FILE")]
+    pub sites_from: Option<PathBuf>,
     /// Hand off only this target: terraform, bicep, helm or compose.
     #[arg(long, value_name = "TARGET", value_parser = one_of(Target::ALL, Target::as_str))]
     pub target: Option<Target>,

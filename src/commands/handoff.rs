@@ -327,6 +327,24 @@ pub(super) fn did_you_mean_site(name: &str, rendered: &Rendered) -> String {
         .unwrap_or_default()
 }
 
+/// The site names of a list file (`-`: stdin), one per line; blank lines
+/// and `#` comments are skipped.
+fn read_site_list(file: &Path) -> Result<Vec<String>, CommandError> {
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| CommandError::Usage(format!("--sites-from {}: {e}", display_name(file))))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
 /// What a hand-off will do: the sites' work, the stale ones it refuses, and
 /// the ones it leaves to their operator.
 struct Plan {
@@ -338,10 +356,15 @@ struct Plan {
 fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, CommandError> {
     let specs = args.dir.as_ref().unwrap_or(&ws.sites);
     let out = args.out.as_ref().unwrap_or(&ws.rendered);
+    let listed = match &args.sites_from {
+        Some(file) => Some(read_site_list(file)?),
+        None => None,
+    };
     let rendered = render_tree(specs, ws, action.name())?;
     let known = |name: &String| rendered.sites.contains_key(name.as_str());
     let mut unknown: Vec<String> = Vec::new();
-    for name in args.sites.iter().filter(|s| !known(s)) {
+    let named = args.sites.iter().chain(listed.iter().flatten());
+    for name in named.filter(|s| !known(s)) {
         unknown.push(format!(
             "no site named `{name}` under {}/{}",
             display_name(specs).trim_end_matches('/'),
@@ -375,9 +398,16 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
     let chosen: Vec<_> = rendered
         .valid
         .iter()
-        .filter(|v| args.sites.is_empty() || args.sites.contains(&v.site.metadata.name))
         .filter(|v| {
-            let skip = action != Action::Plan && args.sites.is_empty() && customer_operates(v);
+            let name = &v.site.metadata.name;
+            match &listed {
+                Some(listed) => args.sites.contains(name) || listed.contains(name),
+                None => args.sites.is_empty() || args.sites.contains(name),
+            }
+        })
+        .filter(|v| {
+            let named = args.sites.contains(&v.site.metadata.name);
+            let skip = action != Action::Plan && !named && customer_operates(v);
             if skip {
                 delivered.push(v.site.metadata.name.clone());
             }
