@@ -6,8 +6,10 @@
 //! - `conformance`, `injection`, `preview_browser`: the real consumers of
 //!   the output (HashiCorp's HCL parser, Helm's engine, docker compose, the
 //!   Bicep grammar, Chromium) judge it;
-//! - `diff`, `promote`, `reclaim`, `handoff`: whole command loops on a copy of
-//!   the repository, with fake tools only where no real one exists here;
+//! - `diff`, `promote`, `reclaim`, `handoff`, `init`: whole command loops on a
+//!   copy of the repository, with fake tools only where no real one exists here;
+//! - `workflows`: actionlint on every workflow, and the pull-request and merge
+//!   jobs' steps run in order on a repository made by `sitectl init`;
 //! - `hostile`, `schema_types`: hostile input, and the schema against the types.
 //!
 //! Run one module with `cargo test --test integration MODULE::`.
@@ -27,3 +29,4 @@ mod promote;
 mod reclaim;
 mod schema_types;
 mod snapshots;
+mod workflows;

@@ -38,6 +38,17 @@ fi
 exit 0
 "#;
 
+/// Writes the fake `tools` into `bin`, to put first on a PATH.
+pub fn write_fakes(bin: &Path, tools: &[&str]) {
+    std::fs::create_dir_all(bin).unwrap();
+    for tool in tools {
+        let path = bin.join(tool);
+        std::fs::write(&path, FAKE).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 pub struct Fixture {
     pub dir: PathBuf,
     pub bin: PathBuf,
@@ -53,13 +64,7 @@ impl Fixture {
             super::copy_tree(&root().join(folder), &dir.join(folder));
         }
         let bin = dir.join("fake-bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        for tool in tools {
-            let path = bin.join(tool);
-            std::fs::write(&path, FAKE).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        write_fakes(&bin, tools);
         let fixture = Fixture {
             log: dir.join("calls.log"),
             dir,
