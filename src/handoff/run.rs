@@ -206,10 +206,12 @@ fn run_steps(
     limits: Limits<'_>,
     events: Events<'_>,
 ) -> Result<Option<String>, HandoffError> {
-    // The change pass goes on the log its preview began.
+    // The change pass goes on the log its preview began; a new run keeps
+    // the previous runs' logs beside it, up to a bound.
     let file = if limits.pass == Some(Pass::Change) {
         fs::OpenOptions::new().create(true).append(true).open(log)
     } else {
+        keep_earlier_run(log);
         fs::File::create(log)
     }
     .map_err(|e| HandoffError::Io(e.to_string()))?;
@@ -222,8 +224,15 @@ fn run_steps(
     let record = log.with_file_name(APPLIED_COMPOSE);
     let mut deployed = String::new();
     for step in steps {
+        out.write(&format!("# {}", jiff::Timestamp::now()));
         out.both(&format!("$ {}", step.display()));
+        let started = Instant::now();
         let (status, captured) = run_step(step, &mut out, limits)?;
+        out.write(&format!(
+            "# {} after {:.1}s",
+            status,
+            started.elapsed().as_secs_f64()
+        ));
         if !status.success() && step.role == Role::Deployed {
             // Not installed yet: everything it would install is new.
             out.show("(release not installed yet)");
@@ -423,4 +432,51 @@ pub fn lock_sites(action: Action, work: &[SiteWork]) -> (Vec<Lock>, Vec<SiteWork
         }
     }
     (locks, locked, refused)
+}
+
+/// Earlier runs' logs of one site and target kept beside the current one.
+const KEPT_RUNS: usize = 10;
+
+/// Moves the previous run's log to `<name>.<n>.log` (1 the newest) and drops
+/// the oldest past [`KEPT_RUNS`].
+fn keep_earlier_run(log: &Path) {
+    if !log.exists() {
+        return;
+    }
+    let stem = log
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let kept = |n: usize| log.with_file_name(format!("{stem}.{n}.log"));
+    let _ = fs::remove_file(kept(KEPT_RUNS));
+    for n in (1..KEPT_RUNS).rev() {
+        let _ = fs::rename(kept(n), kept(n + 1));
+    }
+    let _ = fs::rename(log, kept(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earlier_runs_logs_are_kept_up_to_a_bound() {
+        let dir = std::env::temp_dir().join(format!("sitectl-logs-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("apply-terraform.log");
+        for run in 0..(KEPT_RUNS + 3) {
+            keep_earlier_run(&log);
+            fs::write(&log, format!("run {run}")).unwrap();
+        }
+        let last = KEPT_RUNS + 2;
+        assert_eq!(fs::read_to_string(&log).unwrap(), format!("run {last}"));
+        assert_eq!(
+            fs::read_to_string(dir.join("apply-terraform.1.log")).unwrap(),
+            format!("run {}", last - 1)
+        );
+        assert!(dir.join(format!("apply-terraform.{KEPT_RUNS}.log")).exists());
+        assert!(!dir.join(format!("apply-terraform.{}.log", KEPT_RUNS + 1)).exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
