@@ -10,7 +10,7 @@ use clap_complete::Shell;
 use crate::diagnostic::report::Format;
 use crate::diff::format::DiffFormat;
 use crate::render::target::Target;
-use crate::spec::{Deployment, Tier};
+use crate::spec::{Currency, Deployment, Tier};
 use crate::workspace::Overrides;
 
 #[derive(Debug, Parser)]
@@ -423,12 +423,18 @@ pub struct PromoteArgs {
     /// Seats after the promotion (default: unchanged).
     #[arg(long, value_name = "N")]
     pub seats: Option<u32>,
-    /// Last day of the license, for enterprise (default: a year from today).
+    /// Last day of the license, for enterprise (default: a year from its start).
     #[arg(long, value_name = "DATE")]
     pub license_end: Option<jiff::civil::Date>,
-    /// The license's negotiated annual price, for enterprise.
+    /// The license's negotiated annual price: required to promote to enterprise.
     #[arg(long, value_name = "AMOUNT")]
     pub annual_price: Option<f64>,
+    /// The license's currency (default: the catalog's).
+    #[arg(long, value_name = "CURRENCY", value_parser = one_of(Currency::ALL, Currency::as_str))]
+    pub currency: Option<Currency>,
+    /// First day of the license, for enterprise (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub license_start: Option<jiff::civil::Date>,
     /// Folder of the specs [default: the specs folder].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,

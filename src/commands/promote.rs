@@ -45,6 +45,8 @@ pub(super) fn promote(
         seats: args.seats,
         license_end: args.license_end,
         annual_price: args.annual_price,
+        currency: args.currency,
+        license_start: args.license_start,
         today: today(None, context)?,
     };
     let text = promote::promoted_text(&valid.document, site, args.to, &options)
@@ -58,7 +60,10 @@ pub(super) fn promote(
         &data,
     );
     let mut outcome = Outcome {
-        stdout: format::text(&report, context.color),
+        stdout: match moves {
+            Some(_) => format::move_text(&report, context.color),
+            None => format::text(&report, context.color),
+        },
         ..Outcome::default()
     };
     match moves {
@@ -162,13 +167,13 @@ fn report_line(
             site.metadata.name, site.spec.tier, args.to,
         ),
         Some(to) => format!(
-            "promoted `{}` from {} on {} to {} on {to}: {name} edited in place; {files}; the {} data-loss {} above are the data's move: follow the migration steps before `sitectl apply`\n",
+            "promoted `{}` from {} on {} to {} on {to}: {name} edited in place; {files}; {} data-bearing {} change home: follow the migration steps before `sitectl apply`\n",
             site.metadata.name,
             site.spec.tier,
             site.spec.deployment,
             args.to,
             report.findings.len(),
-            plural(report.findings.len(), "finding", "findings"),
+            plural(report.findings.len(), "resource", "resources"),
         ),
     }
 }

@@ -38,7 +38,29 @@ fn findings_text(report: &Report) -> String {
 
 /// Findings first, then every file's unified diff, then a summary line.
 pub fn text(report: &Report, color: bool) -> String {
-    let mut out = findings_text(report);
+    findings_text(report) + &diffs_text(report, color)
+}
+
+/// A deliberate move across deployments: what the gate found is the data
+/// the migration carries to its new home, said as such, then the diffs.
+pub fn move_text(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "moves[data]: site `{}`: {} `{}` changes home ({}); the migration below carries it",
+            f.site, f.kind, f.resource, f.reason
+        );
+    }
+    if !report.findings.is_empty() {
+        out.push('\n');
+    }
+    out + &diffs_text(report, color)
+}
+
+/// Every file's unified diff, coloured on a terminal.
+fn diffs_text(report: &Report, color: bool) -> String {
+    let mut out = String::new();
     for file in &report.files {
         if color {
             for line in file.unified.lines() {

@@ -475,8 +475,14 @@ mod tests {
             fs::read_to_string(dir.join("apply-terraform.1.log")).unwrap(),
             format!("run {}", last - 1)
         );
-        assert!(dir.join(format!("apply-terraform.{KEPT_RUNS}.log")).exists());
-        assert!(!dir.join(format!("apply-terraform.{}.log", KEPT_RUNS + 1)).exists());
+        assert!(
+            dir.join(format!("apply-terraform.{KEPT_RUNS}.log"))
+                .exists()
+        );
+        assert!(
+            !dir.join(format!("apply-terraform.{}.log", KEPT_RUNS + 1))
+                .exists()
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

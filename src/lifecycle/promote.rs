@@ -9,7 +9,7 @@ use jiff::civil::Date;
 
 use crate::source::load::Document;
 use crate::source::yaml::{Node, Value};
-use crate::spec::{Deployment, Site, Tier};
+use crate::spec::{Currency, Deployment, Site, Tier};
 
 /// What to change besides the tier.
 #[derive(Debug, Clone)]
@@ -19,6 +19,8 @@ pub struct Options {
     pub seats: Option<u32>,
     pub license_end: Option<Date>,
     pub annual_price: Option<f64>,
+    pub currency: Option<Currency>,
+    pub license_start: Option<Date>,
     /// The day the promotion happens: a new license starts on it.
     pub today: Date,
 }
@@ -33,6 +35,10 @@ pub enum PromoteError {
     NotUp { site: String, from: Tier },
     #[error("the spec of `{0}` is invalid: fix it first (`sitectl validate`)")]
     Invalid(String),
+    #[error(
+        "promoting `{0}` to enterprise writes its negotiated license: pass --annual-price AMOUNT (and --currency, --license-start, --license-end, --seats as signed)"
+    )]
+    NoPrice(String),
 }
 
 /// A byte range of the source and its replacement.
@@ -108,18 +114,25 @@ pub fn promoted_text(
     let indent = " ".repeat(entries[0].key_span.column.saturating_sub(1));
     let mut appended = String::new();
     if to == Tier::Enterprise && site.spec.license.is_none() {
-        let today = options.today;
+        // A license without its price would read as zero revenue.
+        let price = options
+            .annual_price
+            .ok_or_else(|| PromoteError::NoPrice(name.clone()))?;
+        let start = options.license_start.unwrap_or(options.today);
         let end = options.license_end.unwrap_or_else(|| {
-            today
+            start
                 .checked_add(jiff::Span::new().years(1))
                 .ok()
                 .and_then(|d| d.yesterday().ok())
-                .unwrap_or(today)
+                .unwrap_or(start)
         });
         let seats = options.seats.unwrap_or(site.spec.seats);
-        let price = options.annual_price.unwrap_or(0.0);
+        let currency = options
+            .currency
+            .map(|c| format!(", currency: {c}"))
+            .unwrap_or_default();
         appended.push_str(&format!(
-            "{indent}# The negotiated license, added by `sitectl promote`: fill in the signed figures.\n{indent}license: {{seats: {seats}, start: {today}, end: {end}, annualPrice: {price}}}\n"
+            "{indent}# The negotiated license, added by `sitectl promote`.\n{indent}license: {{seats: {seats}, start: {start}, end: {end}, annualPrice: {price}{currency}}}\n"
         ));
     }
     let block_key = match moves {
