@@ -319,3 +319,53 @@ fn an_enterprise_promotion_needs_the_licenses_price_and_takes_its_terms() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Regression: after a promotion, the comments `sitectl new` wrote still
+/// stated the old tier's limits (`# User seats: 25 at most on tier trial.`
+/// above the seats of a paid site).
+#[test]
+fn the_comments_new_wrote_about_the_old_tier_go_with_it() {
+    let dir = std::env::temp_dir().join(format!("sitectl-promote-comments-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sites")).unwrap();
+    let new = sitectl(
+        &dir,
+        &[
+            "new",
+            "demo",
+            "--tier",
+            "trial",
+            "--deployment",
+            "managed",
+            "--app-version",
+            "2026.11.1",
+        ],
+    );
+    assert_eq!(
+        new.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let spec = dir.join("sites/demo.yaml");
+    let before = std::fs::read_to_string(&spec).unwrap();
+    assert!(before.contains("on tier trial."), "{before}");
+    let out = sitectl(&dir, &["promote", "demo", "--to", "paid"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&spec).unwrap();
+    for stale in ["tier trial", "The trial window", "tier's defaults"] {
+        assert!(!after.contains(stale), "{stale} in\n{after}");
+    }
+    // Every other comment stays.
+    assert!(after.contains("# The commercial tier:"), "{after}");
+    assert!(
+        after.contains("# The product release the site runs"),
+        "{after}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -156,12 +156,67 @@ pub fn promoted_text(
             text: appended,
         });
     }
+    edits.extend(stale_tier_comments(text, spec, site.spec.tier));
     edits.sort_by_key(|e| std::cmp::Reverse(e.start));
     let mut out = text.clone();
     for edit in edits {
         out.replace_range(edit.start..edit.end, &edit.text);
     }
     Ok(out)
+}
+
+/// The comments `sitectl new` wrote that state the old tier's limits (its
+/// seats, deployments, features, trial window, default resources): removed
+/// with the tier they describe, so a paid site never reads "25 at most on
+/// tier trial" above its seats. Comments a person wrote are never touched.
+fn stale_tier_comments(text: &str, spec: &Node, from: Tier) -> Vec<Edit> {
+    let written_by_new = [
+        (
+            "deployment",
+            format!("# Where the site runs; tier {from} allows "),
+        ),
+        ("seats", "# User seats: ".to_string()),
+        (
+            "features",
+            format!("# Premium features; tier {from} allows "),
+        ),
+        ("trial", "# The trial window: ".to_string()),
+    ];
+    let mut edits = Vec::new();
+    for (key, prefix) in &written_by_new {
+        let Some(entry) = spec.entry(key) else {
+            continue;
+        };
+        let this_line = line_start(text, entry.key_span.start);
+        if this_line == 0 {
+            continue;
+        }
+        let above = line_start(text, this_line - 1);
+        let comment = text[above..this_line].trim();
+        let states_the_tier = comment.starts_with(prefix.as_str())
+            && (*key != "seats" || comment.ends_with(&format!("on tier {from}.")));
+        if states_the_tier {
+            edits.push(Edit {
+                start: above,
+                end: this_line,
+                text: String::new(),
+            });
+        }
+    }
+    // The old tier's default resources, written as a commented-out line.
+    let defaults = "# Resources as Kubernetes quantities; omitted values take the tier's defaults:";
+    if let Some(at) = text.find(defaults) {
+        let start = line_start(text, at);
+        let first_end = line_end(text, at + 1);
+        if text[first_end..].trim_start().starts_with("# resources: {") {
+            edits.push(Edit {
+                start,
+                end: line_end(text, first_end + 1),
+                text: String::new(),
+            });
+        }
+    }
+    edits
 }
 
 /// Text written for two-space indentation under `spec`, at `unit` spaces
