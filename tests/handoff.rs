@@ -12,6 +12,24 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Fails unless the run's stderr says `needle`.
+fn assert_says(out: &std::process::Output, needle: &str) {
+    assert!(
+        text(&out.stderr).contains(needle),
+        "no {needle:?} in\n{}",
+        text(&out.stderr)
+    );
+}
+
+/// Fails if any recorded call starts with `prefix`.
+fn assert_never_ran(f: &Fixture, prefix: &str) {
+    assert!(
+        !f.calls().iter().any(|c| c.starts_with(prefix)),
+        "`{prefix}` ran: {:#?}",
+        f.calls()
+    );
+}
+
 #[test]
 fn dry_run_prints_the_exact_commands_and_runs_none() {
     let f = Fixture::new("dry", ALL);
@@ -105,16 +123,8 @@ fn a_plan_that_deletes_a_database_is_refused_unless_allowed() {
         &env,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("refused: data loss"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        !f.calls().iter().any(|c| c.starts_with("terraform apply")),
-        "{:?}",
-        f.calls()
-    );
+    assert_says(&out, "refused: data loss");
+    assert_never_ran(&f, "terraform apply");
     let allowed = f.run(
         &[
             "apply",
@@ -208,11 +218,7 @@ fn a_stale_rendered_output_is_refused_with_the_fix() {
     std::fs::write(&spec, text_before.replace("seats: 25", "seats: 24")).unwrap();
     let out = f.run(&["plan", "northwind-trial"], &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("stale or missing: run `sitectl render`"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out, "stale or missing: run `sitectl render`");
 }
 
 #[test]
@@ -450,16 +456,8 @@ fn an_unknown_target_is_a_usage_error_not_an_empty_run() {
     let f = Fixture::new("unknown-target", ALL);
     let out = f.run(&["plan", "--target", "terrafrom"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("[possible values: bicep, compose, helm, terraform]"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        !f.calls().iter().any(|c| c.starts_with("terraform")),
-        "{:?}",
-        f.calls()
-    );
+    assert_says(&out, "[possible values: bicep, compose, helm, terraform]");
+    assert_never_ran(&f, "terraform");
 }
 
 #[test]
@@ -534,33 +532,17 @@ fn a_failed_phase_skips_the_later_ones_of_that_site() {
         &[("FAKE_FAIL_CALL", "terraform apply")],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("skipped: terraform failed"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        !f.calls().iter().any(|c| c.starts_with("helm upgrade")),
-        "{:#?}",
-        f.calls()
-    );
+    assert_says(&out, "skipped: terraform failed");
+    assert_never_ran(&f, "helm upgrade");
     std::fs::remove_file(&f.log).unwrap();
     let out = f.run(
         &["destroy", "northwind-trial", "--yes"],
         &[("FAKE_FAIL_CALL", "helm uninstall")],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("skipped: helm failed"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out, "skipped: helm failed");
     // The plan to destroy was previewed; nothing of it was applied.
-    assert!(
-        !f.calls().iter().any(|c| c.starts_with("terraform apply")),
-        "{:#?}",
-        f.calls()
-    );
+    assert_never_ran(&f, "terraform apply");
 }
 
 /// Regression: `apply` asked "apply 2 sites?" before anything was planned.
@@ -609,11 +591,7 @@ fn misspelt_names_and_zero_jobs_are_usage_errors() {
     let f = Fixture::new("usage", ALL);
     let out = f.run(&["plan", "northwind-trail", "--dry-run"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("(did you mean `northwind-trial`?)"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out, "(did you mean `northwind-trial`?)");
     // A misspelt name must not leave the gate closed for the site meant.
     let out = f.run(
         &[
@@ -626,11 +604,7 @@ fn misspelt_names_and_zero_jobs_are_usage_errors() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("--allow-data-loss acme-learnig: no site of that name"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out, "--allow-data-loss acme-learnig: no site of that name");
     assert!(f.calls().iter().all(|c| !c.starts_with("terraform")));
     for flag in ["--jobs", "--timeout"] {
         let out = f.run(&["plan", flag, "0"], &[]);
@@ -869,11 +843,7 @@ fn a_site_its_customer_operates_is_skipped_unless_named() {
     let f = Fixture::new("delivered", ALL);
     let out = f.run(&["apply", "--yes", "--target", "compose"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("skipped `umbrella-airgap`: its customer operates it"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out, "skipped `umbrella-airgap`: its customer operates it");
     assert!(
         !f.calls().iter().any(|c| c.contains("@ umbrella-airgap")),
         "{:#?}",
