@@ -908,3 +908,35 @@ fn sites_from_a_file_are_a_selection_and_an_empty_one_is_nothing() {
         f.calls()
     );
 }
+
+/// A destroy of a site whose Terraform is already gone (a reclaim that
+/// failed after it) plans nothing, and must run again harmlessly; a site with
+/// Bicep, which has no destroy, still has its app uninstalled.
+#[test]
+fn a_destroy_runs_again_harmlessly_and_bicep_never_holds_back_the_app() {
+    let f = Fixture::new("destroy-again", ALL);
+    let plan = f.dir.join("empty-plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"format_version": "1.2", "planned_values": {"root_module": {}}, "complete": true, "errored": false}"#,
+    )
+    .unwrap();
+    let out = f.run(
+        &["destroy", "northwind-trial", "--yes"],
+        &[
+            ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+            ("FAKE_PLAN_SITE", "northwind-trial"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let byoi = f.run(&["destroy", "initech-byoi", "--yes"], &[]);
+    assert_eq!(byoi.status.code(), Some(1), "{}", text(&byoi.stderr));
+    assert_says(&byoi, "initech-byoi");
+    assert!(
+        f.calls()
+            .iter()
+            .any(|c| c.starts_with("helm uninstall initech-byoi")),
+        "{:#?}",
+        f.calls()
+    );
+}

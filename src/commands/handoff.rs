@@ -201,7 +201,14 @@ pub(super) fn execute(
             passes(Pass::Preview),
             &emit,
         ));
-        let failed = handoff::failed_sites(&previewed);
+        // Bicep has no destroy (the customer's resources stay): that is said
+        // in its row, and never holds back the rest of the site.
+        let blocking: Vec<handoff::Outcome> = previewed
+            .iter()
+            .filter(|o| !matches!(o.result, Err(handoff::HandoffError::NoBicepDestroy)))
+            .cloned()
+            .collect();
+        let failed = handoff::failed_sites(&blocking);
         let ready: Vec<SiteWork> = locked
             .into_iter()
             .filter(|w| !failed.contains_key(w.site.as_str()))

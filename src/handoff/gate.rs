@@ -15,8 +15,10 @@ pub enum PlanError {
     UnknownFormat(String),
     #[error("the plan says it errored")]
     Errored,
-    #[error("no `resource_changes`, though every site's Terraform declares resources")]
+    #[error("neither `resource_changes` nor `planned_values`: not a plan")]
     NoResourceChanges,
+    #[error("a change without a list of actions or an address: {0}")]
+    Malformed(String),
 }
 
 /// What a plan does, as `terraform plan` counts it, and the data-bearing
@@ -52,17 +54,25 @@ pub fn read_plan(plan_json: &str, data: &BTreeSet<String>) -> Result<PlanFacts, 
     if plan["errored"] == serde_json::Value::Bool(true) {
         return Err(PlanError::Errored);
     }
-    let changes = plan["resource_changes"]
-        .as_array()
-        .ok_or(PlanError::NoResourceChanges)?;
+    // Terraform leaves `resource_changes` out when there is none (a destroy
+    // of what is already gone): a plan then still has its `planned_values`.
+    let changes: &[serde_json::Value] = match plan["resource_changes"].as_array() {
+        Some(changes) => changes,
+        None if plan["planned_values"].is_object() => &[],
+        None => return Err(PlanError::NoResourceChanges),
+    };
     let mut facts = PlanFacts::default();
     for change in changes {
+        let malformed = || PlanError::Malformed(change.to_string().chars().take(120).collect());
         let actions: Vec<&str> = change["change"]["actions"]
             .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a.as_str())
-            .collect();
+            .ok_or_else(malformed)?
+            .iter()
+            .map(|a| a.as_str().ok_or_else(malformed))
+            .collect::<Result<_, _>>()?;
+        if change["address"].as_str().is_none() {
+            return Err(malformed());
+        }
         // A replacement is a destroy and an add, as terraform counts it.
         facts.add += usize::from(actions.contains(&"create"));
         facts.change += usize::from(actions.contains(&"update"));
@@ -107,6 +117,14 @@ mod tests {
         ["azurerm_postgresql_flexible_server_database.site".to_string()].into()
     }
 
+    /// Regression: a destroy of what is already gone has no
+    /// `resource_changes`, and a half-finished reclaim must run again.
+    #[test]
+    fn a_plan_with_nothing_to_change_is_read_as_such() {
+        let empty = r#"{"format_version": "1.2", "planned_values": {"root_module": {}}, "applyable": false, "complete": true, "errored": false}"#;
+        assert_eq!(read_plan(empty, &data()).unwrap(), PlanFacts::default());
+    }
+
     #[test]
     fn a_plan_is_counted_as_terraform_counts_it() {
         let plan = r#"{"format_version": "1.2", "resource_changes": [
@@ -149,7 +167,15 @@ mod tests {
                 r#"{"format_version": "1.2", "errored": true, "resource_changes": []}"#,
                 "errored",
             ),
-            (r#"{"format_version": "1.2"}"#, "no `resource_changes`"),
+            (r#"{"format_version": "1.2"}"#, "not a plan"),
+            (
+                r#"{"format_version": "1.2", "resource_changes": [{"address": "a.b", "change": {}}]}"#,
+                "without a list of actions",
+            ),
+            (
+                r#"{"format_version": "1.2", "resource_changes": [{"change": {"actions": ["delete"]}}]}"#,
+                "or an address",
+            ),
             (r#"{"resource_changes": []}"#, "no `format_version`"),
         ] {
             let refused = deleted_data(text, &data()).unwrap_err();

@@ -357,7 +357,8 @@ fn run_step(
                 } else {
                     out.show(&line);
                 }
-                continue;
+                // No `continue`: a tool that never stops talking is still
+                // stopped at its deadline or by an interruption.
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
@@ -383,24 +384,31 @@ fn run_step(
     }
 }
 
-/// Stops a tool and everything it started: SIGTERM to its process group, a
-/// grace period to clean up (terraform releases its state lock), then SIGKILL.
+/// How long a stopped tool gets to stop by itself: terraform finishes the
+/// resource at hand, saves its state and releases its lock; helm rolls back.
+const GRACE: Duration = Duration::from_secs(120);
+
+/// Stops a tool and everything it started. The tool alone gets SIGINT, the
+/// interruption it handles gracefully (its plugins, in its group, are left
+/// to it); whatever is left of the group after it exits, or after the grace
+/// period, gets SIGKILL.
 fn stop_group(child: &mut Child) {
-    let group = child.id() as libc::pid_t;
-    // SAFETY: killpg only sends a signal to the group this run created.
-    unsafe { libc::killpg(group, libc::SIGTERM) };
+    let leader = child.id() as libc::pid_t;
+    // SAFETY: kill and killpg only signal the process and the group this run
+    // created, which stay ours until the leader is reaped below.
+    unsafe { libc::kill(leader, libc::SIGINT) };
     let grace = Instant::now();
-    while grace.elapsed() < Duration::from_secs(10) {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            // The leader is gone; what it started goes with the group.
-            unsafe { libc::killpg(group, libc::SIGKILL) };
+    loop {
+        // `try_wait` reaps the leader; the group is killed first, while its
+        // id cannot have been reused.
+        let exited = matches!(child.try_wait(), Ok(Some(_)));
+        if exited || grace.elapsed() > GRACE {
+            unsafe { libc::killpg(leader, libc::SIGKILL) };
+            let _ = child.wait();
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    // SAFETY: as above.
-    unsafe { libc::killpg(group, libc::SIGKILL) };
-    let _ = child.wait();
 }
 
 /// Takes the lock of every site for a run of two passes, so that nothing

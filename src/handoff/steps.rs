@@ -283,6 +283,8 @@ fn helm(
                 "values.yaml",
                 "--namespace",
                 &namespace,
+                // A release not installed yet is all new, not an error.
+                "--allow-unreleased",
             ],
             &dir,
         )],
