@@ -32,7 +32,7 @@ mod validate;
 mod workspace;
 
 pub use commands::args::{Cli, ColorChoice};
-pub use commands::{Context, Outcome, run};
+pub use commands::{Context, Outcome, interrupted, run};
 pub use diagnostic::report::{CLEAR_LINE, progress_bar};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use output::write::{Summary, render_and_write};

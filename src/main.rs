@@ -45,9 +45,26 @@ fn main() -> ExitCode {
     let confirm = std::io::stdin().is_terminal().then(|| {
         Arc::new(|question: &str| {
             eprint!("{question}");
-            let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer).is_ok()
-                && matches!(answer.trim(), "y" | "Y" | "yes")
+            // The answer is read on its own thread, so that a Ctrl-C while
+            // the question waits stops the run (its locks released) at once.
+            let (answer, answered) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let yes = std::io::stdin().read_line(&mut line).is_ok()
+                    && matches!(line.trim(), "y" | "Y" | "yes");
+                let _ = answer.send(yes);
+            });
+            loop {
+                match answered.recv_timeout(Duration::from_millis(100)) {
+                    Ok(yes) => return yes,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) if sitectl::interrupted() => {
+                        eprintln!();
+                        return false;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
+                }
+            }
         }) as Arc<dyn Fn(&str) -> bool + Send + Sync>
     });
     let outcome = sitectl::run(

@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use super::{CommandError, Context, Outcome};
 use crate::commands::args::HandoffArgs;
@@ -137,6 +138,46 @@ pub(super) fn stop_after(stderr: &str, error: CommandError, context: &Context) -
     outcome
 }
 
+/// The signals that stop a hand-off, registered once per process: while a
+/// hand-off runs they are recorded in `stop` and the run stops cleanly (its
+/// tools stopped, its locks released, its summary printed); at any other
+/// time (`idle`) they do what they always do.
+struct Signals {
+    stop: Arc<AtomicUsize>,
+    idle: Arc<AtomicBool>,
+}
+
+fn signals() -> &'static Signals {
+    static SIGNALS: OnceLock<Signals> = OnceLock::new();
+    SIGNALS.get_or_init(|| {
+        let signals = Signals {
+            stop: Arc::new(AtomicUsize::new(0)),
+            idle: Arc::new(AtomicBool::new(true)),
+        };
+        // A closed terminal (SIGHUP) too: the run must not die with its
+        // tools orphaned and its locks left behind.
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            let _ =
+                signal_hook::flag::register_conditional_default(signal, Arc::clone(&signals.idle));
+            let _ = signal_hook::flag::register_usize(
+                signal,
+                Arc::clone(&signals.stop),
+                signal as usize,
+            );
+        }
+        signals
+    })
+}
+
+/// Whether the running hand-off was asked to stop: a question waiting for
+/// its answer gives up then.
+pub fn interrupted() -> bool {
+    SIGNALS_STARTED.load(Ordering::Relaxed) && signals().stop.load(Ordering::Relaxed) != 0
+}
+
+/// Set once the signal handlers exist, so that asking never installs them.
+static SIGNALS_STARTED: AtomicBool = AtomicBool::new(false);
+
 /// Approves the change pass, given the preview's table and the sites whose
 /// preview passed; `Err` ends the run there.
 pub(super) type Approve<'a> = &'a dyn Fn(&str, &[SiteWork]) -> Result<(), CommandError>;
@@ -167,17 +208,15 @@ pub(super) fn execute(
     // For the length of the run, SIGINT and SIGTERM stop it cleanly instead
     // of killing sitectl on the spot: the running tools are stopped, every
     // lock released, and the summary printed.
-    let stop = Arc::new(AtomicUsize::new(0));
-    let handlers: Vec<_> = [SIGINT, SIGTERM]
-        .into_iter()
-        .filter_map(|signal| {
-            signal_hook::flag::register_usize(signal, Arc::clone(&stop), signal as usize).ok()
-        })
-        .collect();
+    let signals = signals();
+    SIGNALS_STARTED.store(true, Ordering::Relaxed);
+    signals.stop.store(0, Ordering::Relaxed);
+    signals.idle.store(false, Ordering::Relaxed);
+    let stop = &signals.stop;
     let limits = handoff::Limits {
         jobs: usize::try_from(jobs).unwrap_or(usize::MAX),
         timeout: std::time::Duration::from_secs(timeout),
-        stop: &stop,
+        stop,
         pass: None,
         locked: false,
     };
@@ -226,9 +265,8 @@ pub(super) fn execute(
         }
         drop(locks);
     }
-    for handler in handlers {
-        signal_hook::low_level::unregister(handler);
-    }
+    // Back to what the signals always do.
+    signals.idle.store(true, Ordering::Relaxed);
     let signal = stop.load(Ordering::Relaxed);
     let finished: BTreeSet<&str> = preview
         .iter()
@@ -313,10 +351,10 @@ impl Interruption {
 
     /// The line that closes an interrupted run.
     pub fn line(&self) -> String {
-        let name = if self.signal == SIGTERM {
-            "SIGTERM"
-        } else {
-            "SIGINT"
+        let name = match self.signal {
+            SIGTERM => "SIGTERM",
+            SIGHUP => "SIGHUP",
+            _ => "SIGINT",
         };
         let mut line = format!("interrupted by {name}: every lock was released");
         if !self.not_started.is_empty() {

@@ -7,6 +7,7 @@ pub mod args;
 mod diff;
 mod fleet;
 mod handoff;
+pub use handoff::interrupted;
 mod init;
 mod new;
 mod preview;
