@@ -769,6 +769,10 @@ fn a_stale_lock_is_named_as_such_and_unlock_removes_only_a_dead_holders() {
     assert!(lock.exists());
     let unknown = f.run(&["unlock", "northwind-trail"], &[]);
     assert_eq!(unknown.status.code(), Some(2));
+    // Never the rendered folder's own lock, or one outside it.
+    for outside in ["..", "."] {
+        assert_eq!(f.run(&["unlock", outside], &[]).status.code(), Some(2));
+    }
 }
 
 /// On a terminal, the question comes after the plan, with the plan's table

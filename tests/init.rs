@@ -65,12 +65,17 @@ fn an_initialised_repository_validates_renders_and_is_current_at_once() {
     let again = sitectl(&base, &["init", "fleet"]);
     assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
     assert!(text(&again.stderr).contains("not empty: pass --force"));
-    // ...and with --force, only what is missing is added.
+    // ...and with --force, only what is missing is added: no rendered file
+    // of the folder's own sites is touched.
     std::fs::remove_file(repo.join("schemas/site.schema.json")).unwrap();
+    let rendered = repo.join("rendered/northwind-trial/terraform/main.tf");
+    let edited = format!("{}# edited\n", std::fs::read_to_string(&rendered).unwrap());
+    std::fs::write(&rendered, &edited).unwrap();
     let forced = sitectl(&base, &["init", "fleet", "--force"]);
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
     assert!(repo.join("schemas/site.schema.json").exists());
     assert_eq!(std::fs::read_to_string(&catalog).unwrap(), ours);
+    assert_eq!(std::fs::read_to_string(&rendered).unwrap(), edited);
     assert!(
         text(&forced.stderr).contains("that existed already"),
         "{}",

@@ -62,6 +62,16 @@ fn text(node: Option<&Node>) -> Option<String> {
 fn steps_of(job: &str) -> Vec<Step> {
     let source = std::fs::read_to_string(root().join(".github/workflows/sites.yml")).unwrap();
     let workflow = yaml::parse(&source).unwrap();
+    // The runner below runs what `shell: bash` runs: `bash -eo pipefail`.
+    let shell = workflow
+        .get("defaults")
+        .and_then(|d| d.get("run"))
+        .and_then(|r| r.get("shell"));
+    assert_eq!(
+        text(shell).as_deref(),
+        Some("bash"),
+        "sites.yml sets `defaults: run: shell: bash`"
+    );
     let steps = workflow
         .get("jobs")
         .and_then(|jobs| jobs.get(job))

@@ -321,7 +321,7 @@ pub struct HandoffArgs {
     /// The rendered output to hand off [default: the rendered folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Stop a tool that gives no answer for this many seconds.
+    /// Stop a command still running after this many seconds (it gets SIGINT, then two minutes).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
@@ -399,7 +399,7 @@ pub struct ReclaimArgs {
     /// Sites destroyed at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub jobs: u64,
-    /// Stop a tool that gives no answer for this many seconds.
+    /// Stop a command still running after this many seconds (it gets SIGINT, then two minutes).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).

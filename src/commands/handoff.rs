@@ -78,8 +78,9 @@ pub(super) fn chart(ws: &Workspace) -> PathBuf {
     std::fs::canonicalize(&chart).unwrap_or(chart)
 }
 
-/// The exact commands, one per line, in the order they would run; what
-/// cannot be run goes to `stderr`.
+/// The exact commands, one per line, site by site and target by target in
+/// phase order (a real apply or destroy previews every site before it
+/// changes any); what cannot be run goes to `stderr`.
 pub(super) fn dry_run(
     action: Action,
     work: &[SiteWork],

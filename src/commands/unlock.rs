@@ -10,7 +10,8 @@ use crate::workspace::Workspace;
 pub(super) fn unlock(args: &UnlockArgs, ws: &Workspace) -> Result<Outcome, CommandError> {
     let out = args.out.as_ref().unwrap_or(&ws.rendered);
     let dir = out.join(&args.site);
-    if args.site.contains(['/', '\\']) || !dir.is_dir() {
+    let plain = !args.site.contains(['/', '\\']) && args.site != "." && args.site != "..";
+    if !plain || !dir.is_dir() {
         return Err(CommandError::Usage(format!(
             "no rendered output of a site `{}` under {}",
             args.site,

@@ -4,7 +4,6 @@
 //! such, with `sitectl unlock SITE` as the way out.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::HandoffError;
@@ -61,7 +60,8 @@ impl Holder {
     }
 
     pub fn liveness(&self) -> Liveness {
-        if self.host != hostname() {
+        // Outside what a pid can be, kill(2) would ask about a whole group.
+        if self.host != hostname() || self.pid == 0 || self.pid > i32::MAX as u32 {
             return Liveness::Unknown;
         }
         // Signal 0 checks that the process exists without touching it.
@@ -104,15 +104,10 @@ pub struct Lock(PathBuf);
 impl Lock {
     pub fn take(dir: &Path, site: &str) -> Result<Lock, HandoffError> {
         let path = dir.join(LOCK);
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let _ = file.write_all(Holder::current().text().as_bytes());
-                Ok(Lock(path))
-            }
+        // Written whole and then linked into place: a lock is never seen
+        // empty, so an `unlock` can never take a live one for a dead one.
+        match crate::output::write::write_new(&path, &Holder::current().text()) {
+            Ok(()) => Ok(Lock(path)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let text = fs::read_to_string(&path).unwrap_or_default();
                 match Holder::parse(&text) {
@@ -126,6 +121,7 @@ impl Lock {
                         holder: holder
                             .map_or_else(|| text.trim().to_string(), |holder| holder.to_string()),
                         path: display_name(&path),
+                        site: site.to_string(),
                     }),
                 }
             }

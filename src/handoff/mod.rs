@@ -63,9 +63,13 @@ pub enum HandoffError {
         install: &'static str,
     },
     #[error(
-        "another hand-off holds the lock on this site: {holder} (remove {path} if that process is gone)"
+        "another hand-off holds the lock on this site ({path}): {holder}; once it is gone, `sitectl unlock {site}` removes the lock"
     )]
-    Locked { holder: String, path: String },
+    Locked {
+        holder: String,
+        path: String,
+        site: String,
+    },
     #[error("a stale lock: its holder ({holder}) is gone; remove it with `sitectl unlock {site}`")]
     StaleLock { holder: String, site: String },
     #[error(

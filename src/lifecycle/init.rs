@@ -112,15 +112,21 @@ pub fn init(dir: &Path, force: bool) -> Result<Initialized, InitError> {
             }
         }
     }
-    let summary = render_and_write(
-        Specs::Paths(vec![dir.join(SITES)]),
-        &dir.join(BLUEPRINTS),
-        &dir.join("rendered"),
-        None,
-        &|_, _| {},
-    )
-    .map_err(InitError::Render)?;
-    done.rendered = summary.written + summary.unchanged;
+    // The example alone, and only when nothing is rendered for it yet: the
+    // rendered files of a folder's own sites are never touched.
+    let example = dir.join(SITES).join(EXAMPLE.0);
+    let site = EXAMPLE.0.trim_end_matches(".yaml");
+    if !dir.join("rendered").join(site).exists() {
+        let summary = render_and_write(
+            Specs::Paths(vec![example]),
+            &dir.join(BLUEPRINTS),
+            &dir.join("rendered"),
+            None,
+            &|_, _| {},
+        )
+        .map_err(InitError::Render)?;
+        done.rendered = summary.written;
+    }
     Ok(done)
 }
 
