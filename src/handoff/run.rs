@@ -129,7 +129,12 @@ fn run_site(
         .filter_map(|target| {
             let start = Instant::now();
             let log = logs.join(format!("{}-{target}.log", action.name()));
+            // The change pass goes on the log its preview began, when the
+            // target had a preview; otherwise its log is new for this run.
+            let mut continues_log = false;
             let steps = target.steps(action, work, tools, chart).map(|steps| {
+                continues_log = limits.pass == Some(Pass::Change)
+                    && steps.iter().any(|s| s.pass == Pass::Preview);
                 steps
                     .into_iter()
                     .filter(|s| limits.pass.is_none_or(|pass| s.pass == pass))
@@ -147,7 +152,7 @@ fn run_site(
                 }
                 (Ok(_), _) => steps.and_then(|steps| {
                     let _override = TemporaryFile::write(work, target)?;
-                    run_steps(&steps, work, target, &log, limits, events)
+                    run_steps(&steps, work, target, (&log, continues_log), limits, events)
                 }),
             };
             if result.is_err() && failed.is_none() {
@@ -202,13 +207,12 @@ fn run_steps(
     steps: &[Step],
     work: &SiteWork,
     target: Target,
-    log: &Path,
+    (log, continues_log): (&Path, bool),
     limits: Limits<'_>,
     events: Events<'_>,
 ) -> Result<Option<String>, HandoffError> {
-    // The change pass goes on the log its preview began; a new run keeps
-    // the previous runs' logs beside it, up to a bound.
-    let file = if limits.pass == Some(Pass::Change) {
+    // A new log keeps the previous runs' beside it, up to a bound.
+    let file = if continues_log {
         fs::OpenOptions::new().create(true).append(true).open(log)
     } else {
         keep_earlier_run(log);
