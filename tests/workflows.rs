@@ -249,8 +249,19 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
     git(&repo, &["init", "-q", "-b", "main"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "sites"]);
-    let before = git(&repo, &["rev-parse", "HEAD"]);
-    git(&repo, &["update-ref", "refs/remotes/origin/main", &before]);
+    // The hosting repository, where main lives and the last apply is tagged.
+    let origin = base.join("origin.git");
+    git(&base, &["init", "-q", "--bare", "-b", "main", "origin.git"]);
+    git(
+        &repo,
+        &["remote", "add", "origin", &origin.to_string_lossy()],
+    );
+    git(&repo, &["tag", "sites-applied"]);
+    git(
+        &repo,
+        &["push", "-q", "origin", "main", "refs/tags/sites-applied"],
+    );
+    git(&repo, &["fetch", "-q", "origin"]);
 
     // The pull request: a new site, and more seats for the example.
     git(&repo, &["checkout", "-q", "-b", "contoso"]);
@@ -310,13 +321,8 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
         ("FAKE_LOG", log.to_string_lossy().into_owned()),
         ("GITHUB_SHA", after),
     ];
-    let apply = run_job(
-        &repo,
-        "apply",
-        &push,
-        &[("github.event.before", before.clone())],
-    );
-    assert_eq!(apply.codes.len(), 3, "{:?}", apply.codes);
+    let apply = run_job(&repo, "apply", &push, &[]);
+    assert_eq!(apply.codes.len(), 4, "{:?}", apply.codes);
     assert!(apply.codes.values().all(|c| *c == 0), "{:?}", apply.codes);
     assert_eq!(
         std::fs::read_to_string(repo.join("changed-sites.txt")).unwrap(),
@@ -333,17 +339,24 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
         };
         assert!(at("terraform apply") < at("helm upgrade"), "{calls:#?}");
     }
+    // The apply is marked where the next run starts from: the same push
+    // again (a re-run, or a run queued behind it) applies nothing.
+    let tagged = git(&origin, &["rev-parse", "refs/tags/sites-applied"]);
+    assert_eq!(tagged, git(&repo, &["rev-parse", "HEAD"]));
+    std::fs::remove_file(&log).unwrap();
+    let again = run_job(&repo, "apply", &push, &[]);
+    assert!(again.codes.values().all(|c| *c == 0), "{:?}", again.codes);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("changed-sites.txt")).unwrap(),
+        ""
+    );
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!calls.contains("terraform apply"), "{calls}");
 
     // A pull request that removes a site's spec is a data-loss finding: the
     // comment still comes, then the job fails.
-    git(
-        &repo,
-        &[
-            "update-ref",
-            "refs/remotes/origin/main",
-            &git(&repo, &["rev-parse", "HEAD"]),
-        ],
-    );
+    git(&repo, &["push", "-q", "origin", "main"]);
+    git(&repo, &["fetch", "-q", "origin"]);
     git(&repo, &["checkout", "-q", "-b", "drop"]);
     std::fs::remove_file(repo.join("sites/contoso.yaml")).unwrap();
     sitectl(&repo, &["render"]);
