@@ -69,12 +69,46 @@ impl Holder {
         let result = unsafe { libc::kill(self.pid as libc::pid_t, 0) };
         let missing =
             result != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-        if missing {
+        if missing || self.pid_was_reused() {
             Liveness::Gone
         } else {
             Liveness::Alive
         }
     }
+
+    /// Whether the process now at the pid started after the lock was taken:
+    /// then it is another process that was given the pid again, and the
+    /// holder is gone. Read from /proc where there is one; elsewhere, no.
+    fn pid_was_reused(&self) -> bool {
+        let (Ok(since), Some(started)) = (
+            self.since.parse::<jiff::Timestamp>(),
+            process_start(self.pid),
+        ) else {
+            return false;
+        };
+        // The holder wrote its lock after it started; a few seconds of
+        // slack for the clock's resolution.
+        started > since.as_second() + 5
+    }
+}
+
+/// When a process started, in seconds since the epoch, from /proc.
+fn process_start(pid: u32) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces; the start time is the 22nd field, the 20th after it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let ticks: i64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
+    let boot: i64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| boot + ticks / per_second as i64)
 }
 
 impl std::fmt::Display for Holder {
@@ -193,5 +227,11 @@ mod tests {
         };
         assert_eq!(elsewhere.liveness(), Liveness::Unknown);
         assert_eq!(Holder::parse("sitectl pid 12 since then"), None);
+        // A lock older than the process now at its pid: the pid was given again.
+        let reused = Holder {
+            since: "2000-01-01T00:00:00Z".into(),
+            ..Holder::current()
+        };
+        assert_eq!(reused.liveness(), Liveness::Gone);
     }
 }
