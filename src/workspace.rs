@@ -19,9 +19,6 @@ pub const BLUEPRINTS: &str = "blueprints";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
-    /// The repository root, relative to the working directory (empty when
-    /// it is the working directory).
-    pub root: PathBuf,
     /// The site specs (`sites/`).
     pub sites: PathBuf,
     /// The rendered output (`rendered/`).
@@ -57,7 +54,6 @@ impl Workspace {
             blueprints: overrides
                 .blueprints
                 .unwrap_or_else(|| root.join(BLUEPRINTS)),
-            root,
         }
     }
 
@@ -84,7 +80,7 @@ mod tests {
         assert_eq!(at_root.blueprints, Path::new("blueprints"));
 
         let below = Workspace::find(&dir.join("sites/emea/uk"), Overrides::default());
-        assert_eq!(below.root, Path::new("../../.."));
+        assert_eq!(below.blueprints, Path::new("../../../blueprints"));
         assert_eq!(below.sites, Path::new("../../../sites"));
         assert_eq!(below.rendered, Path::new("../../../rendered"));
 

@@ -39,24 +39,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) {
-        let status = Command::new("git")
-            .args([
-                "-c",
-                "user.email=ci@sitectl.example",
-                "-c",
-                "user.name=ci",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(&self.0)
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        crate::common::git(&self.0, args);
     }
 }
 

@@ -650,31 +650,23 @@ fn hostname() -> String {
 #[test]
 fn an_interrupted_apply_stops_its_tools_prints_the_summary_and_releases_every_lock() {
     let f = Fixture::new("interrupt", ALL);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sitectl"));
-    command
-        .args([
-            "apply",
-            "northwind-trial",
-            "acme-learning",
-            "--yes",
-            "--jobs",
-            "1",
-        ])
-        .current_dir(&f.dir)
-        .env_clear()
-        .env(
-            "PATH",
-            format!("{}:{}", f.bin.display(), f.dir.join("utilities").display()),
+    let child = f
+        .command(
+            &f.dir,
+            &[
+                "apply",
+                "northwind-trial",
+                "acme-learning",
+                "--yes",
+                "--jobs",
+                "1",
+            ],
+            &[("FAKE_HANG_SITE", "acme-learning")],
         )
-        .env("FAKE_LOG", &f.log)
-        .env("FAKE_HANG_SITE", "acme-learning")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    // The fixture's utilities (bash, sleep...) are made by its first run.
-    let _ = f.run(&["plan", "--dry-run"], &[]);
-    let child = command.spawn().unwrap();
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let hanging = f.log.with_extension("log.hanging");
     let start = std::time::Instant::now();
     while !hanging.exists() {

@@ -11,7 +11,7 @@ use std::process::Command;
 use sitectl::yaml::{self, Node, Value};
 
 use crate::common::fake_tools::write_fakes;
-use crate::common::{require_tool, run_checked};
+use crate::common::{git, require_tool, run_checked};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -192,28 +192,6 @@ fn run_job(
     }
     run.summary = std::fs::read_to_string(&summary).unwrap_or_default();
     run
-}
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.email=ci@sitectl.example",
-            "-c",
-            "user.name=ci",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn sitectl(repo: &Path, args: &[&str]) {

@@ -148,8 +148,9 @@ struct Signals {
     idle: Arc<AtomicBool>,
 }
 
+static SIGNALS: OnceLock<Signals> = OnceLock::new();
+
 fn signals() -> &'static Signals {
-    static SIGNALS: OnceLock<Signals> = OnceLock::new();
     SIGNALS.get_or_init(|| {
         let signals = Signals {
             stop: Arc::new(AtomicUsize::new(0)),
@@ -173,11 +174,11 @@ fn signals() -> &'static Signals {
 /// Whether the running hand-off was asked to stop: a question waiting for
 /// its answer gives up then.
 pub fn interrupted() -> bool {
-    SIGNALS_STARTED.load(Ordering::Relaxed) && signals().stop.load(Ordering::Relaxed) != 0
+    // Never installs the handlers: before a hand-off, nothing was asked.
+    SIGNALS
+        .get()
+        .is_some_and(|signals| signals.stop.load(Ordering::Relaxed) != 0)
 }
-
-/// Set once the signal handlers exist, so that asking never installs them.
-static SIGNALS_STARTED: AtomicBool = AtomicBool::new(false);
 
 /// Approves the change pass, given the preview's table and the sites whose
 /// preview passed; `Err` ends the run there.
@@ -206,11 +207,10 @@ pub(super) fn execute(
             out.push('\n');
         }
     };
-    // For the length of the run, SIGINT and SIGTERM stop it cleanly instead
-    // of killing sitectl on the spot: the running tools are stopped, every
-    // lock released, and the summary printed.
+    // For the length of the run, SIGINT, SIGTERM and SIGHUP stop it cleanly
+    // instead of killing sitectl on the spot: the running tools are stopped,
+    // every lock released, and the summary printed.
     let signals = signals();
-    SIGNALS_STARTED.store(true, Ordering::Relaxed);
     signals.stop.store(0, Ordering::Relaxed);
     signals.idle.store(false, Ordering::Relaxed);
     let stop = &signals.stop;
@@ -306,12 +306,6 @@ impl Executed {
             out.push_str(&handoff::summary_table(&self.outcomes));
         }
         out
-    }
-
-    /// Whether any site failed or was refused, in either pass.
-    pub fn any_failed(&self) -> bool {
-        !handoff::failed_sites(&self.preview).is_empty()
-            || !handoff::failed_sites(&self.outcomes).is_empty()
     }
 
     /// The sites whose change failed, or that were refused before it.
@@ -555,7 +549,7 @@ pub(super) fn handoff(
             code: interruption.exit_code(),
         });
     }
-    let failed = executed.any_failed();
+    let failed = !executed.failed_sites().is_empty();
     if let Some(error) = executed.refused {
         let mut outcome = stop_after(&stderr, error, context);
         outcome.stdout = executed.stdout;

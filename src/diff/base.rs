@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::source::tree::{Files, lexical};
+use crate::source::tree::{Files, lexical, within};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -63,10 +63,10 @@ pub fn files_at(revision: &str, repository: &Path, paths: &[&Path]) -> Result<Fi
     let top = std::fs::canonicalize(&top).unwrap_or(top);
     let mut inside = Vec::new();
     for path in paths {
-        match lexical(&cwd.join(path)).strip_prefix(&top) {
-            Ok(relative) if relative.as_os_str().is_empty() => inside.push(".".to_string()),
-            Ok(relative) => inside.push(relative.to_string_lossy().into_owned()),
-            Err(_) => return Err(GitError::Outside(path.display().to_string())),
+        match within(&top, &cwd, path) {
+            Some(relative) if relative.as_os_str().is_empty() => inside.push(".".to_string()),
+            Some(relative) => inside.push(relative.to_string_lossy().into_owned()),
+            None => return Err(GitError::Outside(path.display().to_string())),
         }
     }
     let listing = Command::new("git")

@@ -113,7 +113,7 @@ fn run_site(
     limits: Limits<'_>,
     events: Events<'_>,
 ) -> Vec<Outcome> {
-    let logs = work.dir.join(".sitectl-logs");
+    let logs = work.dir.join(LOGS);
     let _ = fs::create_dir_all(&logs);
     let lock = if limits.locked {
         Ok(None)
@@ -128,7 +128,7 @@ fn run_site(
         .into_iter()
         .filter_map(|target| {
             let start = Instant::now();
-            let log = logs.join(format!("{}-{target}.log", action.name()));
+            let log = log_path(&work.dir, action, target);
             // The change pass goes on the log its preview began, when the
             // target had a preview; otherwise its log is new for this run.
             let mut continues_log = false;
@@ -176,6 +176,16 @@ fn run_site(
         })
         .collect()
 }
+
+/// The log of one target of a site's hand-off.
+fn log_path(site_dir: &Path, action: Action, target: Target) -> PathBuf {
+    site_dir
+        .join(LOGS)
+        .join(format!("{}-{target}.log", action.name()))
+}
+
+/// The folder of a site's hand-off logs, beside its rendered output.
+const LOGS: &str = ".sitectl-logs";
 
 /// Where one target's lines go: its log file, and the caller's events
 /// prefixed with `[site/target]`.
@@ -428,19 +438,20 @@ pub fn lock_sites(action: Action, work: &[SiteWork]) -> (Vec<Lock>, Vec<SiteWork
                 locks.push(lock);
                 locked.push(site.clone());
             }
-            Err(error) => refused.extend(site.targets_in_order(action).into_iter().map(|target| {
-                Outcome {
-                    site: site.site.clone(),
-                    target,
-                    result: Err(error.clone()),
-                    summary: None,
-                    duration: Duration::ZERO,
-                    log: site
-                        .dir
-                        .join(".sitectl-logs")
-                        .join(format!("{}-{target}.log", action.name())),
-                }
-            })),
+            Err(error) => {
+                refused.extend(
+                    site.targets_in_order(action)
+                        .into_iter()
+                        .map(|target| Outcome {
+                            site: site.site.clone(),
+                            target,
+                            result: Err(error.clone()),
+                            summary: None,
+                            duration: Duration::ZERO,
+                            log: log_path(&site.dir, action, target),
+                        }),
+                )
+            }
         }
     }
     (locks, locked, refused)

@@ -158,7 +158,7 @@ pub fn create(
         text: text.clone(),
     };
     // Proven by the validator every spec goes through, before it is written.
-    let checked = validate::validate_specs(Specs::Sources(vec![source]), blueprints);
+    let checked = validate::validate_specs_against(Specs::Sources(vec![source]), catalog);
     if checked.error_count() > 0 {
         return Err(ScaffoldError::Invalid(Box::new(checked.diagnostics)));
     }

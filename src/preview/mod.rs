@@ -119,7 +119,10 @@ pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, Previe
     let catalog = validate::load_catalog(blueprints)
         .map_err(|diagnostics| PreviewError::Invalid(Box::new(diagnostics)))?;
     let built = flags::build(inputs, &catalog)?;
-    let checked = validate::validate_specs(Specs::Sources(vec![built.source.clone()]), blueprints);
+    let checked = validate::validate_specs_against(
+        Specs::Sources(vec![built.source.clone()]),
+        catalog.clone(),
+    );
     if !checked.diagnostics.is_empty() {
         // Every diagnostic moved onto the command line, all of them at once.
         let mut moved = Diagnostics {

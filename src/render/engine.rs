@@ -14,7 +14,7 @@ use crate::render::escape::{self, Language};
 use crate::render::resolve;
 use crate::render::target::Target;
 use crate::source::load::display_name;
-use crate::source::tree::lexical;
+use crate::source::tree::{lexical, within};
 use crate::validate::ValidSite;
 use crate::validate::catalog::Catalog;
 
@@ -288,9 +288,8 @@ impl Engine {
     /// when it lies inside it (`sites/a.yaml`, however the path was typed
     /// and from whichever folder), else as given.
     fn in_repository(&self, spec: &str) -> String {
-        lexical(&self.cwd.join(spec))
-            .strip_prefix(&self.repository)
-            .map_or_else(|_| spec.to_string(), display_name)
+        within(&self.repository, &self.cwd, Path::new(spec))
+            .map_or_else(|| spec.to_string(), |path| display_name(&path))
     }
 }
 

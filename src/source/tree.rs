@@ -47,10 +47,7 @@ impl Files {
     /// `path` (from the working directory, or absolute) from the top of
     /// the repository; `None` outside it.
     pub fn in_repository(&self, path: &Path) -> Option<PathBuf> {
-        lexical(&self.cwd.join(path))
-            .strip_prefix(&self.top)
-            .ok()
-            .map(Path::to_path_buf)
+        within(&self.top, &self.cwd, path)
     }
 
     fn kind(&self, path: &Path) -> Option<Kind> {
@@ -168,6 +165,15 @@ impl Tree {
         entries.sort();
         Ok(entries)
     }
+}
+
+/// `path` (from `cwd`, or absolute) relative to the folder `root`, by
+/// names alone; `None` when it lies outside it.
+pub fn within(root: &Path, cwd: &Path, path: &Path) -> Option<PathBuf> {
+    lexical(&cwd.join(path))
+        .strip_prefix(root)
+        .ok()
+        .map(Path::to_path_buf)
 }
 
 /// `path` with `.` and `..` resolved by their names alone, without asking

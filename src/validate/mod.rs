@@ -120,15 +120,31 @@ pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
         tree: specs.tree(),
         ..Checked::default()
     };
-    let diagnostics = &mut checked.diagnostics;
     let loaded = catalog::load_in(&checked.tree, blueprints);
     if let Some(source) = loaded.source {
-        diagnostics.add_source(source.name, source.text);
+        checked.diagnostics.add_source(source.name, source.text);
     }
     match loaded.catalog {
         Ok(catalog) => checked.catalog = Some(catalog),
-        Err(list) => diagnostics.extend(list),
+        Err(list) => checked.diagnostics.extend(list),
     }
+    check_specs(checked, specs)
+}
+
+/// [`validate_specs`] against a tier catalog the caller has already loaded
+/// (a preview or a new spec, built from it).
+pub fn validate_specs_against(specs: Specs, catalog: Catalog) -> Checked {
+    let checked = Checked {
+        tree: specs.tree(),
+        catalog: Some(catalog),
+        ..Checked::default()
+    };
+    check_specs(checked, specs)
+}
+
+/// Every spec of `specs` through every layer, against `checked`'s catalog.
+fn check_specs(mut checked: Checked, specs: Specs) -> Checked {
+    let diagnostics = &mut checked.diagnostics;
 
     let sources: Vec<Result<Source, Diagnostic>> = match specs {
         Specs::Paths(paths) => {

@@ -85,6 +85,12 @@ impl Fixture {
 
     /// [`Fixture::run`] from another folder, such as a sub-folder of the repository.
     pub fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(cwd, args, env).output().unwrap()
+    }
+
+    /// The sitectl command [`Fixture::run_in`] runs, to start it and act on
+    /// it while it runs.
+    pub fn command(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         // Only the fakes and the basic utilities their script needs: never a real tool.
         let utilities = self.dir.join("utilities");
         if !utilities.exists() {
@@ -111,7 +117,7 @@ impl Fixture {
         for (k, v) in env {
             command.env(k, v);
         }
-        command.output().unwrap()
+        command
     }
 
     pub fn calls(&self) -> Vec<String> {

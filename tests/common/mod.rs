@@ -169,3 +169,26 @@ pub fn filled_env_file(example: &Path) -> PathBuf {
     std::fs::write(&path, filled).unwrap();
     path
 }
+
+/// Runs git in `repo` as a CI identity, failing on an error; its stdout.
+pub fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.email=ci@sitectl.example",
+            "-c",
+            "user.name=ci",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
