@@ -21,6 +21,17 @@ fn assert_says(out: &std::process::Output, needle: &str) {
     );
 }
 
+/// Fails unless every recorded call is a tool's version probe: no hand-off ran.
+fn assert_only_probes(f: &Fixture) {
+    assert!(
+        f.calls()
+            .iter()
+            .all(|c| c.contains("version") || c.contains("plugin list")),
+        "{:#?}",
+        f.calls()
+    );
+}
+
 /// Fails if any recorded call starts with `prefix`.
 fn assert_never_ran(f: &Fixture, prefix: &str) {
     assert!(
@@ -50,13 +61,7 @@ fn dry_run_prints_the_exact_commands_and_runs_none() {
     assert!(lines.iter().any(|l| l.contains("helm upgrade --install northwind-trial") && l.contains("--namespace site-northwind-trial --create-namespace --wait --timeout 10m0s --atomic")), "{stdout}");
     assert!(!stdout.contains("-lock=false"));
     // Only version probes ran, no hand-off.
-    assert!(
-        f.calls()
-            .iter()
-            .all(|c| c.contains("version") || c.contains("plugin list")),
-        "{:?}",
-        f.calls()
-    );
+    assert_only_probes(&f);
 }
 
 #[test]
@@ -896,13 +901,7 @@ fn sites_from_a_file_are_a_selection_and_an_empty_one_is_nothing() {
         &[],
     );
     assert_eq!(none.status.code(), Some(0), "{}", text(&none.stderr));
-    assert!(
-        f.calls()
-            .iter()
-            .all(|c| c.contains("version") || c.contains("plugin list")),
-        "{:#?}",
-        f.calls()
-    );
+    assert_only_probes(&f);
 }
 
 /// A destroy of a site whose Terraform is already gone (a reclaim that
