@@ -84,6 +84,31 @@ fn check_fails_on_stale_output_and_passes_once_rendered() {
     );
 }
 
+/// The chart is an input of every Helm site: changing it must change their
+/// rendered values, or the merge (which applies what the push changed under
+/// `rendered/`) would never roll it out.
+#[test]
+fn a_chart_change_makes_every_helm_site_stale() {
+    let repo = Repo::new("chart");
+    assert!(repo.sitectl(&["render"]).status.success());
+    assert_eq!(repo.sitectl(&["diff", "--check"]).status.code(), Some(0));
+    let template = repo
+        .0
+        .join("blueprints/charts/site/templates/deployment.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, format!("{text}# a new probe\n")).unwrap();
+    let stale = repo.sitectl(&["diff", "--check"]);
+    assert_eq!(stale.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&stale.stdout);
+    for site in ["acme-learning", "northwind-trial", "globex-dedicated"] {
+        assert!(
+            report.contains(&format!("{site}/helm/values.yaml")),
+            "{site}: {report}"
+        );
+    }
+    assert!(!report.contains("terraform/main.tf"), "{report}");
+}
+
 #[test]
 fn a_promotion_on_the_same_deployment_has_no_data_loss_finding() {
     let repo = Repo::new("promote");

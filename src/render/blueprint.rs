@@ -339,6 +339,45 @@ pub fn chart(blueprints: &Path) -> PathBuf {
     blueprints.join("charts").join("site")
 }
 
+/// The chart's contents as one SHA-256 (every file's path and bytes, in
+/// path order), for the header of the Helm values: a change to the chart
+/// changes every site's rendered values, so `diff --check` asks for a render
+/// and the merge rolls the chart out to the sites that use it. `None`
+/// without a chart.
+pub fn chart_digest(tree: &Tree, blueprints: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    fn walk(tree: &Tree, dir: &Path, files: &mut Vec<PathBuf>) {
+        for entry in tree.read_dir(dir).unwrap_or_default() {
+            if tree.is_dir(&entry) {
+                walk(tree, &entry, files);
+            } else {
+                files.push(entry);
+            }
+        }
+    }
+    let root = chart(blueprints);
+    if !tree.is_dir(&root) {
+        return None;
+    }
+    let mut files = Vec::new();
+    walk(tree, &root, &mut files);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in &files {
+        let name = file.strip_prefix(&root).unwrap_or(file);
+        // Unreadable bytes hash as empty: the render that follows names it.
+        let bytes = tree.read(file, u64::MAX - 1).unwrap_or_default();
+        // Name and length before the bytes: no two trees hash alike by
+        // moving bytes across a file boundary.
+        hasher.update(load::display_name(name).as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    let digest = hasher.finalize();
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// The blueprint a site renders with: `spec.blueprint`, else its deployment's.
 pub fn name_for(site: &crate::spec::Site) -> String {
     site.spec

@@ -10,6 +10,7 @@ use crate::render::blueprint::{self, Blueprint, Blueprints, DataResource};
 use crate::render::engine::{Engine, RenderedFile};
 use crate::render::target::Target;
 use crate::render::verify;
+use crate::source::load::display_name;
 use crate::validate::{self, Checked, Specs, ValidSite};
 
 /// Every file the specs under `paths` render to, checked, in a stable order;
@@ -93,7 +94,14 @@ pub fn render_checked(
         .collect();
     // The repository is the folder that holds the blueprints.
     let repository = blueprints.parent().unwrap_or(Path::new(""));
-    let engine = match Engine::new(loaded, repository) {
+    let chart = blueprint::chart_digest(&checked.tree, blueprints).map(|digest| {
+        let name = blueprints.file_name().map_or(Path::new(""), Path::new);
+        format!(
+            "Values for the chart {} (contents sha256:{digest}).",
+            display_name(&blueprint::chart(name))
+        )
+    });
+    let engine = match Engine::new(loaded, repository, chart) {
         Ok(engine) => engine,
         Err(problems) => {
             diagnostics.extend(problems);
