@@ -207,19 +207,24 @@ fn managed_to_dedicated_with_move_data_prints_the_migration_and_keeps_every_comm
 #[test]
 fn moves_to_and_from_byoi_add_and_remove_its_block() {
     let (dir, _) = scratch_with("move-byoi", "acme-learning.yaml");
+    let promote = [
+        "promote",
+        "acme-learning",
+        "--to",
+        "enterprise",
+        "--deployment",
+        "byoi",
+        "--move-data",
+        "--annual-price",
+        "60000",
+    ];
+    // Without the customer's IDs, nothing is written.
+    let without = sitectl(&dir, &promote);
+    assert_eq!(without.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("--subscription-id"));
     let to_byoi = sitectl(
         &dir,
-        &[
-            "promote",
-            "acme-learning",
-            "--to",
-            "enterprise",
-            "--deployment",
-            "byoi",
-            "--move-data",
-            "--annual-price",
-            "60000",
-        ],
+        &[&promote[..], crate::common::azure_ids("byoi")].concat(),
     );
     assert_eq!(
         to_byoi.status.code(),
@@ -228,7 +233,10 @@ fn moves_to_and_from_byoi_add_and_remove_its_block() {
         String::from_utf8_lossy(&to_byoi.stderr)
     );
     let promoted = std::fs::read_to_string(dir.join("sites/acme-learning.yaml")).unwrap();
-    assert!(promoted.contains("\n  byoi:\n    tenantId: "), "{promoted}");
+    assert!(
+        promoted.contains("\n  byoi:\n    tenantId: 6f1c2e8a-3b4d-4c5e-9f60-1a2b3c4d5e6f\n"),
+        "{promoted}"
+    );
     assert!(
         String::from_utf8_lossy(&to_byoi.stdout)
             .contains("sitectl apply acme-learning --target bicep")

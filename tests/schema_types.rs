@@ -93,6 +93,7 @@ fn every_scaffolded_spec_passes_schema_and_types_unchanged() {
                     "--customer",
                     "Zoë's \"Quoted\" Co: #1",
                 ])
+                .args(crate::common::azure_ids(deployment.as_str()))
                 .arg("--dir")
                 .arg(&dir)
                 .current_dir(root())

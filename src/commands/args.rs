@@ -230,6 +230,56 @@ pub struct NewArgs {
     /// Product release (defaults to the newest release already used under DIR).
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,
+    #[command(flatten)]
+    pub azure: AzureIdArgs,
+}
+
+/// The customer's Azure IDs, for a site that deploys into the customer's
+/// subscription (byoi): all four are needed.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "The customer's Azure IDs (byoi)")]
+pub struct AzureIdArgs {
+    /// The customer's Entra ID tenant.
+    #[arg(long, value_name = "GUID", value_parser = guid)]
+    pub tenant_id: Option<String>,
+    /// The customer's subscription that holds the site's data.
+    #[arg(long, value_name = "GUID", value_parser = guid)]
+    pub subscription_id: Option<String>,
+    /// The application (client) ID of the service principal the site uses.
+    #[arg(long, value_name = "GUID", value_parser = guid)]
+    pub client_id: Option<String>,
+    /// The object ID of that service principal in the customer's tenant.
+    #[arg(long, value_name = "GUID", value_parser = guid)]
+    pub object_id: Option<String>,
+}
+
+impl AzureIdArgs {
+    pub fn ids(&self) -> crate::lifecycle::scaffold::AzureIds {
+        crate::lifecycle::scaffold::AzureIds {
+            tenant: self.tenant_id.clone(),
+            subscription: self.subscription_id.clone(),
+            client: self.client_id.clone(),
+            object: self.object_id.clone(),
+        }
+    }
+}
+
+/// A GUID as Azure prints it, and not the all-zero placeholder.
+fn guid(text: &str) -> Result<String, String> {
+    let groups: Vec<&str> = text.split('-').collect();
+    let shaped = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !shaped {
+        return Err(
+            "write a GUID as Azure shows it, e.g. 6f1c2e8a-3b4d-4c5e-9f60-1a2b3c4d5e6f".into(),
+        );
+    }
+    if text == crate::lifecycle::scaffold::PLACEHOLDER_ID {
+        return Err("the all-zero GUID is a placeholder: give the customer's real ID".into());
+    }
+    Ok(text.to_ascii_lowercase())
 }
 
 #[derive(Debug, Args)]
@@ -438,6 +488,8 @@ pub struct PromoteArgs {
     /// Folder of the specs [default: the specs folder].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub azure: AzureIdArgs,
 }
 
 #[derive(Debug, Args)]

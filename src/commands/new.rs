@@ -20,6 +20,7 @@ pub(super) fn new(
         contact: args.contact.clone(),
         region: args.region.clone(),
         app_version: args.app_version.clone(),
+        azure: args.azure.ids(),
     };
     match scaffold::create(&site, &ws.sites, &ws.blueprints, today) {
         Ok(created) => Ok(Outcome::note(format!(

@@ -47,6 +47,7 @@ pub(super) fn promote(
         annual_price: args.annual_price,
         currency: args.currency,
         license_start: args.license_start,
+        azure: args.azure.ids(),
         today: today(None, context)?,
     };
     let text = promote::promoted_text(&valid.document, site, args.to, &options)

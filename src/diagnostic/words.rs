@@ -18,13 +18,22 @@ pub fn did_you_mean<'a>(
         .map(|(_, candidate)| candidate)
 }
 
-/// `a`, `b` and `c`: a list of allowed values in plain words.
+/// Allowed values in plain words: "`a`, `b` or `c`".
 pub fn one_of(values: &[impl std::fmt::Display]) -> String {
+    listed(values, "or")
+}
+
+/// Values a message needs each of: "`a`, `b` and `c`".
+pub fn all_of(values: &[impl std::fmt::Display]) -> String {
+    listed(values, "and")
+}
+
+fn listed(values: &[impl std::fmt::Display], conjunction: &str) -> String {
     let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     match quoted.as_slice() {
         [] => String::new(),
         [only] => only.clone(),
-        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+        [rest @ .., last] => format!("{} {conjunction} {last}", rest.join(", ")),
     }
 }
 
@@ -72,6 +81,7 @@ mod tests {
     fn lists_values_in_words() {
         assert_eq!(one_of(&["a"]), "`a`");
         assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+        assert_eq!(all_of(&["a", "b"]), "`a` and `b`");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Options {
     pub annual_price: Option<f64>,
     pub currency: Option<Currency>,
     pub license_start: Option<Date>,
+    /// The customer's Azure IDs, for a move to byoi.
+    pub azure: crate::lifecycle::scaffold::AzureIds,
     /// The day the promotion happens: a new license starts on it.
     pub today: Date,
 }
@@ -39,6 +41,16 @@ pub enum PromoteError {
         "promoting `{0}` to enterprise writes its negotiated license: pass --annual-price AMOUNT (and --currency, --license-start, --license-end, --seats as signed)"
     )]
     NoPrice(String),
+    #[error(
+        "moving `{site}` to byoi deploys it into the customer's Azure subscription: pass {}, the customer's IDs",
+        crate::diagnostic::words::all_of(missing)
+    )]
+    MissingIds {
+        site: String,
+        missing: Vec<&'static str>,
+    },
+    #[error("{}: the customer's Azure IDs are for a move to byoi only", crate::diagnostic::words::all_of(.0))]
+    IdsWithoutByoi(Vec<&'static str>),
 }
 
 /// A byte range of the source and its replacement.
@@ -63,6 +75,16 @@ pub fn promoted_text(
             site: name,
             from: site.spec.tier,
         });
+    }
+    let adds_byoi = moves == Some(Deployment::Byoi);
+    if adds_byoi && !options.azure.missing().is_empty() {
+        return Err(PromoteError::MissingIds {
+            site: name,
+            missing: options.azure.missing(),
+        });
+    }
+    if !adds_byoi && !options.azure.given().is_empty() {
+        return Err(PromoteError::IdsWithoutByoi(options.azure.given()));
     }
     let text = &document.source.text;
     let spec = document
@@ -143,7 +165,7 @@ pub fn promoted_text(
     if let (Some(deployment), Some(key)) = (moves, block_key)
         && spec.entry(key).is_none()
     {
-        let block = crate::lifecycle::scaffold::deployment_block(deployment, &name);
+        let block = crate::lifecycle::scaffold::deployment_block(deployment, &name, &options.azure);
         appended.push_str(&reindent(&block, indent.len()));
     }
     if !appended.is_empty() {

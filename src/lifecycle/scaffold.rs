@@ -45,6 +45,19 @@ pub enum ScaffoldError {
     Io { path: String, message: String },
     #[error("the spec could not be generated")]
     Invalid(Box<Diagnostics>),
+    #[error(
+        "a byoi site deploys into the customer's Azure subscription: pass {}, the customer's IDs (the Azure portal shows them: tenant and subscription under Subscriptions, the service principal's client and object IDs under Enterprise applications)",
+        crate::diagnostic::words::all_of(.0)
+    )]
+    MissingIds(Vec<&'static str>),
+    #[error(
+        "{}: the customer's Azure IDs are for a byoi site only; this one is {deployment}",
+        crate::diagnostic::words::all_of(flags)
+    )]
+    IdsWithoutByoi {
+        flags: Vec<&'static str>,
+        deployment: Deployment,
+    },
 }
 
 impl ScaffoldError {
@@ -53,6 +66,8 @@ impl ScaffoldError {
             ScaffoldError::BadName(_)
             | ScaffoldError::NoAppVersion(_)
             | ScaffoldError::NotAllowed { .. }
+            | ScaffoldError::MissingIds(_)
+            | ScaffoldError::IdsWithoutByoi { .. }
             | ScaffoldError::BadRegion { .. } => 2,
             _ => 1,
         }
@@ -75,6 +90,52 @@ pub struct NewSite {
     pub region: String,
     /// The product release (default: the newest one used under `dir` or the specs folder).
     pub app_version: Option<String>,
+    /// The customer's Azure IDs, which a byoi site needs.
+    pub azure: AzureIds,
+}
+
+pub use crate::spec::PLACEHOLDER_ID;
+
+/// The customer's Azure IDs a byoi site deploys into, as the flags gave them.
+#[derive(Debug, Clone, Default)]
+pub struct AzureIds {
+    pub tenant: Option<String>,
+    pub subscription: Option<String>,
+    pub client: Option<String>,
+    pub object: Option<String>,
+}
+
+impl AzureIds {
+    fn fields(&self) -> [(&'static str, &Option<String>); 4] {
+        [
+            ("--tenant-id", &self.tenant),
+            ("--subscription-id", &self.subscription),
+            ("--client-id", &self.client),
+            ("--object-id", &self.object),
+        ]
+    }
+
+    /// The flags given.
+    pub fn given(&self) -> Vec<&'static str> {
+        self.fields()
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(f, _)| *f)
+            .collect()
+    }
+
+    /// The flags missing.
+    pub fn missing(&self) -> Vec<&'static str> {
+        self.fields()
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(f, _)| *f)
+            .collect()
+    }
+
+    fn or_placeholder(value: &Option<String>) -> &str {
+        value.as_deref().unwrap_or(PLACEHOLDER_ID)
+    }
 }
 
 /// A spec `sitectl new` wrote.
@@ -127,6 +188,19 @@ pub fn create(
             allowed: one_of(&regions),
         });
     }
+    match args.deployment {
+        Deployment::Byoi if !args.azure.missing().is_empty() => {
+            return Err(ScaffoldError::MissingIds(args.azure.missing()));
+        }
+        Deployment::Byoi => {}
+        other if !args.azure.given().is_empty() => {
+            return Err(ScaffoldError::IdsWithoutByoi {
+                flags: args.azure.given(),
+                deployment: other,
+            });
+        }
+        _ => {}
+    }
     let path = args.dir.join(format!("{}.yaml", args.name));
     let display = display_name(&path);
     if path.exists() {
@@ -158,7 +232,11 @@ pub fn create(
         text: text.clone(),
     };
     // Proven by the validator every spec goes through, before it is written.
-    let checked = validate::validate_specs_against(Specs::Sources(vec![source]), catalog);
+    let checked = validate::validate_specs_against(
+        Specs::Sources(vec![source]),
+        catalog,
+        validate::Placeholders::Refused,
+    );
     if checked.error_count() > 0 {
         return Err(ScaffoldError::Invalid(Box::new(checked.diagnostics)));
     }
@@ -365,14 +443,15 @@ pub(crate) fn spec_text(
         let _ = writeln!(w, "    annualPrice: 0");
         let _ = writeln!(w, "    currency: USD");
     }
-    out.push_str(&deployment_block(args.deployment, name));
+    out.push_str(&deployment_block(args.deployment, name, &args.azure));
     out
 }
 
 /// The `spec` entry a deployment needs besides its name (`byoi:` or
 /// `selfhosted:`), indented by two spaces under `spec`; empty for the
-/// deployments that need none. Shared with `promote --deployment`.
-pub fn deployment_block(deployment: Deployment, name: &str) -> String {
+/// deployments that need none. Shared with `promote --deployment`. An ID not
+/// given is the all-zero placeholder, which validation refuses.
+pub fn deployment_block(deployment: Deployment, name: &str, ids: &AzureIds) -> String {
     let mut out = String::new();
     let w = &mut out;
     match deployment {
@@ -383,22 +462,19 @@ pub fn deployment_block(deployment: Deployment, name: &str) -> String {
                 w,
                 "  # The customer's Azure subscription that holds the site's data."
             );
-            let _ = writeln!(w, "  # Replace the zero IDs with the customer's.");
+            let id = AzureIds::or_placeholder;
             let _ = writeln!(w, "  byoi:");
-            let _ = writeln!(w, "    tenantId: 00000000-0000-0000-0000-000000000000");
-            let _ = writeln!(
-                w,
-                "    subscriptionId: 00000000-0000-0000-0000-000000000000"
-            );
+            let _ = writeln!(w, "    tenantId: {}", id(&ids.tenant));
+            let _ = writeln!(w, "    subscriptionId: {}", id(&ids.subscription));
             let _ = writeln!(w, "    resourceGroup: rg-{name}");
             let _ = writeln!(w, "    keyVault: {vault}");
             let _ = writeln!(w, "    servicePrincipal:");
-            let _ = writeln!(w, "      clientId: 00000000-0000-0000-0000-000000000000");
+            let _ = writeln!(w, "      clientId: {}", id(&ids.client));
             let _ = writeln!(
                 w,
                 "      # Its object ID in the customer's tenant, for role assignments."
             );
-            let _ = writeln!(w, "      objectId: 00000000-0000-0000-0000-000000000000");
+            let _ = writeln!(w, "      objectId: {}", id(&ids.object));
             let _ = writeln!(
                 w,
                 "      # A reference to the client secret, never the secret itself."

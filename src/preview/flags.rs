@@ -128,6 +128,8 @@ pub fn build(inputs: &Inputs<'_>, catalog: &Catalog) -> Result<Built, SpecError>
         contact: None,
         region: "eastus".into(),
         app_version: Some(inputs.app_version.to_string()),
+        // A preview shows a byoi site with placeholder IDs: it deploys nothing.
+        azure: Default::default(),
     };
     let text = crate::lifecycle::scaffold::spec_text(
         &args,

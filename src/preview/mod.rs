@@ -119,9 +119,11 @@ pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, Previe
     let catalog = validate::load_catalog(blueprints)
         .map_err(|diagnostics| PreviewError::Invalid(Box::new(diagnostics)))?;
     let built = flags::build(inputs, &catalog)?;
+    // A preview deploys nothing: its byoi site keeps the placeholder IDs.
     let checked = validate::validate_specs_against(
         Specs::Sources(vec![built.source.clone()]),
         catalog.clone(),
+        validate::Placeholders::Allowed,
     );
     if !checked.diagnostics.is_empty() {
         // Every diagnostic moved onto the command line, all of them at once.

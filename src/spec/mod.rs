@@ -212,6 +212,10 @@ pub struct License {
     pub currency: Option<Currency>,
 }
 
+/// The all-zero GUID: what a byoi spec holds where no ID was given (a
+/// preview's site). Validation refuses it: no site deploys into it.
+pub const PLACEHOLDER_ID: &str = "00000000-0000-0000-0000-000000000000";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Byoi {

@@ -128,22 +128,34 @@ pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
         Ok(catalog) => checked.catalog = Some(catalog),
         Err(list) => checked.diagnostics.extend(list),
     }
-    check_specs(checked, specs)
+    check_specs(checked, specs, Placeholders::Refused)
+}
+
+/// Whether a spec may hold the all-zero placeholder IDs: only a preview's,
+/// which deploys nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholders {
+    Refused,
+    Allowed,
 }
 
 /// [`validate_specs`] against a tier catalog the caller has already loaded
 /// (a preview or a new spec, built from it).
-pub fn validate_specs_against(specs: Specs, catalog: Catalog) -> Checked {
+pub fn validate_specs_against(
+    specs: Specs,
+    catalog: Catalog,
+    placeholders: Placeholders,
+) -> Checked {
     let checked = Checked {
         tree: specs.tree(),
         catalog: Some(catalog),
         ..Checked::default()
     };
-    check_specs(checked, specs)
+    check_specs(checked, specs, placeholders)
 }
 
 /// Every spec of `specs` through every layer, against `checked`'s catalog.
-fn check_specs(mut checked: Checked, specs: Specs) -> Checked {
+fn check_specs(mut checked: Checked, specs: Specs, placeholders: Placeholders) -> Checked {
     let diagnostics = &mut checked.diagnostics;
 
     let sources: Vec<Result<Source, Diagnostic>> = match specs {
@@ -174,7 +186,7 @@ fn check_specs(mut checked: Checked, specs: Specs) -> Checked {
                 continue;
             }
         };
-        match check_source(source, checked.catalog.as_ref()) {
+        match check_source(source, checked.catalog.as_ref(), placeholders) {
             FileOutcome::Unparsed(source, list) => {
                 diagnostics.extend(list);
                 diagnostics.add_source(source.name, source.text);
@@ -218,13 +230,17 @@ enum FileOutcome {
 
 /// One source through the layers. The schema and the rules always run; the
 /// tier policy needs the decoded spec, so it runs when the shape is right.
-fn check_source(source: load::Source, catalog: Option<&Catalog>) -> FileOutcome {
+fn check_source(
+    source: load::Source,
+    catalog: Option<&Catalog>,
+    placeholders: Placeholders,
+) -> FileOutcome {
     let document = match load::parse_source(source) {
         Ok(document) => document,
         Err((source, diagnostics)) => return FileOutcome::Unparsed(source, diagnostics),
     };
     let mut diagnostics = Schema::site().check(&document);
-    diagnostics.extend(rules::check(&document));
+    diagnostics.extend(rules::check(&document, placeholders));
     let mut site = None;
     if diagnostics.iter().all(|d| !d.code.starts_with("schema-")) {
         match serde_json::from_value::<Site>(document.root.to_json()) {

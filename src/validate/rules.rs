@@ -8,6 +8,7 @@ use crate::source::load::Document;
 use crate::source::locate::{self, Segment};
 use crate::source::yaml::Value;
 use crate::spec::IsoDate;
+use crate::spec::PLACEHOLDER_ID;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuleError {
@@ -23,6 +24,8 @@ pub enum RuleError {
         start: String,
         end: String,
     },
+    #[error("`{at}` is the all-zero placeholder GUID, not the customer's ID")]
+    PlaceholderId { at: String },
 }
 
 impl Problem for RuleError {
@@ -32,6 +35,7 @@ impl Problem for RuleError {
             RuleError::DuplicateName { .. } => "rule-duplicate-name",
             RuleError::InvalidDate { .. } => "rule-invalid-date",
             RuleError::EndBeforeStart { .. } => "rule-end-before-start",
+            RuleError::PlaceholderId { .. } => "rule-placeholder-id",
         }
     }
 
@@ -46,6 +50,9 @@ impl Problem for RuleError {
             RuleError::InvalidDate { .. } => "check the day and the month, e.g. 2026-02-28".into(),
             RuleError::EndBeforeStart { .. } => {
                 "swap the dates, or fix the one that is wrong".into()
+            }
+            RuleError::PlaceholderId { .. } => {
+                "write the customer's real ID (the Azure portal shows it); a site cannot deploy into the placeholder".into()
             }
         })
     }
@@ -77,7 +84,7 @@ fn date_at(document: &Document, pointer: &str) -> Option<(String, Option<jiff::c
 /// The rules of one spec taken alone. They read the document itself, not
 /// its decoded form, so they run even when the schema found errors: a run
 /// reports every error of a file, not one layer at a time.
-pub fn check(document: &Document) -> Vec<Diagnostic> {
+pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut report = |pointer: &str, error: RuleError| {
         let span = locate::value_span(&document.root, &Segment::parse_pointer(pointer));
@@ -127,6 +134,19 @@ pub fn check(document: &Document) -> Vec<Diagnostic> {
                 end,
             },
         );
+    }
+    for pointer in [
+        "/spec/byoi/tenantId",
+        "/spec/byoi/subscriptionId",
+        "/spec/byoi/servicePrincipal/clientId",
+        "/spec/byoi/servicePrincipal/objectId",
+    ] {
+        if placeholders == super::Placeholders::Refused
+            && text_at(document, pointer) == Some(PLACEHOLDER_ID)
+        {
+            let at = locate::dotted(&Segment::parse_pointer(pointer));
+            report(pointer, RuleError::PlaceholderId { at });
+        }
     }
     found
 }

@@ -38,6 +38,24 @@ pub fn sitectl() -> Command {
 /// The example sites plus one generated site of every tier and deployment
 /// the catalog allows (a selfhosted one with all three targets), rendered
 /// once per test binary.
+/// The customer's Azure IDs `new` and `promote` need for a byoi site (the
+/// example's), none for any other deployment.
+pub fn azure_ids(deployment: &str) -> &'static [&'static str] {
+    if deployment != "byoi" {
+        return &[];
+    }
+    &[
+        "--tenant-id",
+        "6f1c2e8a-3b4d-4c5e-9f60-1a2b3c4d5e6f",
+        "--subscription-id",
+        "2d7e9b41-8c3a-4f1d-a2b5-c6d7e8f90a1b",
+        "--client-id",
+        "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        "--object-id",
+        "4c3b2a19-0f8e-4d7c-9b6a-5e4d3c2b1a09",
+    ]
+}
+
 pub fn rendered_fleet() -> &'static Fleet {
     static FLEET: OnceLock<Fleet> = OnceLock::new();
     FLEET.get_or_init(|| {
@@ -67,6 +85,7 @@ pub fn rendered_fleet() -> &'static Fleet {
                 ])
                 .arg("--dir")
                 .arg(sites.join("generated"))
+                .args(azure_ids(deployment))
                 .output()
                 .unwrap();
             assert!(
