@@ -377,6 +377,11 @@ pub struct HandoffArgs {
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
     #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
     pub terraform_bin: Option<String>,
+    /// Also write the run's summary as Markdown to FILE (for a pull-request
+    /// comment or a job summary): what each plan does, refusals and failures
+    /// first, with the end of their logs.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -541,6 +541,17 @@ pub(super) fn handoff(
         &approve,
     );
     stderr.push_str(&executed.tables());
+    let mut unwritten = false;
+    if let Some(file) = &args.summary {
+        let markdown = handoff::summary_markdown(action, &executed.preview, &executed.outcomes);
+        if let Err(error) = crate::output::write::write_atomic(file, markdown.as_bytes()) {
+            stderr.push_str(&format!(
+                "error: cannot write the summary to {}: {error}\n",
+                display_name(file)
+            ));
+            unwritten = true;
+        }
+    }
     if let Some(interruption) = &executed.interrupted {
         stderr.push_str(&interruption.line());
         return Ok(Outcome {
@@ -558,7 +569,7 @@ pub(super) fn handoff(
     Ok(Outcome {
         stdout: executed.stdout,
         stderr,
-        code: u8::from(failed || !stale.is_empty()),
+        code: u8::from(failed || unwritten || !stale.is_empty()),
     })
 }
 

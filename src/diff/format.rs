@@ -8,8 +8,7 @@ use serde::Serialize;
 use crate::diagnostic::words::plural;
 use crate::diff::{Change, Report};
 
-/// A pull-request comment must stay under GitHub's 65,536-character limit.
-pub const MARKDOWN_LIMIT: usize = 60_000;
+use crate::output::markdown::{LIMIT as MARKDOWN_LIMIT, cell, fenced};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
@@ -163,11 +162,17 @@ pub fn markdown(report: &Report) -> String {
     let mut body = String::new();
     let mut cut = 0;
     for s in &report.sites {
-        let mut block = format!("<details><summary>{}</summary>\n\n```diff\n", cell(&s.site));
-        for f in report.files.iter().filter(|f| f.site == s.site) {
-            block.push_str(&f.unified.replace("```", "`\u{200b}``"));
-        }
-        block.push_str("```\n\n</details>\n");
+        let unified: String = report
+            .files
+            .iter()
+            .filter(|f| f.site == s.site)
+            .map(|f| f.unified.as_str())
+            .collect();
+        let block = format!(
+            "<details><summary>{}</summary>\n\n{}\n</details>\n",
+            cell(&s.site),
+            fenced(&unified, "diff")
+        );
         if head.len() + body.len() + block.len() + note_room > MARKDOWN_LIMIT {
             cut += 1;
             continue;
@@ -184,11 +189,6 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     out
-}
-
-/// Text safe inside a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 #[derive(Serialize)]

@@ -12,12 +12,14 @@ use std::time::Duration;
 
 mod gate;
 pub mod lock;
+mod report;
 mod run;
 mod steps;
 
 use crate::render::target::Target;
 
 pub use gate::{PlanError, read_plan};
+pub use report::{summary_markdown, summary_table};
 pub use run::{Limits, lock_sites, run};
 pub use steps::{Pass, Role, Step, Tools};
 
@@ -112,41 +114,6 @@ pub struct Outcome {
 
 /// Where the output goes: each line, prefixed with its site, as a whole line.
 pub type Events<'a> = &'a (dyn Fn(&str) + Sync);
-
-/// The closing table: site, target, result, what the plan does (when a
-/// plan was read), duration, log.
-pub fn summary_table(outcomes: &[Outcome]) -> String {
-    let mut rows: Vec<[String; 6]> = vec![[
-        "site".into(),
-        "target".into(),
-        "result".into(),
-        "plan".into(),
-        "duration".into(),
-        "log".into(),
-    ]];
-    for o in outcomes {
-        rows.push([
-            o.site.clone(),
-            o.target.to_string(),
-            match &o.result {
-                Ok(()) => "ok".into(),
-                Err(HandoffError::DataLoss(..)) => "refused: data loss".into(),
-                Err(HandoffError::UnreadablePlan(_)) => "refused: unreadable plan".into(),
-                Err(HandoffError::Skipped(before)) => format!("skipped: {before} failed"),
-                Err(HandoffError::Locked { .. }) => "refused: locked".into(),
-                Err(HandoffError::StaleLock { .. }) => "refused: stale lock".into(),
-                Err(HandoffError::Interrupted) => "interrupted".into(),
-                Err(HandoffError::MissingTool { tool, .. }) => format!("failed: no {tool}"),
-                Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),
-                Err(_) => "failed".into(),
-            },
-            o.summary.clone().unwrap_or_else(|| "-".into()),
-            format!("{:.1}s", o.duration.as_secs_f64()),
-            crate::source::load::display_name(&o.log),
-        ]);
-    }
-    crate::diagnostic::report::aligned(&rows)
-}
 
 /// The targets a site's output folder holds (`only` that one), in name order.
 pub fn targets_of(dir: &Path, only: Option<Target>) -> Vec<Target> {

@@ -2,4 +2,5 @@
 
 pub mod inspect;
 pub mod manifest;
+pub mod markdown;
 pub mod write;
