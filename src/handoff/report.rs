@@ -3,6 +3,7 @@
 //! (`--summary FILE`), Atlantis style: what each plan does, refusals first,
 //! the end of each failed target's log.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::{Action, HandoffError, Outcome};
@@ -75,17 +76,26 @@ pub fn summary_markdown(action: Action, preview: &[Outcome], outcomes: &[Outcome
             }
             let _ = writeln!(out, "### {title}\n");
         }
-        let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-        let sites: std::collections::BTreeSet<&str> =
-            outcomes.iter().map(|o| o.site.as_str()).collect();
+        let sites: BTreeSet<&str> = outcomes.iter().map(|o| o.site.as_str()).collect();
+        // `ok`, `refused`, `failed`, `skipped`, `interrupted`: how many of each.
+        let mut tally: BTreeMap<String, usize> = BTreeMap::new();
+        for o in outcomes.iter() {
+            let result = result(o);
+            let word = result.split(':').next().unwrap_or_default().to_string();
+            *tally.entry(word).or_default() += 1;
+        }
+        let ok = tally.remove("ok").unwrap_or(0);
+        let rest: String = tally
+            .iter()
+            .map(|(word, n)| format!(", {n} {word}"))
+            .collect();
         let _ = writeln!(
             out,
-            "{} {}, {} {}: {} ok, {failed} not.\n",
+            "{} {}, {} {}: {ok} ok{rest}.\n",
             sites.len(),
             plural(sites.len(), "site", "sites"),
             outcomes.len(),
             plural(outcomes.len(), "target", "targets"),
-            outcomes.len() - failed,
         );
         out.push_str("| site | target | result | plan |\n| --- | --- | --- | --- |\n");
         // Refusals and failures first: they are what a reviewer must read.

@@ -144,6 +144,9 @@ fn run_site(
                 // Nothing of this target in this pass (a destroy's preview of helm).
                 return None;
             }
+            // What the plan does, when it was read: shown even when the
+            // gate refused it.
+            let mut summary = None;
             let result = match (&lock, failed) {
                 (Err(error), _) => Err(error.clone()),
                 (Ok(_), _) if limits.stopped() => Err(HandoffError::Interrupted),
@@ -152,7 +155,14 @@ fn run_site(
                 }
                 (Ok(_), _) => steps.and_then(|steps| {
                     let _override = TemporaryFile::write(work, target)?;
-                    run_steps(&steps, work, target, (&log, continues_log), limits, events)
+                    run_steps(
+                        &steps,
+                        work,
+                        target,
+                        (&log, continues_log),
+                        (limits, events),
+                        &mut summary,
+                    )
                 }),
             };
             if result.is_err() && failed.is_none() {
@@ -161,10 +171,6 @@ fn run_site(
             if let Err(error) = &result {
                 events(&format!("[{}/{target}] error: {error}", work.site));
             }
-            let (result, summary) = match result {
-                Ok(summary) => (Ok(()), summary),
-                Err(error) => (Err(error), None),
-            };
             Some(Outcome {
                 site: work.site.clone(),
                 target,
@@ -218,9 +224,9 @@ fn run_steps(
     work: &SiteWork,
     target: Target,
     (log, continues_log): (&Path, bool),
-    limits: Limits<'_>,
-    events: Events<'_>,
-) -> Result<Option<String>, HandoffError> {
+    (limits, events): (Limits<'_>, Events<'_>),
+    summary: &mut Option<String>,
+) -> Result<(), HandoffError> {
     // A new log keeps the previous runs' beside it, up to a bound.
     let file = if continues_log {
         fs::OpenOptions::new().create(true).append(true).open(log)
@@ -229,7 +235,6 @@ fn run_steps(
         fs::File::create(log)
     }
     .map_err(|e| HandoffError::Io(e.to_string()))?;
-    let mut summary = None;
     let mut out = Log {
         file,
         prefix: format!("[{}/{target}]", work.site),
@@ -273,7 +278,7 @@ fn run_steps(
                     HandoffError::UnreadablePlan(error)
                 })?;
                 out.both(&format!("plan: {}", facts.line()));
-                summary = Some(facts.line());
+                *summary = Some(facts.line());
                 let deleted = facts.deleted_data;
                 if !deleted.is_empty() && !work.allow_data_loss {
                     out.write(&format!("refused: the plan deletes {}", deleted.join(", ")));
@@ -285,7 +290,7 @@ fn run_steps(
             }
         }
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// What would change, as a unified diff from what is deployed.

@@ -13,11 +13,7 @@ pub fn cell(text: &str) -> String {
 /// `text` in a fenced block: the fence is longer than any run of backticks
 /// in it, so nothing inside can close it.
 pub fn fenced(text: &str, language: &str) -> String {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let newline = if text.ends_with('\n') { "" } else { "\n" };
     format!("{fence}{language}\n{text}{newline}{fence}\n")

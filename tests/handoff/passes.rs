@@ -300,3 +300,50 @@ fn a_destroy_runs_again_harmlessly_and_bicep_never_holds_back_the_app() {
         f.calls()
     );
 }
+
+/// The Markdown a pull request's plan comment is made of: refusals first,
+/// with why and the end of their log, then what each plan does.
+#[test]
+fn a_plan_summary_puts_refusals_first_with_the_end_of_their_log() {
+    let f = Fixture::new("summary", ALL);
+    let plan = f.dir.join("plan.json");
+    std::fs::write(&plan, r#"{"format_version": "1.2", "resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["delete"]}}]}"#).unwrap();
+    let summary = f.dir.join("out/plan.md");
+    let out = f.run(
+        &[
+            "plan",
+            "acme-learning",
+            "northwind-trial",
+            "--summary",
+            summary.to_str().unwrap(),
+        ],
+        &[
+            ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+            ("FAKE_PLAN_SITE", "acme-learning"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown
+            .starts_with("## sitectl plan\n\n2 sites, 4 targets: 2 ok, 1 refused, 1 skipped.\n"),
+        "{markdown}"
+    );
+    let rows: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(rows.len(), 4, "{markdown}");
+    assert!(
+        rows[0].starts_with(
+            "| `acme-learning` | terraform | refused: data loss | 0 to add, 0 to change, 1 to destroy |"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("azurerm_postgresql_flexible_server_database.site"),
+        "the refusal says why: {markdown}"
+    );
+    assert!(
+        markdown.contains("The end of rendered/acme-learning/.sitectl-logs/plan-terraform.log"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("```text\n"), "{markdown}");
+}
