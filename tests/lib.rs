@@ -10,7 +10,9 @@
 //!   copy of the repository, with fake tools only where no real one exists here;
 //! - `workflows`: actionlint on every workflow, and the pull-request and merge
 //!   jobs' steps run in order on a repository made by `sitectl init`;
-//! - `hostile`, `schema_types`: hostile input, and the schema against the types.
+//! - `hostile`, `schema_types`: hostile input, and the schema against the types;
+//! - `untrusted_output`: links, foreign files and what a stopped run left
+//!   under the output folder.
 //!
 //! Run one module with `cargo test --test integration MODULE::`.
 
@@ -29,4 +31,5 @@ mod promote;
 mod reclaim;
 mod schema_types;
 mod snapshots;
+mod untrusted_output;
 mod workflows;

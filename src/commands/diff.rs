@@ -31,6 +31,7 @@ pub(super) fn diff(
         )
     })?;
     let mut data = new.data.clone();
+    let mut strays = Vec::new();
     let old = match &args.base {
         Some(revision) => {
             let base = base_side(revision, &paths, ws)?;
@@ -44,6 +45,8 @@ pub(super) fn diff(
             let only: Option<BTreeSet<String>> =
                 explicit.then(|| new.sites.keys().cloned().collect());
             let out = args.out.as_ref().unwrap_or(&ws.rendered);
+            // What else lies in the output folder: a tool would read it too.
+            strays = crate::output::scan::strays_under(out, only.as_ref());
             Side::from_disk(out, only.as_ref())
         }
     };
@@ -58,7 +61,15 @@ pub(super) fn diff(
         DiffFormat::Markdown => outcome.stdout = format::markdown(&report),
         DiffFormat::Json => outcome.stdout = format::json(&report),
     }
-    let stale = args.check && !report.is_empty();
+    let level = if args.check { "error" } else { "warning" };
+    for found in &strays {
+        outcome.stderr.push_str(&format!(
+            "{level}: {}: {}\n",
+            crate::source::load::display_name(&found.path),
+            found.kind.explain()
+        ));
+    }
+    let stale = args.check && (!report.is_empty() || !strays.is_empty());
     if stale {
         outcome.stderr.push_str(
             "error: the rendered output is stale: run `sitectl render` and commit the result\n",

@@ -2,7 +2,7 @@
 //! the render every hand-off starts from, the refusal of stale output, the
 //! question asked before anything is changed, and the run itself.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -16,6 +16,7 @@ use crate::diagnostic::words::{did_you_mean, plural};
 use crate::diff::{self, Side};
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, Pass, SiteWork, Tools};
+use crate::output::scan::{self, Stray};
 use crate::render::blueprint::Party;
 use crate::render::pipeline::{Rendered, render_all};
 use crate::source::load::display_name;
@@ -45,13 +46,50 @@ pub(super) fn render_tree(
     })
 }
 
-/// Sites among `names` whose output under `out` is not what their spec
-/// renders to: the tools would apply something nobody reviewed.
-pub(super) fn stale_sites(
+/// Sites among `names` that are refused as they are on disk, each with the
+/// line that says why: output that is not what their spec renders to now
+/// (the tools would apply something nobody reviewed), or files beside it
+/// that a tool would read and sitectl did not render. A reclaim's override
+/// left by a stopped reclaim is removed first (it lifts prevent_destroy),
+/// with a note; a dry run only says it would be.
+pub(super) fn refused_sites(
     out: &Path,
     rendered: &Rendered,
     names: &BTreeSet<String>,
-) -> BTreeSet<String> {
+    dry_run: bool,
+    notes: &mut String,
+) -> BTreeMap<String, String> {
+    let mut refused = BTreeMap::new();
+    for found in scan::strays_under(out, Some(names)) {
+        let site = found
+            .path
+            .strip_prefix(out)
+            .ok()
+            .and_then(|p| p.iter().next())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = display_name(&found.path);
+        match found.kind {
+            Stray::Temporary => {}
+            Stray::ReclaimOverride if dry_run => notes.push_str(&format!(
+                "warning: {path} was left by a reclaim that was stopped: the hand-off removes it first (prevent_destroy is back)\n"
+            )),
+            Stray::ReclaimOverride => match std::fs::remove_file(&found.path) {
+                Ok(()) => notes.push_str(&format!(
+                    "warning: removed {path}, left by a reclaim that was stopped: prevent_destroy is back in force\n"
+                )),
+                Err(error) => {
+                    refused.entry(site).or_insert(format!(
+                        "error: cannot remove {path} ({error}): it lifts prevent_destroy from the site's data\n"
+                    ));
+                }
+            },
+            kind => {
+                let line = format!("error: refusing `{site}`: {path}: {}\n", kind.explain());
+                refused.entry(site).or_insert(line);
+            }
+        }
+    }
     let new_files: Vec<_> = rendered
         .files
         .iter()
@@ -63,7 +101,12 @@ pub(super) fn stale_sites(
         &Side::from_render(&new_files, Default::default()),
         &[],
     );
-    report.files.iter().map(|f| f.site.clone()).collect()
+    for file in &report.files {
+        refused
+            .entry(file.site.clone())
+            .or_insert_with(|| stale_message(&file.site));
+    }
+    refused
 }
 
 pub(super) fn stale_message(site: &str) -> String {
@@ -389,7 +432,10 @@ fn read_site_list(file: &Path) -> Result<Vec<String>, CommandError> {
 /// the ones it leaves to their operator.
 struct Plan {
     work: Vec<SiteWork>,
-    stale: BTreeSet<String>,
+    /// The sites refused before anything runs, with why.
+    refused: BTreeMap<String, String>,
+    /// Notes on what was recovered before the run.
+    notes: String,
     delivered: Vec<String>,
 }
 
@@ -458,17 +504,19 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
         .iter()
         .map(|v| v.site.metadata.name.clone())
         .collect();
-    let stale = stale_sites(out, &rendered, &names);
+    let mut notes = String::new();
+    let refused = refused_sites(out, &rendered, &names, args.dry_run, &mut notes);
     let allow: BTreeSet<String> = args.allow_data_loss.iter().cloned().collect();
     let work = chosen
         .iter()
-        .filter(|v| !stale.contains(&v.site.metadata.name))
+        .filter(|v| !refused.contains_key(&v.site.metadata.name))
         .map(|v| handoff::work_for(out, v, args.target, &rendered.data, &allow))
         .filter(|w| !w.targets.is_empty())
         .collect();
     Ok(Plan {
         work,
-        stale,
+        refused,
+        notes,
         delivered,
     })
 }
@@ -481,10 +529,12 @@ pub(super) fn handoff(
 ) -> Result<Outcome, CommandError> {
     let Plan {
         work,
-        stale,
+        refused,
+        notes,
         delivered,
     } = plan(args, ws, action)?;
-    let mut stderr: String = stale.iter().map(|site| stale_message(site)).collect();
+    let mut stderr = notes;
+    stderr.extend(refused.values().map(String::as_str));
     for site in &delivered {
         stderr.push_str(&format!(
             "skipped `{site}`: its customer operates it (its blueprint says so): it is delivered, not handed off; name it to {} it anyway\n",
@@ -498,7 +548,7 @@ pub(super) fn handoff(
         let (tools, notes) = tools.with_stand_ins(&used);
         let stdout = dry_run(action, &work, &tools, &chart, &mut stderr);
         stderr.extend(notes.iter().map(|n| format!("{n}\n")));
-        let code = u8::from(!stale.is_empty() || stderr.contains("error:"));
+        let code = u8::from(!refused.is_empty() || stderr.contains("error:"));
         return Ok(Outcome {
             stdout,
             stderr,
@@ -569,7 +619,7 @@ pub(super) fn handoff(
     Ok(Outcome {
         stdout: executed.stdout,
         stderr,
-        code: u8::from(failed || unwritten || !stale.is_empty()),
+        code: u8::from(failed || unwritten || !refused.is_empty()),
     })
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::{PreviewArgs, PreviewFormat};
+use crate::diagnostic::Diagnostics;
 use crate::diagnostic::words::plural;
 use crate::preview::flags::Inputs;
 use crate::preview::{self, Preview, PreviewError};
@@ -69,8 +70,13 @@ fn write(
     format: PreviewFormat,
     out: &Path,
 ) -> Result<Outcome, CommandError> {
-    let summary = crate::output::write::write_all(out, &preview.files, None)
-        .map_err(|diagnostic| CommandError::Failed(diagnostic.message))?;
+    let summary = crate::output::write::write_all(out, &preview.files, None).map_err(|list| {
+        let diagnostics = Diagnostics {
+            list,
+            ..Diagnostics::default()
+        };
+        CommandError::invalid(Box::new(diagnostics), "error: nothing was written\n")
+    })?;
     let mut outcome = Outcome::note(format!(
         "wrote {} {} under {} ({} unchanged)\n",
         summary.written,

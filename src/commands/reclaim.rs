@@ -3,7 +3,7 @@
 //! site whose every target was destroyed, its spec archived and its rendered
 //! output removed. A site that fails keeps its spec, so the next run retries.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
@@ -39,14 +39,11 @@ pub(super) fn reclaim(
             "no trial is past its end as of {today}: nothing to reclaim\n"
         )));
     }
-    let plan = plan(&expired, &out, &rendered);
+    let mut stderr = String::new();
+    let plan = plan(&expired, &out, &rendered, args.dry_run, &mut stderr);
     let tools = Tools::find(args.terraform_bin.as_deref());
     let chart = handoff::chart(ws);
-    let mut stderr: String = plan
-        .stale
-        .iter()
-        .map(|s| handoff::stale_message(s))
-        .collect();
+    stderr.extend(plan.refused.values().map(String::as_str));
     if args.dry_run {
         let used: Vec<_> = plan
             .work
@@ -63,7 +60,7 @@ pub(super) fn reclaim(
             &mut stderr,
         );
         stderr.extend(notes.iter().map(|n| format!("{n}\n")));
-        let code = u8::from(!plan.stale.is_empty() || stderr.contains("error:"));
+        let code = u8::from(!plan.refused.is_empty() || stderr.contains("error:"));
         return Ok(Outcome {
             stdout,
             stderr,
@@ -182,21 +179,27 @@ fn chosen<'r>(
 }
 
 /// The destroy of each expired trial whose output is current, and the
-/// trials whose output is stale (refused).
+/// trials refused as they are on disk, with why.
 struct Plan<'r> {
     work: Vec<(Expired<'r>, SiteWork)>,
-    stale: BTreeSet<String>,
+    refused: BTreeMap<String, String>,
 }
 
-fn plan<'r>(expired: &[Expired<'r>], out: &Path, rendered: &Rendered) -> Plan<'r> {
+fn plan<'r>(
+    expired: &[Expired<'r>],
+    out: &Path,
+    rendered: &Rendered,
+    dry_run: bool,
+    notes: &mut String,
+) -> Plan<'r> {
     let names: BTreeSet<String> = expired.iter().map(|e| e.name().to_string()).collect();
-    let stale = handoff::stale_sites(out, rendered, &names);
+    let refused = handoff::refused_sites(out, rendered, &names, dry_run, notes);
     // Reclaiming deletes the trial's data on purpose: the gate is opened for
     // these sites alone, and their Terraform's prevent_destroy is lifted by
     // an override that lives only as long as the destroy.
     let work = expired
         .iter()
-        .filter(|e| !stale.contains(e.name()))
+        .filter(|e| !refused.contains_key(e.name()))
         .map(|e| {
             let mut work = crate::handoff::work_for(out, e.site, None, &rendered.data, &names);
             work.terraform_override = reclaim::terraform_override(&rendered.files, e.name())
@@ -204,7 +207,7 @@ fn plan<'r>(expired: &[Expired<'r>], out: &Path, rendered: &Rendered) -> Plan<'r
             (*e, work)
         })
         .collect();
-    Plan { work, stale }
+    Plan { work, refused }
 }
 
 fn dry_run(
@@ -223,9 +226,8 @@ fn dry_run(
     for e in expired {
         stdout.push_str(&format!("\n{}: trial ended {}\n", e.name(), e.trial_end));
         let Some((_, w)) = plan.work.iter().find(|(w, _)| w.name() == e.name()) else {
-            stdout.push_str(
-                "refused: its rendered output is stale or missing (run `sitectl render`)\n",
-            );
+            let why = plan.refused.get(e.name()).map_or("", String::as_str);
+            stdout.push_str(&format!("refused: {}", why.trim_start_matches("error: ")));
             continue;
         };
         if let Some((file, text)) = &w.terraform_override {

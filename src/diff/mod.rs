@@ -60,8 +60,12 @@ impl Side {
             if only.is_some_and(|only| !only.contains(&site)) {
                 continue;
             }
+            if crate::output::scan::is_link(&dir) {
+                // Never read through a link (the check reports it).
+                continue;
+            }
             for entry in manifest::read(&dir).unwrap_or_default() {
-                if let Ok(text) = fs::read_to_string(dir.join(&entry)) {
+                if let Some(text) = crate::output::scan::read_listed(&dir, &entry) {
                     side.files.insert((site.clone(), entry), text);
                 }
             }

@@ -83,6 +83,8 @@ const GITIGNORE: &str = "# Rendered output is committed; what a hand-off leaves 
 /rendered/*/terraform/.terraform.lock.hcl
 /rendered/*/terraform/sitectl.tfplan
 /rendered/*/terraform/*.tfstate*
+# A write that was stopped: never committed (`sitectl render` removes them).
+*.sitectl-tmp
 ";
 
 #[derive(Debug, thiserror::Error)]

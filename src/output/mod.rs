@@ -3,4 +3,5 @@
 pub mod inspect;
 pub mod manifest;
 pub mod markdown;
+pub mod scan;
 pub mod write;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::words::plural;
 use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::output::manifest::{self, MANIFEST};
+use crate::output::scan::{self, Stray};
 use crate::render::engine::RenderedFile;
 use crate::render::pipeline::{Progress, parallel_map, render_all};
 use crate::render::target::Target;
@@ -56,6 +57,61 @@ impl Problem for WriteError {
     }
 }
 
+/// Why an output folder is not written into: nothing is written or
+/// removed anywhere when one is found.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RefusedOutput {
+    #[error(
+        "{0} holds files and no site folder sitectl wrote (no {MANIFEST} in any): it is not an output folder of sitectl's"
+    )]
+    NotOurs(String),
+    #[error("{path}: {}", kind.explain())]
+    Stray { path: String, kind: Stray },
+    #[error("{path} is listed in its site's {MANIFEST} but sitectl did not write it")]
+    ListedForeign { path: String },
+}
+
+impl Problem for RefusedOutput {
+    fn code(&self) -> &'static str {
+        match self {
+            RefusedOutput::NotOurs(_) => "output-not-ours",
+            RefusedOutput::Stray {
+                kind: Stray::Link, ..
+            } => "output-link",
+            RefusedOutput::Stray {
+                kind: Stray::ReclaimOverride,
+                ..
+            } => "output-reclaim-override",
+            RefusedOutput::Stray { .. } | RefusedOutput::ListedForeign { .. } => {
+                "output-foreign-file"
+            }
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            RefusedOutput::NotOurs(_) => {
+                "render into a new or empty folder, or into one sitectl rendered before".into()
+            }
+            RefusedOutput::Stray { .. } => {
+                "nothing was written or removed: fix this, then render again".into()
+            }
+            RefusedOutput::ListedForeign { .. } => {
+                "the manifest was not written by sitectl, or the file was replaced: remove both, then render again".into()
+            }
+        })
+    }
+}
+
+fn refused(problem: RefusedOutput) -> Diagnostic {
+    let file = match &problem {
+        RefusedOutput::NotOurs(path)
+        | RefusedOutput::Stray { path, .. }
+        | RefusedOutput::ListedForeign { path } => path.clone(),
+    };
+    Diagnostic::error(file, None, &problem)
+}
+
 /// Renders `specs` and writes the result under `out`: nothing is written
 /// unless every spec, blueprint and output is valid. With `only_target`,
 /// the other targets' files are left as they are.
@@ -68,34 +124,65 @@ pub fn render_and_write(
 ) -> Result<Summary, Box<Diagnostics>> {
     let rendered = render_all(specs, blueprints, only_target, progress)?;
     let targets: Option<BTreeSet<Target>> = only_target.map(|t| [t].into());
-    write_all(out, &rendered.files, targets.as_ref())
-        .map_err(|diagnostic| Box::new(Diagnostics::one(diagnostic)))
+    write_all(out, &rendered.files, targets.as_ref()).map_err(|list| {
+        Box::new(Diagnostics {
+            list,
+            ..Diagnostics::default()
+        })
+    })
 }
 
 /// Writes every file of every site in `files`. `targets`, when given, is the
 /// set of targets this run rendered: other targets' files are left alone.
+/// Every site folder is checked before anything is written: a folder that is
+/// not sitectl's, a link, a foreign file or a reclaim's override anywhere
+/// refuses the whole run; what a stopped run left (temporary files, rendered
+/// files no manifest lists) is removed.
 pub fn write_all(
     out: &Path,
     files: &[RenderedFile],
     targets: Option<&BTreeSet<Target>>,
-) -> Result<Summary, Diagnostic> {
+) -> Result<Summary, Vec<Diagnostic>> {
+    if !scan::is_ours(out) {
+        return Err(vec![refused(RefusedOutput::NotOurs(display_name(out)))]);
+    }
     let mut by_site: BTreeMap<&str, Vec<&RenderedFile>> = BTreeMap::new();
     for file in files {
         by_site.entry(&file.site).or_default().push(file);
     }
+    let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
+    let checked = parallel_map(&sites, |(site, _)| check_site(&out.join(site)));
+    let mut problems = Vec::new();
+    let mut leftovers = Vec::new();
+    for result in checked {
+        match result {
+            Ok(found) => leftovers.push(found),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     // Sites are independent folders: written in parallel, since each file
     // waits on its own fsync.
-    let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
-    let results = parallel_map(&sites, |(site, files)| {
+    let work: Vec<_> = sites.into_iter().zip(leftovers).collect();
+    let results = parallel_map(&work, |((site, files), leftovers)| {
         let mut summary = Summary {
             sites: 1,
             ..Summary::default()
         };
+        for path in leftovers {
+            match fs::remove_file(path) {
+                Ok(()) => summary.removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(write_failed(path, e)),
+            }
+        }
         write_site(&out.join(site), files, targets, &mut summary).map(|()| summary)
     });
     let mut total = Summary::default();
     for result in results {
-        let summary = result?;
+        let summary = result.map_err(|d| vec![d])?;
         total.sites += summary.sites;
         total.written += summary.written;
         total.unchanged += summary.unchanged;
@@ -104,22 +191,60 @@ pub fn write_all(
     Ok(total)
 }
 
+/// A site folder before anything is written into it: the leftovers of a
+/// stopped run to remove, or why it is refused.
+fn check_site(dir: &Path) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let listed = if scan::is_link(dir) {
+        BTreeSet::new()
+    } else {
+        manifest::read(dir).unwrap_or_default()
+    };
+    let mut problems = Vec::new();
+    let mut leftovers = Vec::new();
+    for found in scan::strays(dir, &listed) {
+        if found.kind.is_recoverable() {
+            leftovers.push(found.path);
+        } else {
+            problems.push(refused(RefusedOutput::Stray {
+                path: display_name(&found.path),
+                kind: found.kind,
+            }));
+        }
+    }
+    // A listed file sitectl did not write is never overwritten or removed.
+    for entry in &listed {
+        let path = dir.join(entry);
+        if !scan::is_link(&path) && fs::read(&path).is_ok_and(|bytes| !scan::is_rendered(&bytes)) {
+            problems.push(refused(RefusedOutput::ListedForeign {
+                path: display_name(&path),
+            }));
+        }
+    }
+    if problems.is_empty() {
+        Ok(leftovers)
+    } else {
+        Err(problems)
+    }
+}
+
+fn write_failed(path: &Path, error: std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        display_name(path),
+        None,
+        &WriteError {
+            path: display_name(path),
+            message: error.to_string(),
+        },
+    )
+}
+
 fn write_site(
     dir: &Path,
     files: &[&RenderedFile],
     targets: Option<&BTreeSet<Target>>,
     summary: &mut Summary,
 ) -> Result<(), Diagnostic> {
-    let fail = |path: &Path, error: std::io::Error| {
-        Diagnostic::error(
-            display_name(path),
-            None,
-            &WriteError {
-                path: display_name(path),
-                message: error.to_string(),
-            },
-        )
-    };
+    let fail = write_failed;
     let previous = manifest::read(dir).unwrap_or_default();
     let mut now: BTreeSet<String> = files
         .iter()
@@ -168,8 +293,18 @@ fn write_site(
 /// Returns how many files went.
 pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
     let mut removed = 0;
+    if scan::is_link(dir) {
+        return Err(std::io::Error::other(format!(
+            "{} is a symbolic link: sitectl removes nothing through one",
+            display_name(dir)
+        )));
+    }
     for entry in manifest::read(dir).unwrap_or_default() {
         let path = dir.join(&entry);
+        // Only what sitectl wrote, never through a link.
+        if scan::read_listed(dir, &entry).is_none_or(|text| !scan::is_rendered(text.as_bytes())) {
+            continue;
+        }
         match fs::remove_file(&path) {
             Ok(()) => removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -197,7 +332,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp: PathBuf = dir.join(format!(".{name}.{}.sitectl-tmp", std::process::id()));
+    let temp: PathBuf = dir.join(format!(
+        ".{name}.{}{}",
+        std::process::id(),
+        scan::TEMPORARY_SUFFIX
+    ));
     let result = (|| {
         // No fsync: rendered files are regenerated from the specs at will,
         // and the rename alone makes the swap atomic for every reader. It
@@ -225,7 +364,11 @@ pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let temp = dir.join(format!(
+        ".{file_name}.{}{}",
+        std::process::id(),
+        scan::TEMPORARY_SUFFIX
+    ));
     let result = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)
@@ -260,24 +403,39 @@ mod tests {
         let out = std::env::temp_dir().join(format!("sitectl-write-{}", std::process::id()));
         let _ = fs::remove_dir_all(&out);
         let first = [
-            file("a", "helm", "values.yaml", "x: 1\n"),
-            file("a", "terraform", "main.tf", "a = 1\n"),
+            file(
+                "a",
+                "helm",
+                "values.yaml",
+                "# Generated by sitectl from a\nx: 1\n",
+            ),
+            file(
+                "a",
+                "terraform",
+                "main.tf",
+                "# Generated by sitectl from a\na = 1\n",
+            ),
         ];
         let s = write_all(&out, &first, None).unwrap();
         assert_eq!((s.written, s.unchanged, s.removed), (2, 0, 0));
-        fs::write(out.join("a/terraform/notes.txt"), "mine").unwrap();
 
-        let second = [file("a", "helm", "values.yaml", "x: 1\n")];
+        let second = [file(
+            "a",
+            "helm",
+            "values.yaml",
+            "# Generated by sitectl from a\nx: 1\n",
+        )];
         let s = write_all(&out, &second, None).unwrap();
         assert_eq!((s.written, s.unchanged, s.removed), (0, 1, 1));
         assert!(!out.join("a/terraform/main.tf").exists());
-        assert_eq!(
-            fs::read_to_string(out.join("a/terraform/notes.txt")).unwrap(),
-            "mine"
-        );
 
         // A run narrowed to one target leaves the others' files listed.
-        let third = [file("a", "terraform", "main.tf", "a = 2\n")];
+        let third = [file(
+            "a",
+            "terraform",
+            "main.tf",
+            "# Generated by sitectl from a\n",
+        )];
         let only: BTreeSet<Target> = [Target::Terraform].into();
         write_all(&out, &third, Some(&only)).unwrap();
         let manifest = fs::read_to_string(out.join("a").join(MANIFEST)).unwrap();
@@ -285,6 +443,59 @@ mod tests {
             manifest.contains("helm/values.yaml") && manifest.contains("terraform/main.tf"),
             "{manifest}"
         );
+        fs::remove_dir_all(&out).unwrap();
+    }
+
+    #[test]
+    fn a_foreign_file_where_a_tool_reads_refuses_the_run_before_any_write() {
+        let out =
+            std::env::temp_dir().join(format!("sitectl-write-foreign-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&out);
+        let files = [file(
+            "a",
+            "terraform",
+            "main.tf",
+            "# Generated by sitectl from a\n",
+        )];
+        write_all(&out, &files, None).unwrap();
+        fs::write(
+            out.join("a/terraform/backdoor.tf"),
+            "resource \"x\" \"y\" {}\n",
+        )
+        .unwrap();
+        let changed = [file(
+            "a",
+            "terraform",
+            "main.tf",
+            "# Generated by sitectl from a\nb\n",
+        )];
+        let refused = write_all(&out, &changed, None).unwrap_err();
+        assert_eq!(refused[0].code, "output-foreign-file", "{refused:?}");
+        assert!(refused[0].message.contains("backdoor.tf"), "{refused:?}");
+        let kept = fs::read_to_string(out.join("a/terraform/main.tf")).unwrap();
+        assert_eq!(
+            kept, "# Generated by sitectl from a\n",
+            "nothing was written"
+        );
+        fs::remove_dir_all(&out).unwrap();
+    }
+
+    #[test]
+    fn a_folder_sitectl_did_not_make_is_refused() {
+        let out =
+            std::env::temp_dir().join(format!("sitectl-write-notours-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&out);
+        fs::create_dir_all(out.join("a")).unwrap();
+        fs::write(out.join("a/notes.txt"), "mine").unwrap();
+        let files = [file(
+            "b",
+            "helm",
+            "values.yaml",
+            "# Generated by sitectl from b\n",
+        )];
+        let refused = write_all(&out, &files, None).unwrap_err();
+        assert_eq!(refused[0].code, "output-not-ours");
+        assert!(!out.join("b").exists());
         fs::remove_dir_all(&out).unwrap();
     }
 
