@@ -231,3 +231,72 @@ fn a_temporary_file_of_a_running_writer_is_left_alone() {
     assert!(render.status.success());
     assert!(!temporary.exists());
 }
+
+/// A spec found in the specs folder that links to a file elsewhere is
+/// refused unread: its lines never reach a diagnostic or a CI log.
+#[test]
+fn a_spec_linking_outside_the_specs_folder_is_refused_unread() {
+    let f = Fixture::new("speclink", TOOLS);
+    let secret = f.dir.join("secret.yaml");
+    std::fs::write(&secret, "password: hunter2-canary\n").unwrap();
+    symlink(&secret, f.dir.join("sites/stolen.yaml")).unwrap();
+    // A link that stays inside the folder is a spec like any other.
+    symlink("northwind-trial.yaml", f.dir.join("sites/alias.yml")).unwrap();
+    for format in ["text", "github", "json"] {
+        let out = f.run(&["validate", "--format", format], &[]);
+        assert_eq!(out.status.code(), Some(1));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(all.contains("read-link-outside"), "{format}: {all}");
+        assert!(
+            !all.contains("hunter2") && !all.contains("password"),
+            "{format}: {all}"
+        );
+        assert!(
+            all.contains("sites/alias.yml"),
+            "the inside link is read (and named twice): {all}"
+        );
+    }
+}
+
+/// Promote rewrites a spec in place: its mode is kept, and a spec that is
+/// a link stays a link (the file it points to is edited).
+#[test]
+fn promote_keeps_a_specs_mode_and_its_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new("promotemode", TOOLS);
+    let sites = f.dir.join("sites");
+    let real = sites.join("private");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::rename(
+        sites.join("northwind-trial.yaml"),
+        real.join("northwind-trial.yaml"),
+    )
+    .unwrap();
+    symlink(
+        "private/northwind-trial.yaml",
+        sites.join("northwind-trial.yml"),
+    )
+    .unwrap();
+    let target = real.join("northwind-trial.yaml");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // A promote stopped at its rename left its whole new text behind.
+    let stopped = real.join(".northwind-trial.yaml.999999999.sitectl-tmp");
+    std::fs::write(&stopped, "the text of a stopped promote").unwrap();
+    let out = f.run(&["promote", "northwind-trial", "--to", "paid"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let link = sites.join("northwind-trial.yml");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("tier: paid")
+    );
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(!stopped.exists(), "the stopped promote's text is removed");
+}

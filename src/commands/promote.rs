@@ -82,6 +82,12 @@ pub(super) fn promote(
         None => {}
     }
     let name = &valid.document.source.name;
+    // A spec that is a link stays one: its target is edited (discovery has
+    // already refused a link that leads outside the specs folder).
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    if let Some(folder) = path.parent() {
+        crate::output::scan::remove_dead_temporaries(folder);
+    }
     crate::output::write::write_atomic(&path, text.as_bytes())
         .map_err(|error| CommandError::Failed(format!("cannot write {name}: {error}")))?;
     outcome.stderr = report_line(&valid, args, moves, &report);

@@ -186,6 +186,9 @@ pub fn strays(dir: &Path, listed: &BTreeSet<String>) -> Vec<Found> {
 /// A temporary file, unless the process writing it still runs (this one
 /// included: its own writes may be under way).
 fn temporary(path: &Path, name: &str) -> Option<Found> {
+    if !name.ends_with(TEMPORARY_SUFFIX) {
+        return None;
+    }
     let running = temporary_pid(name).is_some_and(process_exists);
     (!running).then(|| Found {
         path: path.to_path_buf(),
@@ -197,6 +200,21 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Removes the temporary files in `dir` (not below it) whose writer is
+/// gone: a stopped promote leaves a whole spec there, under a name no
+/// discovery reads and `git add` must not take. Returns how many went.
+pub fn remove_dead_temporaries(dir: &Path) -> usize {
+    let entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries
+        .iter()
+        .filter(|path| !is_link(path) && path.is_file())
+        .filter_map(|path| temporary(path, &file_name(path)))
+        .filter(|found| fs::remove_file(&found.path).is_ok())
+        .count()
 }
 
 /// The strays of every site folder under `out` (`only` those sites).
@@ -307,6 +325,18 @@ mod tests {
         assert_eq!(read_listed(&dir, "terraform/x.tf"), None);
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_dir_all(&elsewhere).unwrap();
+    }
+
+    #[test]
+    fn only_dead_writers_temporary_files_are_removed() {
+        let dir = scratch("temporaries");
+        fs::write(dir.join("acme.yaml"), "spec").unwrap();
+        fs::write(dir.join(".acme.yaml.999999999.sitectl-tmp"), "half").unwrap();
+        let mine = format!(".acme.yaml.{}.sitectl-tmp", std::process::id());
+        fs::write(dir.join(&mine), "being written").unwrap();
+        assert_eq!(remove_dead_temporaries(&dir), 1);
+        assert!(dir.join("acme.yaml").exists() && dir.join(&mine).exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

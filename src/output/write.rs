@@ -343,6 +343,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         // cost a sixth of a 1,000-site render (BENCHMARKS.md).
         let mut file = fs::File::create(&temp)?;
         file.write_all(bytes)?;
+        // The file it replaces keeps its mode (a spec kept private stays so).
+        if let Ok(old) = fs::symlink_metadata(path)
+            && old.is_file()
+        {
+            file.set_permissions(old.permissions())?;
+        }
         fs::rename(&temp, path)
     })();
     if result.is_err() {

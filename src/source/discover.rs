@@ -62,6 +62,7 @@ pub fn discover_in(tree: &Tree, paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnos
 }
 
 fn walk_disk(path: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Diagnostic>) {
+    let root = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let mut walk = WalkDir::new(path)
         .follow_links(false)
         .sort_by_file_name()
@@ -72,6 +73,19 @@ fn walk_disk(path: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Diagnosti
             Ok(entry) if entry.depth() > 0 && is_spec_path(entry.path()) => {
                 if entry.file_type().is_dir() {
                     walk.skip_current_dir();
+                }
+                // A link found in the folder is read only when it leads to
+                // a file inside the folder: never `sites/x.yaml` -> /etc/passwd.
+                if entry.path_is_symlink()
+                    && !std::fs::canonicalize(entry.path()).is_ok_and(|to| to.starts_with(&root))
+                {
+                    let problem = ReadError::LinkOutside(display_name(path));
+                    problems.push(Diagnostic::error(
+                        display_name(entry.path()),
+                        None,
+                        &problem,
+                    ));
+                    continue;
                 }
                 files.push(entry.into_path());
             }

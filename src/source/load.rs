@@ -78,6 +78,8 @@ pub enum ReadError {
     TooLarge { size: u64, limit: u64 },
     #[error("the file is not valid UTF-8 text")]
     NotUtf8,
+    #[error("is a symbolic link to a file outside {0}: it was not read")]
+    LinkOutside(String),
 }
 
 impl Problem for ReadError {
@@ -87,6 +89,7 @@ impl Problem for ReadError {
             ReadError::NotAFile | ReadError::NotRegular => "read-not-a-file",
             ReadError::TooLarge { .. } => "read-too-large",
             ReadError::NotUtf8 => "read-not-utf8",
+            ReadError::LinkOutside(_) => "read-link-outside",
         }
     }
 
@@ -102,6 +105,9 @@ impl Problem for ReadError {
                     "a site spec is a few kilobytes: check that this is the right file"
                 }
                 ReadError::NotUtf8 => "save the file as UTF-8",
+                ReadError::LinkOutside(_) => {
+                    "a spec lives in the specs folder: replace the link with the spec itself"
+                }
             }
             .to_string(),
         )
