@@ -366,6 +366,9 @@ fn run_step(
     let started = Instant::now();
     let mut captured = String::new();
     let captures = step.role != Role::Run;
+    // When the tool exited while something it started still holds its
+    // output open: that is stopped shortly after, never waited for.
+    let mut exited: Option<(ExitStatus, Instant)> = None;
     loop {
         match lines.recv_timeout(Duration::from_millis(50)) {
             Ok((is_stdout, line)) => {
@@ -379,12 +382,35 @@ fn run_step(
                 // No `continue`: a tool that never stops talking is still
                 // stopped at its deadline or by an interruption.
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if exited.is_none()
+                    && let Some(status) = child
+                        .try_wait()
+                        .map_err(|e| HandoffError::Io(e.to_string()))?
+                {
+                    exited = Some((status, Instant::now()));
+                }
+                if let Some((status, at)) = exited
+                    && at.elapsed() > LEFTOVER_GRACE
+                {
+                    // SAFETY: the group this run created; a group id is not
+                    // given to a new process while a member of it lives.
+                    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+                    out.write("stopped: what the tool left running after it exited");
+                    return Ok((status, captured));
+                }
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Some((status, _)) = exited {
+                    return Ok((status, captured));
+                }
                 if let Some(status) = child
                     .try_wait()
                     .map_err(|e| HandoffError::Io(e.to_string()))?
                 {
+                    // Nothing of the group may outlive the step.
+                    // SAFETY: as above.
+                    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
                     return Ok((status, captured));
                 }
                 std::thread::sleep(Duration::from_millis(20));
@@ -403,19 +429,24 @@ fn run_step(
     }
 }
 
+/// How long what a tool started may hold its output open after the tool
+/// exited (a last line still in a pipe) before it is stopped.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+
 /// How long a stopped tool gets to stop by itself: terraform finishes the
 /// resource at hand, saves its state and releases its lock; helm rolls back.
 const GRACE: Duration = Duration::from_secs(120);
 
-/// Stops a tool and everything it started. The tool alone gets SIGINT, the
-/// interruption it handles gracefully (its plugins, in its group, are left
-/// to it); whatever is left of the group after it exits, or after the grace
-/// period, gets SIGKILL.
+/// Stops a tool and everything it started. The whole group gets SIGINT, as
+/// Ctrl-C at a terminal gives it (terraform and its providers, helm and its
+/// plugins are made for that: they finish the step at hand and stop); a
+/// script's loop stops with its child. Whatever is left of the group once
+/// the tool exited, or after the grace period, gets SIGKILL.
 fn stop_group(child: &mut Child) {
     let leader = child.id() as libc::pid_t;
-    // SAFETY: kill and killpg only signal the process and the group this run
-    // created, which stay ours until the leader is reaped below.
-    unsafe { libc::kill(leader, libc::SIGINT) };
+    // SAFETY: killpg only signals the group this run created, which stays
+    // ours until the leader is reaped below.
+    unsafe { libc::killpg(leader, libc::SIGINT) };
     let grace = Instant::now();
     loop {
         // `try_wait` reaps the leader; the group is killed first, while its

@@ -1,5 +1,6 @@
 //! Fake `terraform`, `helm`, `docker`, `docker-compose` and `az` on PATH
-//! that record their argv and working directory, and fail, hang or print a
+//! that record their argv and working directory, and fail, hang, talk
+//! without end, leave a process behind or print a
 //! plan on demand; and a copy of the repository's sites and blueprints,
 //! rendered, to hand off from.
 
@@ -22,6 +23,13 @@ case "$(basename "$0") $1 $2" in
   "helm template "*) echo "replicas: 2"; exit 0 ;;
   "docker compose -p") if [ "$6" = "config" ] && [ -z "$7" ]; then echo "services: {app: {image: app:${FAKE_VERSION:-1}}}"; exit 0; fi ;;
 esac
+if [ -n "$FAKE_CHATTY_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_CHATTY_SITE/"* ]]; then
+  sleep 600 & echo $! >> "$FAKE_LOG.orphans"
+  while :; do echo "still working"; sleep 0.01; done
+fi
+if [ -n "$FAKE_ORPHAN_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_ORPHAN_SITE/"* ]]; then
+  sleep 600 & echo $! >> "$FAKE_LOG.orphans"
+fi
 if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
   echo $$ >> "$FAKE_LOG.hanging"
   exec sleep 600

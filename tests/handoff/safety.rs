@@ -312,3 +312,58 @@ fn sites_from_a_file_are_a_selection_and_an_empty_one_is_nothing() {
     assert_eq!(none.status.code(), Some(0), "{}", text(&none.stderr));
     assert_only_probes(&f);
 }
+
+/// Every process a fake left behind (their pids in `$FAKE_LOG.orphans`) is gone.
+fn assert_no_orphans(f: &Fixture) {
+    let pids = std::fs::read_to_string(f.log.with_extension("log.orphans")).unwrap();
+    assert!(!pids.trim().is_empty());
+    for pid in pids.split_whitespace() {
+        // Reaped by init or still a zombie for a moment: never running on.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let running = state
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'));
+        assert!(!running, "pid {pid} still runs: {state}");
+    }
+}
+
+#[test]
+fn the_timeout_stops_a_tool_that_never_stops_talking_and_all_it_started() {
+    let f = Fixture::new("chatty", ALL);
+    let start = std::time::Instant::now();
+    let out = f.run(
+        &[
+            "plan",
+            "northwind-trial",
+            "--timeout",
+            "2",
+            "--target",
+            "terraform",
+        ],
+        &[("FAKE_CHATTY_SITE", "northwind-trial")],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "the deadline holds however much the tool prints"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_says(&out, "timed out");
+    assert_no_orphans(&f);
+}
+
+#[test]
+fn what_a_tool_leaves_running_when_it_exits_is_stopped_not_waited_for() {
+    let f = Fixture::new("orphan", ALL);
+    let start = std::time::Instant::now();
+    let out = f.run(
+        &["plan", "northwind-trial", "--target", "terraform"],
+        &[("FAKE_ORPHAN_SITE", "northwind-trial")],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_no_orphans(&f);
+}
