@@ -270,7 +270,7 @@ pub(super) fn execute(
     if action == Action::Plan {
         outcomes = handoff::run(action, work, tools, chart, limits, &emit);
     } else {
-        let (locks, locked, mut previewed) = handoff::lock_sites(action, work);
+        let (locks, locked, mut previewed) = handoff::lock_sites(action, work, &emit);
         let passes = |pass| handoff::Limits {
             pass: Some(pass),
             locked: true,

@@ -133,40 +133,80 @@ fn hostname() -> String {
 }
 
 /// A held lock, released when dropped (also when a run is interrupted).
-pub struct Lock(PathBuf);
+pub struct Lock {
+    path: PathBuf,
+    /// The holder whose lock this one replaced: a sitectl on this host that
+    /// is gone (killed), named so the run can say so.
+    pub took_over: Option<String>,
+}
 
 impl Lock {
+    /// Takes the lock of the site in `dir`. A lock left by a sitectl on
+    /// this host that is gone (it was killed) is taken over; any other
+    /// holder refuses the site.
     pub fn take(dir: &Path, site: &str) -> Result<Lock, HandoffError> {
         let path = dir.join(LOCK);
-        // Written whole and then linked into place: a lock is never seen
-        // empty, so an `unlock` can never take a live one for a dead one.
-        match crate::output::write::write_new(&path, &Holder::current().text()) {
-            Ok(()) => Ok(Lock(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = fs::read_to_string(&path).unwrap_or_default();
-                match Holder::parse(&text) {
-                    Some(holder) if holder.liveness() == Liveness::Gone => {
-                        Err(HandoffError::StaleLock {
-                            holder: holder.to_string(),
-                            site: site.to_string(),
-                        })
+        let mut took_over = None;
+        // Twice at most: once more after a dead holder's lock was cleared.
+        for _ in 0..2 {
+            // Written whole and then linked into place: a lock is never
+            // seen empty, so a live one is never taken for a dead one.
+            match crate::output::write::write_new(&path, &Holder::current().text()) {
+                Ok(()) => return Ok(Lock { path, took_over }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(HandoffError::Io(e.to_string())),
+            }
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let holder = Holder::parse(&text);
+            match &holder {
+                Some(dead) if dead.liveness() == Liveness::Gone && took_over.is_none() => {
+                    if !clear_dead(&path, &text) {
+                        break;
                     }
-                    holder => Err(HandoffError::Locked {
+                    took_over = Some(dead.to_string());
+                }
+                _ => {
+                    return Err(HandoffError::Locked {
                         holder: holder
                             .map_or_else(|| text.trim().to_string(), |holder| holder.to_string()),
                         path: display_name(&path),
                         site: site.to_string(),
-                    }),
+                    });
                 }
             }
-            Err(e) => Err(HandoffError::Io(e.to_string())),
         }
+        let holder = fs::read_to_string(&path).unwrap_or_default();
+        Err(HandoffError::Locked {
+            holder: Holder::parse(&holder)
+                .map_or_else(|| holder.trim().to_string(), |h| h.to_string()),
+            path: display_name(&path),
+            site: site.to_string(),
+        })
     }
+}
+
+/// Removes the lock at `path` if it is still the dead holder's `text`: it
+/// is moved aside first, so that a lock another run took in the meantime
+/// is put back, never removed. Whether the dead lock went.
+fn clear_dead(path: &Path, text: &str) -> bool {
+    let aside = path.with_extension(format!("stale-{}", std::process::id()));
+    if fs::rename(path, &aside).is_err() {
+        return false;
+    }
+    let moved = fs::read_to_string(&aside).unwrap_or_default();
+    if moved != text {
+        // Another run's fresh lock: back into place (unless a third took
+        // the name, which then holds the site).
+        let _ = fs::hard_link(&aside, path);
+        let _ = fs::remove_file(&aside);
+        return false;
+    }
+    fs::remove_file(&aside).is_ok()
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        let _ = fs::remove_file(&self.path);
     }
 }
 

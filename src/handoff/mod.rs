@@ -72,8 +72,6 @@ pub enum HandoffError {
         path: String,
         site: String,
     },
-    #[error("a stale lock: its holder ({holder}) is gone; remove it with `sitectl unlock {site}`")]
-    StaleLock { holder: String, site: String },
     #[error(
         "the plan would delete data-bearing resources: {0}; pass --allow-data-loss {1} if that is intended"
     )]

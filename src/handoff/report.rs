@@ -22,7 +22,6 @@ fn result(o: &Outcome) -> String {
         Err(HandoffError::UnreadablePlan(_)) => "refused: unreadable plan".into(),
         Err(HandoffError::Skipped(before)) => format!("skipped: {before} failed"),
         Err(HandoffError::Locked { .. }) => "refused: locked".into(),
-        Err(HandoffError::StaleLock { .. }) => "refused: stale lock".into(),
         Err(HandoffError::Interrupted) => "interrupted".into(),
         Err(HandoffError::MissingTool { tool, .. }) => format!("failed: no {tool}"),
         Err(HandoffError::TimedOut(..)) => "failed: timed out".into(),

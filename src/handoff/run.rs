@@ -118,7 +118,10 @@ fn run_site(
     let lock = if limits.locked {
         Ok(None)
     } else {
-        Lock::take(&work.dir, &work.site).map(Some)
+        Lock::take(&work.dir, &work.site).map(|lock| {
+            took_over(&lock, &work.site, events);
+            Some(lock)
+        })
     };
     // A phase never runs after an earlier one failed: the app is not
     // started against a database that was not created, and a database is
@@ -464,13 +467,18 @@ fn stop_group(child: &mut Child) {
 /// Takes the lock of every site for a run of two passes, so that nothing
 /// changes a site between its preview and its change. Returns the locks (held
 /// until dropped), the sites locked, and a refusal per target of the others.
-pub fn lock_sites(action: Action, work: &[SiteWork]) -> (Vec<Lock>, Vec<SiteWork>, Vec<Outcome>) {
+pub fn lock_sites(
+    action: Action,
+    work: &[SiteWork],
+    events: Events<'_>,
+) -> (Vec<Lock>, Vec<SiteWork>, Vec<Outcome>) {
     let mut locks = Vec::new();
     let mut locked = Vec::new();
     let mut refused = Vec::new();
     for site in work {
         match Lock::take(&site.dir, &site.site) {
             Ok(lock) => {
+                took_over(&lock, &site.site, events);
                 locks.push(lock);
                 locked.push(site.clone());
             }
@@ -491,6 +499,15 @@ pub fn lock_sites(action: Action, work: &[SiteWork]) -> (Vec<Lock>, Vec<SiteWork
         }
     }
     (locks, locked, refused)
+}
+
+/// Says that a lock was taken over from a sitectl that is gone.
+fn took_over(lock: &Lock, site: &str, events: Events<'_>) {
+    if let Some(holder) = &lock.took_over {
+        events(&format!(
+            "[{site}] warning: took over the lock of {holder}, which is gone (it was stopped): check what it left half done in the logs"
+        ));
+    }
 }
 
 /// Earlier runs' logs of one site and target kept beside the current one.

@@ -189,29 +189,30 @@ fn an_interrupted_apply_stops_its_tools_prints_the_summary_and_releases_every_lo
 }
 
 #[test]
-fn a_stale_lock_is_named_as_such_and_unlock_removes_only_a_dead_holders() {
+fn a_dead_holders_lock_is_taken_over_and_unlock_removes_only_a_dead_holders() {
     let f = Fixture::new("stale-lock", ALL);
     let lock = f.dir.join("rendered/northwind-trial/.sitectl-lock");
     // A pid no process has: the holder was killed.
-    std::fs::write(
-        &lock,
-        format!(
-            "host={}\npid={}\nsince=2026-11-29T10:00:00Z\n",
-            hostname(),
-            i32::MAX
-        ),
-    )
-    .unwrap();
-    let out = f.run(&["plan", "northwind-trial"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("refused: stale lock"), "{stderr}");
-    let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains("a stale lock: its holder (sitectl pid")
-            && stdout.contains("is gone; remove it with `sitectl unlock northwind-trial`"),
-        "{stdout}"
+    let dead = format!(
+        "host={}\npid={}\nsince=2026-11-29T10:00:00Z\n",
+        hostname(),
+        i32::MAX
     );
+    std::fs::write(&lock, &dead).unwrap();
+    for action in [&["plan"][..], &["apply", "--yes"]] {
+        let out = f.run(&[action, &["northwind-trial"]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(&format!(
+                "[northwind-trial] warning: took over the lock of sitectl pid {} on",
+                i32::MAX
+            )) && stdout.contains("which is gone (it was stopped)"),
+            "{stdout}"
+        );
+        assert!(!lock.exists(), "released at the end");
+        std::fs::write(&lock, &dead).unwrap();
+    }
     let unlocked = f.run(&["unlock", "northwind-trial"], &[]);
     assert_eq!(
         unlocked.status.code(),
@@ -220,10 +221,16 @@ fn a_stale_lock_is_named_as_such_and_unlock_removes_only_a_dead_holders() {
         text(&unlocked.stderr)
     );
     assert!(!lock.exists());
-    assert_eq!(
-        f.run(&["plan", "northwind-trial"], &[]).status.code(),
-        Some(0)
-    );
+    // Another host's lock is never taken over: sitectl cannot tell whether it runs.
+    std::fs::write(
+        &lock,
+        format!("host=elsewhere-{}\npid=1\nsince=now\n", hostname()),
+    )
+    .unwrap();
+    let out = f.run(&["plan", "northwind-trial"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("refused: locked"));
+    assert!(lock.exists());
     // A live holder (this test) keeps its lock.
     std::fs::write(
         &lock,
