@@ -12,7 +12,8 @@
 //!   jobs' steps run in order on a repository made by `sitectl init`;
 //! - `hostile`, `schema_types`: hostile input, and the schema against the types;
 //! - `untrusted_output`: links, foreign files and what a stopped run left
-//!   under the output folder.
+//!   under the output folder; `crash`: render, promote and reclaim killed
+//!   with SIGKILL 30 times each, and the next run recovering.
 //!
 //! Run one module with `cargo test --test integration MODULE::`.
 
@@ -20,6 +21,7 @@ mod common;
 
 mod cli;
 mod conformance;
+mod crash;
 mod diff;
 mod handoff;
 mod hostile;

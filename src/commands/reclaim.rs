@@ -33,13 +33,37 @@ pub(super) fn reclaim(
     let specs = args.dir.clone().unwrap_or_else(|| ws.sites.clone());
     let out = args.out.clone().unwrap_or_else(|| ws.rendered.clone());
     let rendered = handoff::render_tree(&specs, ws, "reclaim")?;
-    let expired = chosen(args, &specs, &rendered, today)?;
+    let mut expired = chosen(args, &specs, &rendered, today)?;
+    // A reclaim stopped after its destroy left its record: finished first,
+    // without destroying again.
+    let mut finished = String::new();
+    if !args.dry_run {
+        expired.retain(|e| {
+            let source = &e.site.document.source;
+            let Some(record) = reclaim::existing_record(&specs, e.name(), &source.text) else {
+                return true;
+            };
+            match finish(e, &out.join(e.name()), &record) {
+                Ok(line) => finished.push_str(&format!(
+                    "{line}finished the reclaim of `{}` that a stopped run began: {} moved to {}\n",
+                    e.name(),
+                    source.name,
+                    display_name(&record)
+                )),
+                Err(line) => finished.push_str(&line),
+            }
+            false
+        });
+    }
+    if expired.is_empty() && !finished.is_empty() {
+        return Ok(Outcome::note(finished));
+    }
     if expired.is_empty() {
         return Ok(Outcome::note(format!(
             "no trial is past its end as of {today}: nothing to reclaim\n"
         )));
     }
-    let mut stderr = String::new();
+    let mut stderr = finished;
     let plan = plan(&expired, &out, &rendered, args.dry_run, &mut stderr);
     let tools = Tools::find(args.terraform_bin.as_deref());
     let chart = handoff::chart(ws);
@@ -257,26 +281,44 @@ fn dry_run(
 
 /// After a destroy: the spec archived, the rendered files removed. `Ok`
 /// and `Err` are the line to report.
+/// Archives a destroyed trial in the order that a run stopped at any point
+/// leaves for the next to finish: the record first, then the rendered
+/// files, the spec last.
 fn archive(e: &Expired<'_>, w: &SiteWork, specs: &Path, today: Date) -> Result<String, String> {
     let source = &e.site.document.source;
     let dest: PathBuf = reclaim::archive_path(specs, today, e.name());
     let record = reclaim::archived_text(&source.text, today, e.trial_end);
-    reclaim::archive(&source.path, &source.text, &dest, &record)
-        .map_err(|error| format!("error: `{}` was destroyed but {error}\n", e.name()))?;
+    let failed = |error| format!("error: `{}` was destroyed but {error}\n", e.name());
+    reclaim::write_record(&source.path, &source.text, &dest, &record).map_err(failed)?;
+    finish(e, &w.dir, &dest).map(|mut line| {
+        line.push_str(&format!(
+            "reclaimed `{}` (trial ended {}): {} moved to {}\n",
+            e.name(),
+            e.trial_end,
+            source.name,
+            display_name(&dest)
+        ));
+        line
+    })
+}
+
+/// The rendered files, then the spec, of a trial whose record is written.
+fn finish(e: &Expired<'_>, dir: &Path, record: &Path) -> Result<String, String> {
+    let source = &e.site.document.source;
     let mut line = String::new();
-    if let Err(error) = crate::output::write::remove_site(&w.dir) {
+    if let Err(error) = crate::output::write::remove_site(dir) {
         line.push_str(&format!(
             "warning: cannot remove the rendered files of `{}` under {}: {error}\n",
             e.name(),
-            display_name(&w.dir)
+            display_name(dir)
         ));
     }
-    line.push_str(&format!(
-        "reclaimed `{}` (trial ended {}): {} moved to {}\n",
-        e.name(),
-        e.trial_end,
-        source.name,
-        display_name(&dest)
-    ));
+    reclaim::remove_spec(&source.path, &source.text).map_err(|error| {
+        format!(
+            "error: `{}` was destroyed and recorded in {} but {error}\n",
+            e.name(),
+            display_name(record)
+        )
+    })?;
     Ok(line)
 }

@@ -21,7 +21,7 @@ use crate::validate::ValidSite;
 /// Terraform merges `*_override.tf` files into the blocks they name, and a
 /// lifecycle block argument by argument: this one flips only
 /// `prevent_destroy`, and only while reclaim destroys the site.
-pub const OVERRIDE_FILE: &str = "sitectl_reclaim_override.tf";
+pub const OVERRIDE_FILE: &str = crate::output::scan::RECLAIM_OVERRIDE;
 
 /// Where archived specs go, below the specs folder. Hidden, so no command
 /// that walks the specs ever renders or applies an archived trial again.
@@ -117,27 +117,76 @@ pub enum ArchiveError {
     Io { path: String, message: String },
 }
 
-/// Moves the spec at `spec` (whose text was `original` when the reclaim
-/// began) to `dest` as `text`: written first, never over an existing file,
-/// and the spec removed only once the record is safely on disk.
-pub fn archive(spec: &Path, original: &str, dest: &Path, text: &str) -> Result<(), ArchiveError> {
+/// Writes the record of a reclaimed trial to `dest`, never over another
+/// file: the same record already there (a stopped run wrote it) is done.
+/// The spec (whose text was `original` when the reclaim began) must still
+/// be that text; it is removed later, by [`remove_spec`], once the site's
+/// rendered files are gone: a run stopped at any point leaves a state the
+/// next one finishes.
+pub fn write_record(
+    spec: &Path,
+    original: &str,
+    dest: &Path,
+    text: &str,
+) -> Result<(), ArchiveError> {
     let shown = crate::source::load::display_name(spec);
-    let io = |path: &Path, error: std::io::Error| ArchiveError::Io {
-        path: crate::source::load::display_name(path),
-        message: error.to_string(),
-    };
     match std::fs::read_to_string(spec) {
         Ok(now) if now == original => {}
         Ok(_) => return Err(ArchiveError::Changed(shown)),
-        Err(error) => return Err(io(spec, error)),
+        Err(error) => return Err(io_error(spec, error)),
     }
-    crate::output::write::write_new(dest, text).map_err(|error| match error.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            ArchiveError::Exists(crate::source::load::display_name(dest))
+    match crate::output::write::write_new(dest, text) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            if std::fs::read_to_string(dest).is_ok_and(|there| there == text) {
+                Ok(())
+            } else {
+                Err(ArchiveError::Exists(crate::source::load::display_name(
+                    dest,
+                )))
+            }
         }
-        _ => io(dest, error),
-    })?;
-    std::fs::remove_file(spec).map_err(|error| io(spec, error))
+        Err(error) => Err(io_error(dest, error)),
+    }
+}
+
+/// Removes the reclaimed spec, if it is still `original`.
+pub fn remove_spec(spec: &Path, original: &str) -> Result<(), ArchiveError> {
+    match std::fs::read_to_string(spec) {
+        Ok(now) if now == original => std::fs::remove_file(spec).map_err(|e| io_error(spec, e)),
+        Ok(_) => Err(ArchiveError::Changed(crate::source::load::display_name(
+            spec,
+        ))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(io_error(spec, error)),
+    }
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> ArchiveError {
+    ArchiveError::Io {
+        path: crate::source::load::display_name(path),
+        message: error.to_string(),
+    }
+}
+
+/// The record a stopped reclaim already wrote for this spec text, on any
+/// day: its destroy succeeded (a record is written only after it), so the
+/// reclaim only has to be finished.
+pub fn existing_record(specs: &Path, name: &str, original: &str) -> Option<PathBuf> {
+    let mut days: Vec<PathBuf> = std::fs::read_dir(specs.join(ARCHIVE_DIR))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    days.sort();
+    days.into_iter()
+        .map(|day| day.join(format!("{name}.yaml")))
+        .find(|record| {
+            std::fs::read_to_string(record).is_ok_and(|text| {
+                // The record is the spec under a two-line header.
+                text.splitn(3, '\n').nth(2) == Some(original)
+            })
+        })
 }
 
 #[cfg(test)]
@@ -225,16 +274,24 @@ resource "azurerm_postgresql_flexible_server_database" "site" {
         let dest = dir.join(".reclaimed/2026-11-22/a.yaml");
         std::fs::write(&spec, "tier: paid\n").unwrap();
         assert!(matches!(
-            archive(&spec, "tier: trial\n", &dest, "x"),
+            write_record(&spec, "tier: trial\n", &dest, "x"),
             Err(ArchiveError::Changed(_))
         ));
         assert!(spec.exists() && !dest.exists());
-        archive(&spec, "tier: paid\n", &dest, "record\n").unwrap();
+        let record = "# one\n# two\ntier: paid\n";
+        write_record(&spec, "tier: paid\n", &dest, record).unwrap();
+        // Written again by a run that finishes a stopped one: the same record is done.
+        write_record(&spec, "tier: paid\n", &dest, record).unwrap();
+        assert_eq!(
+            existing_record(&dir, "a", "tier: paid\n"),
+            Some(dest.clone())
+        );
+        remove_spec(&spec, "tier: paid\n").unwrap();
         assert!(!spec.exists());
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "record\n");
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), record);
         std::fs::write(&spec, "again\n").unwrap();
         assert!(matches!(
-            archive(&spec, "again\n", &dest, "x"),
+            write_record(&spec, "again\n", &dest, "x"),
             Err(ArchiveError::Exists(_))
         ));
         assert!(spec.exists(), "never over an earlier record");

@@ -14,6 +14,7 @@ fn root() -> PathBuf {
 const FAKE: &str = r#"#!/bin/bash
 # A stand-in for a real tool: records what it was asked, acts as told.
 echo "$(basename "$0") $* @ ${PWD##*/rendered/}" >> "$FAKE_LOG"
+if [ -n "$FAKE_SLOW" ]; then sleep "$FAKE_SLOW"; fi
 if [ -f sitectl_reclaim_override.tf ]; then echo "override present @ ${PWD##*/rendered/}" >> "$FAKE_LOG"; fi
 case "$(basename "$0") $1 $2" in
   "helm version --short") echo "${FAKE_HELM_VERSION:-v3.15.4}"; exit 0 ;;
