@@ -32,6 +32,7 @@ mod preview_browser;
 mod promote;
 mod reclaim;
 mod schema_types;
+mod secrets;
 mod snapshots;
 mod untrusted_output;
 mod workflows;

@@ -30,26 +30,58 @@ pub struct Document {
 /// reference may be a pasted secret, so snippets never show it.
 const SECRET_KEYS: [&str; 2] = ["secretRef", "licenseRef"];
 
+/// Whether a key names something secret, however it is spelt: its value is
+/// never shown (`secretRefs`, `password`, `apiToken`, `client_secret`...).
+pub fn looks_secret(key: &str) -> bool {
+    let key: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    SECRET_KEYS.iter().any(|k| key == k.to_ascii_lowercase())
+        || [
+            "secret",
+            "password",
+            "passwd",
+            "passphrase",
+            "token",
+            "credential",
+            "apikey",
+            "privatekey",
+            "accesskey",
+            "connectionstring",
+            "sastoken",
+            "licensekey",
+        ]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// Every non-space byte in `range` of `bytes` replaced by `*`: the text
+/// keeps its length, so every span stays valid.
+fn mask(bytes: &mut [u8], range: std::ops::Range<usize>) {
+    let end = range.end.min(bytes.len());
+    for b in &mut bytes[range.start.min(end)..end] {
+        if !b.is_ascii_whitespace() {
+            *b = b'*';
+        }
+    }
+}
+
 impl Document {
-    /// The text shown in snippets: the source with the value of every secret
-    /// reference field (`secretRef`, `licenseRef`, `extensions.secrets.*`)
-    /// masked, byte for byte, so that spans stay valid.
+    /// The text shown in snippets: the source with the value of every key
+    /// that looks secret (`secretRef`, `password`, a misspelt `secretRefs`),
+    /// and everything under `extensions.secrets`, masked byte for byte, so
+    /// that spans stay valid.
     pub fn display_text(&self) -> String {
         let mut bytes = self.source.text.clone().into_bytes();
-        let mut mask = |node: &Node| {
-            for b in &mut bytes[node.span.bytes()] {
-                if !b.is_ascii_whitespace() {
-                    *b = b'*';
-                }
-            }
-        };
         let mut stack: Vec<(&Node, bool)> = vec![(&self.root, false)];
         while let Some((node, secret_map)) = stack.pop() {
             match &node.value {
                 crate::source::yaml::Value::Map(entries) => {
                     for entry in entries {
-                        if secret_map || SECRET_KEYS.contains(&entry.key.as_str()) {
-                            mask(&entry.value);
+                        if secret_map || looks_secret(&entry.key) {
+                            mask(&mut bytes, entry.value.span.bytes());
                         } else {
                             stack.push((&entry.value, entry.key == "secrets"));
                         }
@@ -63,6 +95,35 @@ impl Document {
         }
         String::from_utf8(bytes).unwrap_or_else(|_| self.source.text.clone())
     }
+}
+
+/// The text shown in snippets of a file that did not parse: the value of
+/// each `key: value` line whose key looks secret, and everything after a
+/// quote that never closed (it may have swallowed a secret), masked byte
+/// for byte.
+pub fn unparsed_display_text(text: &str, diagnostics: &[Diagnostic]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start().trim_start_matches("- ").trim_start();
+        if let Some((key, _)) = body.split_once(':') {
+            let key = key.trim().trim_matches(['"', '\'']);
+            if looks_secret(key) {
+                let value = at + line.find(':').unwrap_or(0) + 1;
+                mask(&mut bytes, value..at + line.len());
+            }
+        }
+        at += line.len();
+    }
+    for diagnostic in diagnostics {
+        if diagnostic.message.contains("quoted scalar")
+            && let Some(span) = diagnostic.span
+        {
+            let end = bytes.len();
+            mask(&mut bytes, span.start + 1..end);
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 /// Why a file could not be read as text.

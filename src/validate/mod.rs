@@ -188,8 +188,9 @@ fn check_specs(mut checked: Checked, specs: Specs, placeholders: Placeholders) -
         };
         match check_source(source, checked.catalog.as_ref(), placeholders) {
             FileOutcome::Unparsed(source, list) => {
+                let shown = load::unparsed_display_text(&source.text, &list);
                 diagnostics.extend(list);
-                diagnostics.add_source(source.name, source.text);
+                diagnostics.add_source(source.name, shown);
             }
             FileOutcome::Parsed {
                 document,

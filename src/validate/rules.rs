@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Problem};
-use crate::source::load::Document;
+use crate::source::load::{Document, looks_secret};
 use crate::source::locate::{self, Segment};
 use crate::source::yaml::Value;
 use crate::spec::IsoDate;
@@ -26,6 +26,10 @@ pub enum RuleError {
     },
     #[error("`{at}` is the all-zero placeholder GUID, not the customer's ID")]
     PlaceholderId { at: String },
+    #[error(
+        "`{at}` looks like a secret, and this value would be written in plain text into the rendered files and the repository"
+    )]
+    SecretInPlainText { at: String },
 }
 
 impl Problem for RuleError {
@@ -36,6 +40,7 @@ impl Problem for RuleError {
             RuleError::InvalidDate { .. } => "rule-invalid-date",
             RuleError::EndBeforeStart { .. } => "rule-end-before-start",
             RuleError::PlaceholderId { .. } => "rule-placeholder-id",
+            RuleError::SecretInPlainText { .. } => "rule-secret-in-plain-text",
         }
     }
 
@@ -53,6 +58,9 @@ impl Problem for RuleError {
             }
             RuleError::PlaceholderId { .. } => {
                 "write the customer's real ID (the Azure portal shows it); a site cannot deploy into the placeholder".into()
+            }
+            RuleError::SecretInPlainText { .. } => {
+                "move it to `extensions.secrets` as a reference (`https://<vault>.vault.azure.net/secrets/<name>`, `k8s:<secret>/<key>` or `env:<NAME>`), and rotate it if it was a real secret".into()
             }
         })
     }
@@ -146,6 +154,37 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
         {
             let at = locate::dotted(&Segment::parse_pointer(pointer));
             report(pointer, RuleError::PlaceholderId { at });
+        }
+    }
+    // The two free-form maps: their values land in plain text.
+    for (pointer, map) in [
+        (
+            "/metadata/labels",
+            document.root.get("metadata").and_then(|m| m.get("labels")),
+        ),
+        (
+            "/spec/extensions/config",
+            document
+                .root
+                .get("spec")
+                .and_then(|s| s.get("extensions"))
+                .and_then(|e| e.get("config")),
+        ),
+    ] {
+        let Some(Value::Map(entries)) = map.map(|m| &m.value) else {
+            continue;
+        };
+        for entry in entries.iter().filter(|e| looks_secret(&e.key)) {
+            let at = format!(
+                "{}.{}",
+                locate::dotted(&Segment::parse_pointer(pointer)),
+                entry.key
+            );
+            found.push(Diagnostic::error(
+                document.source.name.clone(),
+                Some(entry.value.span),
+                &RuleError::SecretInPlainText { at },
+            ));
         }
     }
     found
