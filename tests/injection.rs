@@ -36,6 +36,9 @@ const HOSTILE: &[&str] = &[
     "🎓 Ünïcødé 学校",
     "مدرسة שלום \u{202e}evil\u{202c}",
     "null",
+    // Regression (fuzzing): where a Bicep token starts, `//` read as a comment.
+    "//comment",
+    "'//after an escape /*",
 ];
 
 const EXAMPLES: &[&str] = &[

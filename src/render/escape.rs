@@ -191,7 +191,12 @@ pub fn bicep_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('\'');
     let mut chars = text.chars().peekable();
+    // Right after the quote or an escape, Bicep's grammar (tree-sitter-bicep)
+    // starts a new token, and `//` or `/*` there reads as a comment: such a
+    // slash is written as `\u{2F}`, which is the same string.
+    let mut run_start = true;
     while let Some(c) = chars.next() {
+        let before = out.len();
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -199,11 +204,13 @@ pub fn bicep_string(text: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            '/' if run_start && matches!(chars.peek(), Some('/' | '*')) => out.push_str("\\u{2F}"),
             c if needs_unicode_escape(c) => {
                 let _ = write!(out, "\\u{{{:X}}}", c as u32);
             }
             c => out.push(c),
         }
+        run_start = out.len() - before > c.len_utf8();
     }
     out.push('\'');
     out
@@ -280,6 +287,21 @@ mod tests {
         assert_eq!(bicep_string("it's ${x}"), r"'it\'s \${x}'");
         assert_eq!(bicep_string("'''"), r"'\'\'\''");
         assert_eq!(bicep_string("a\u{2028}b"), r"'a\u{2028}b'");
+    }
+
+    /// Regression (fuzzing): a customer starting with `//` made Bicep's
+    /// grammar read a comment, and the whole fleet's render refused.
+    #[test]
+    fn a_slash_pair_where_a_bicep_token_starts_is_escaped_and_parses() {
+        assert_eq!(bicep_string("//x"), r"'\u{2F}/x'");
+        assert_eq!(bicep_string("a//b"), "'a//b'");
+        assert_eq!(bicep_string("'//x"), r"'\'\u{2F}/x'");
+        assert_eq!(bicep_string("///*"), r"'\u{2F}\u{2F}\u{2F}*'");
+        for text in ["//x", "'//x", "/*x*/", "a\n//b", "///", "x//y", "\\/*"] {
+            let file = format!("param a string = {}\n", bicep_string(text));
+            let tree = crate::render::verify::parse_bicep(&file).unwrap();
+            assert!(!tree.root_node().has_error(), "{file}");
+        }
     }
 
     #[test]

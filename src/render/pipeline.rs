@@ -116,9 +116,17 @@ pub fn render_checked(
         let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(count, total);
         let rendered = engine.render_site(valid, &catalog, only_target)?;
+        let mut values = None;
         let problems: Vec<_> = rendered
             .iter()
-            .filter_map(|f| verify::check(f).err())
+            .filter_map(|f| {
+                // The spec's strings, read only when a file fails.
+                verify::check(f, &[]).err().map(|_| {
+                    let values =
+                        values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
+                    verify::check(f, values).expect_err("it failed once")
+                })
+            })
             .collect();
         Ok((rendered, problems))
     });

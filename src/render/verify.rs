@@ -14,6 +14,8 @@ pub struct CheckError {
     pub language: &'static str,
     pub line: usize,
     pub message: String,
+    /// The spec values the failing line holds (`metadata.customer`).
+    pub values: Vec<String>,
 }
 
 impl Problem for CheckError {
@@ -22,12 +24,51 @@ impl Problem for CheckError {
     }
 
     fn hint(&self) -> Option<String> {
-        Some("fix the template: a spec value is always one complete literal, so write `key = {{ value }}` without quotes around it".into())
+        Some(if self.values.is_empty() {
+            "fix the template: a spec value is always one complete literal, so write `key = {{ value }}` without quotes around it".into()
+        } else {
+            format!(
+                "the line holds the spec's {}: if the template writes it as `{{{{ value }}}}`, sitectl's {} escaping of that value is at fault, not the spec or the template (report it with the value); else write it so",
+                crate::diagnostic::words::one_of(&self.values),
+                self.language
+            )
+        })
     }
 }
 
-/// Parses `file` as its language; `Err` says where and why it does not parse.
-pub fn check(file: &RenderedFile) -> Result<(), Diagnostic> {
+/// Every string in a spec, by its dotted path (`metadata.customer`).
+pub fn spec_strings(root: &crate::source::yaml::Node) -> Vec<(String, String)> {
+    use crate::source::locate::{Segment, dotted};
+    use crate::source::yaml::Value;
+    let mut out = Vec::new();
+    let mut stack = vec![(root, Vec::<Segment>::new())];
+    while let Some((node, path)) = stack.pop() {
+        match &node.value {
+            Value::Str(text, _) => out.push((dotted(&path), text.clone())),
+            Value::Map(entries) => {
+                for entry in entries {
+                    let mut at = path.clone();
+                    at.push(Segment::Key(entry.key.clone()));
+                    stack.push((&entry.value, at));
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let mut at = path.clone();
+                    at.push(Segment::Index(i));
+                    stack.push((item, at));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Parses `file` as its language; `Err` says where and why it does not
+/// parse, and which of the spec's `values` the failing line holds.
+pub fn check(file: &RenderedFile, values: &[(String, String)]) -> Result<(), Diagnostic> {
     let failure = match file.language {
         Language::Hcl => check_hcl(&file.contents),
         Language::Yaml | Language::Compose => check_yaml(&file.contents),
@@ -49,10 +90,40 @@ pub fn check(file: &RenderedFile) -> Result<(), Diagnostic> {
                 },
                 line,
                 message,
+                values: values_on_line(file, line, values),
             };
             Err(Diagnostic::error(file.template.clone(), None, &error))
         }
     }
+}
+
+/// The spec values written on `line` of `file` (as the file's language
+/// writes them), or on the line before it: a parser often notices an
+/// unclosed string one line late.
+fn values_on_line(file: &RenderedFile, line: usize, values: &[(String, String)]) -> Vec<String> {
+    let lines: Vec<&str> = file.contents.lines().collect();
+    let near: String = [line.saturating_sub(1), line]
+        .iter()
+        .filter_map(|n| n.checked_sub(1).and_then(|i| lines.get(i)))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    values
+        .iter()
+        .filter(|(_, text)| text.len() > 1)
+        .filter(|(_, text)| {
+            let written = crate::render::escape::literal(
+                file.language,
+                &minijinja::Value::from(text.as_str()),
+            )
+            .unwrap_or_default();
+            let inner = written
+                .get(1..written.len().saturating_sub(1))
+                .unwrap_or_default();
+            (!inner.is_empty() && near.contains(inner)) || near.contains(text.as_str())
+        })
+        .map(|(at, _)| at.clone())
+        .collect()
 }
 
 fn check_hcl(text: &str) -> Option<(usize, String)> {
@@ -174,5 +245,38 @@ mod tests {
         assert_eq!(check_dotenv("# c\nLICENSE_KEY=\n"), None);
         assert_eq!(check_dotenv("bad-name=1\n").map(|e| e.0), Some(1));
         assert_eq!(check_dotenv("A=1\nnonsense\n").map(|e| e.0), Some(2));
+    }
+
+    fn file(language: Language, output: &str, contents: &str) -> RenderedFile {
+        RenderedFile {
+            site: "acme".into(),
+            target: crate::render::target::Target::Terraform,
+            output: output.into(),
+            language,
+            template: "blueprints/managed/terraform/main.tf.j2".into(),
+            contents: contents.into(),
+        }
+    }
+
+    /// A check failure on a valid spec names the spec value on the line,
+    /// not only the template.
+    #[test]
+    fn a_failing_line_names_the_spec_values_it_holds() {
+        let values = vec![
+            ("metadata.customer".to_string(), "Acme \"Co\"".to_string()),
+            ("metadata.name".to_string(), "acme".to_string()),
+            ("spec.region".to_string(), "eastus".to_string()),
+        ];
+        // A template that put its own quotes around the escaped value.
+        let broken = file(Language::Hcl, "main.tf", "a = \"\"Acme \\\"Co\\\"\"\"\n");
+        let error = check(&broken, &values).unwrap_err();
+        assert_eq!(error.code, "check-invalid-output");
+        let hint = error.hint.unwrap();
+        assert!(hint.contains("`metadata.customer`"), "{hint}");
+        assert!(!hint.contains("spec.region"), "{hint}");
+        // Without a spec value on it, the template is named.
+        let template_only = file(Language::Hcl, "main.tf", "a = = 1\n");
+        let hint = check(&template_only, &values).unwrap_err().hint.unwrap();
+        assert!(hint.starts_with("fix the template"), "{hint}");
     }
 }

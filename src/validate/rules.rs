@@ -30,6 +30,8 @@ pub enum RuleError {
         "`{at}` looks like a secret, and this value would be written in plain text into the rendered files and the repository"
     )]
     SecretInPlainText { at: String },
+    #[error("`{at}` holds {code}, a Unicode noncharacter, which YAML and Compose readers refuse")]
+    Noncharacter { at: String, code: String },
 }
 
 impl Problem for RuleError {
@@ -41,6 +43,7 @@ impl Problem for RuleError {
             RuleError::EndBeforeStart { .. } => "rule-end-before-start",
             RuleError::PlaceholderId { .. } => "rule-placeholder-id",
             RuleError::SecretInPlainText { .. } => "rule-secret-in-plain-text",
+            RuleError::Noncharacter { .. } => "rule-noncharacter",
         }
     }
 
@@ -58,6 +61,9 @@ impl Problem for RuleError {
             }
             RuleError::PlaceholderId { .. } => {
                 "write the customer's real ID (the Azure portal shows it); a site cannot deploy into the placeholder".into()
+            }
+            RuleError::Noncharacter { .. } => {
+                "remove it: it is never part of a name or an address (it often comes from a copy and paste)".into()
             }
             RuleError::SecretInPlainText { .. } => {
                 "move it to `extensions.secrets` as a reference (`https://<vault>.vault.azure.net/secrets/<name>`, `k8s:<secret>/<key>` or `env:<NAME>`), and rotate it if it was a real secret".into()
@@ -156,6 +162,35 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
             report(pointer, RuleError::PlaceholderId { at });
         }
     }
+    // Every string goes into some output; a noncharacter breaks its readers.
+    let mut stack = vec![(&document.root, Vec::<Segment>::new())];
+    while let Some((node, path)) = stack.pop() {
+        match &node.value {
+            Value::Str(text, _) => {
+                if let Some(c) = text.chars().find(|c| is_noncharacter(*c)) {
+                    found.push(Diagnostic::error(
+                        document.source.name.clone(),
+                        Some(node.span),
+                        &RuleError::Noncharacter {
+                            at: locate::dotted(&path),
+                            code: format!("U+{:04X}", c as u32),
+                        },
+                    ));
+                }
+            }
+            Value::Map(entries) => stack.extend(entries.iter().map(|e| {
+                let mut at = path.clone();
+                at.push(Segment::Key(e.key.clone()));
+                (&e.value, at)
+            })),
+            Value::Seq(items) => stack.extend(items.iter().enumerate().map(|(i, item)| {
+                let mut at = path.clone();
+                at.push(Segment::Index(i));
+                (item, at)
+            })),
+            _ => {}
+        }
+    }
     // The two free-form maps: their values land in plain text.
     for (pointer, map) in [
         (
@@ -188,6 +223,12 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
         }
     }
     found
+}
+
+/// U+FDD0 to U+FDEF, and the last two code points of every plane.
+fn is_noncharacter(c: char) -> bool {
+    let code = c as u32;
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
 }
 
 /// The rules across specs: a name may be used once in the whole tree. The
