@@ -21,6 +21,9 @@ mod commands;
 mod diagnostic;
 mod diff;
 mod fleet;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handoff;
 mod lifecycle;
 mod output;

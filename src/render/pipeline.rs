@@ -92,54 +92,15 @@ pub fn render_checked(
         .values()
         .flat_map(|b| b.manifest.data_resources.iter().cloned())
         .collect();
-    // The repository is the folder that holds the blueprints.
-    let repository = blueprints.parent().unwrap_or(Path::new(""));
-    let chart = blueprint::chart_digest(&checked.tree, blueprints).map(|digest| {
-        let name = blueprints.file_name().map_or(Path::new(""), Path::new);
-        format!(
-            "Values for the chart {} (contents sha256:{digest}).",
-            display_name(&blueprint::chart(name))
-        )
-    });
-    let engine = match Engine::new(loaded, repository, chart) {
+    let engine = match compile(&checked.tree, blueprints, loaded) {
         Ok(engine) => engine,
         Err(problems) => {
             diagnostics.extend(problems);
             return Err(Box::new(diagnostics.sorted()));
         }
     };
-    // Sites render and check in parallel; the results are put back in site
-    // order, so the output is the same whatever the number of threads.
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = checked.sites.len();
-    let results = parallel_map(&checked.sites, |valid| {
-        let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        progress(count, total);
-        let rendered = engine.render_site(valid, &catalog, only_target)?;
-        let mut values = None;
-        let problems: Vec<_> = rendered
-            .iter()
-            .filter_map(|f| {
-                // The spec's strings, read only when a file fails.
-                verify::check(f, &[]).err().map(|_| {
-                    let values =
-                        values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
-                    verify::check(f, values).expect_err("it failed once")
-                })
-            })
-            .collect();
-        Ok((rendered, problems))
-    });
-    let mut files = Vec::new();
-    for result in results {
-        match result {
-            Ok((rendered, problems)) => {
-                files.extend(rendered);
-                diagnostics.extend(problems);
-            }
-            Err(diagnostic) => diagnostics.list.push(diagnostic),
-        }
-    }
+    let (files, problems) = render_sites(&engine, &catalog, &checked.sites, only_target, progress);
+    diagnostics.extend(problems);
     if !diagnostics.is_empty() {
         return Err(Box::new(diagnostics.sorted()));
     }
@@ -161,6 +122,70 @@ pub fn render_checked(
         valid: checked.sites,
         blueprints: engine.into_blueprints(),
     })
+}
+
+/// The template engine of one run, for the blueprints in `blueprints` of
+/// `tree`: every template compiled once.
+pub(crate) fn compile(
+    tree: &crate::source::tree::Tree,
+    blueprints: &Path,
+    loaded: Blueprints,
+) -> Result<Engine, Vec<crate::diagnostic::Diagnostic>> {
+    // The repository is the folder that holds the blueprints.
+    let repository = blueprints.parent().unwrap_or(Path::new(""));
+    let chart = blueprint::chart_digest(tree, blueprints).map(|digest| {
+        let name = blueprints.file_name().map_or(Path::new(""), Path::new);
+        format!(
+            "Values for the chart {} (contents sha256:{digest}).",
+            display_name(&blueprint::chart(name))
+        )
+    });
+    Engine::new(loaded, repository, chart)
+}
+
+/// Renders and checks `sites` with a compiled `engine`: the files, and a
+/// diagnostic per file that does not parse or site that does not render.
+/// Sites render in parallel; the results are put back in site order, so
+/// the output is the same whatever the number of threads.
+pub(crate) fn render_sites(
+    engine: &Engine,
+    catalog: &crate::validate::catalog::Catalog,
+    sites: &[ValidSite],
+    only_target: Option<Target>,
+    progress: Progress<'_>,
+) -> (Vec<RenderedFile>, Vec<crate::diagnostic::Diagnostic>) {
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = sites.len();
+    let results = parallel_map(sites, |valid| {
+        let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(count, total);
+        let rendered = engine.render_site(valid, catalog, only_target)?;
+        let mut values = None;
+        let problems: Vec<_> = rendered
+            .iter()
+            .filter_map(|f| {
+                // The spec's strings, read only when a file fails.
+                verify::check(f, &[]).err().map(|_| {
+                    let values =
+                        values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
+                    verify::check(f, values).expect_err("it failed once")
+                })
+            })
+            .collect();
+        Ok((rendered, problems))
+    });
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    for result in results {
+        match result {
+            Ok((rendered, problems)) => {
+                files.extend(rendered);
+                diagnostics.extend(problems);
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    (files, diagnostics)
 }
 
 /// `f` over `items` on every core, results in the order of `items`.
