@@ -13,7 +13,9 @@
 //! - `hostile`, `schema_types`: hostile input, and the schema against the types;
 //! - `untrusted_output`: links, foreign files and what a stopped run left
 //!   under the output folder; `crash`: render, promote and reclaim killed
-//!   with SIGKILL 30 times each, and the next run recovering.
+//!   with SIGKILL 30 times each, and the next run recovering; `secrets`:
+//!   canaries shown by no command; `secure_defaults`: checkov's findings
+//!   against a reviewed baseline.
 //!
 //! Run one module with `cargo test --test integration MODULE::`.
 
@@ -33,6 +35,7 @@ mod promote;
 mod reclaim;
 mod schema_types;
 mod secrets;
+mod secure_defaults;
 mod snapshots;
 mod untrusted_output;
 mod workflows;

@@ -2,7 +2,7 @@
 """Conformance harness for the site Helm chart, judged by the real consumers.
 
     python3 tests/conformance/helm_check.py CHART_DIR VALUES_FILE...
-        [--kube-version 1.33.0]
+        [--kube-version 1.33.0] [--write-manifests DIR]
 
 For each values file, in order, stopping at the first failing stage:
 
@@ -368,7 +368,7 @@ def check_literals(values: dict[str, Any], objects: list[tuple[str, str, dict]])
 
 
 def check_file(chart_dir: str, chart: Any, schema: dict[str, Any], path: str,
-               kube_version: str) -> int:
+               kube_version: str, write_to: str | None = None) -> int:
     values = read_values(path)
     check_schema(chart, schema, values)
     name = values["site"]["name"]
@@ -382,6 +382,11 @@ def check_file(chart_dir: str, chart: Any, schema: dict[str, Any], path: str,
     objects = parse_manifests(rendered, namespace)
     kubernetes_validate(objects, kube_version)
     check_literals(values, objects)
+    if write_to:
+        # The rendered manifests, one file per site, for other checkers (checkov).
+        os.makedirs(write_to, exist_ok=True)
+        with open(os.path.join(write_to, f"{name}.yaml"), "w", encoding="utf-8") as out:
+            out.write("\n---\n".join(text for _, text, _ in objects))
     return len(objects)
 
 
@@ -391,6 +396,8 @@ def main(argv: list[str]) -> int:
         "(helm-python-sdk) and kubernetes-validate --strict.")
     parser.add_argument("chart_dir", metavar="CHART_DIR")
     parser.add_argument("values_files", metavar="VALUES_FILE", nargs="+")
+    parser.add_argument("--write-manifests", metavar="DIR",
+                        help="also write each site's rendered manifests to DIR/<site>.yaml")
     parser.add_argument("--kube-version", default=DEFAULT_KUBE_VERSION,
                         help=f"Kubernetes version to validate against (default {DEFAULT_KUBE_VERSION})")
     args = parser.parse_args(argv)
@@ -420,7 +427,8 @@ def main(argv: list[str]) -> int:
     with chart:
         for path in args.values_files:
             try:
-                count = check_file(args.chart_dir, chart, schema, path, kube_version)
+                count = check_file(args.chart_dir, chart, schema, path, kube_version,
+                                   args.write_manifests)
             except Failure as failure:
                 failed += 1
                 print(f"FAIL {path}: {failure.stage}: {failure.message}", flush=True)

@@ -23,6 +23,12 @@ resource "azurerm_storage_account" "site" {
   shared_access_key_enabled = true
   tags                      = local.tags
 
+  # A shared access signature made from the account lives a day at most.
+  sas_policy {
+    expiration_period = "01.00:00:00"
+    expiration_action = "Log"
+  }
+
   blob_properties {
     versioning_enabled  = true
     change_feed_enabled = true

@@ -80,7 +80,18 @@ resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enablePurgeProtection: true
     // The Postgres module reads the administrator password from here.
     enabledForTemplateDeployment: true
+    // Reached from our cluster in another tenant, so over the internet, but
+    // only from the cluster's egress address (and Azure's own services).
     publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'AzureServices'
+      ipRules: [
+        {
+          value: '203.0.113.10'
+        }
+      ]
+    }
   }
 }
 
@@ -113,7 +124,23 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     allowBlobPublicAccess: false
     // The app's connection string (in the Key Vault) signs with the account key.
     allowSharedKeyAccess: true
+    // As the Key Vault: only our cluster's egress address gets through.
     publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'AzureServices'
+      ipRules: [
+        {
+          value: '203.0.113.10'
+          action: 'Allow'
+        }
+      ]
+    }
+    // A shared access signature made from the account lives a day at most.
+    sasPolicy: {
+      sasExpirationPeriod: '1.00:00:00'
+      expirationAction: 'Log'
+    }
   }
 }
 
