@@ -300,3 +300,25 @@ fn promote_keeps_a_specs_mode_and_its_link() {
     assert_eq!(mode, 0o600);
     assert!(!stopped.exists(), "the stopped promote's text is removed");
 }
+
+/// A log that is a link to a file elsewhere is never written through: it
+/// is moved aside with the earlier runs' logs, and the run's log is new.
+#[test]
+fn a_linked_log_is_never_written_through() {
+    let f = Fixture::new("linkedlog", TOOLS);
+    let outside = f.dir.join("precious.txt");
+    std::fs::write(&outside, "keep me").unwrap();
+    let logs = f.dir.join("rendered/northwind-trial/.sitectl-logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    symlink(&outside, logs.join("plan-terraform.log")).unwrap();
+    for action in [&["plan"][..], &["apply", "--yes"]] {
+        let out = f.run(
+            &[action, &["northwind-trial", "--target", "terraform"]].concat(),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me");
+        let log = std::fs::symlink_metadata(logs.join("plan-terraform.log")).unwrap();
+        assert!(log.file_type().is_file());
+    }
+}

@@ -231,13 +231,20 @@ fn run_steps(
     summary: &mut Option<String>,
 ) -> Result<(), HandoffError> {
     // A new log keeps the previous runs' beside it, up to a bound.
-    let file = if continues_log {
-        fs::OpenOptions::new().create(true).append(true).open(log)
+    // Never through a link: a log that leads elsewhere is refused, not
+    // written over (O_NOFOLLOW).
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut options = fs::OpenOptions::new();
+    options.create(true).custom_flags(libc::O_NOFOLLOW);
+    if continues_log {
+        options.append(true);
     } else {
         keep_earlier_run(log);
-        fs::File::create(log)
+        options.write(true).truncate(true);
     }
-    .map_err(|e| HandoffError::Io(e.to_string()))?;
+    let file = options.open(log).map_err(|e| {
+        HandoffError::Io(format!("{}: {e}", crate::source::load::display_name(log)))
+    })?;
     let mut out = Log {
         file,
         prefix: format!("[{}/{target}]", work.site),
