@@ -30,6 +30,54 @@ fn terraform_parses_with_hashicorps_hcl_parser() {
     run_checked(command, "HashiCorp's HCL parser (@cdktf/hcl2json)");
 }
 
+/// Every azurerm block of every Terraform output against the provider's
+/// schema (no azurerm provider exists on this machine; its schema does, in
+/// @cdktf/provider-azurerm): a misspelt attribute, a missing required one or
+/// a literal of the wrong type fails.
+#[test]
+fn terraform_matches_the_azurerm_providers_schema() {
+    let fleet = rendered_fleet();
+    let files = files_with_extension(fleet.out(), "tf");
+    assert!(files.len() >= 8, "{files:?}");
+    require_tool(
+        "node",
+        "apt-get install nodejs (or use the machine's Node.js)",
+    );
+    let check = |files: &[PathBuf]| {
+        let mut command = std::process::Command::new("node");
+        command
+            .arg(root().join("tests/conformance/azurerm_check.mjs"))
+            .args(files);
+        command
+    };
+    let passed = run_checked(
+        check(&files),
+        "the azurerm schema (npm ci --prefix tests/conformance)",
+    );
+    assert!(passed.contains("blocks)"), "{passed}");
+    // And it can fail: one misspelt attribute and one of the wrong type.
+    let storage = fleet.out().join("globex-dedicated/terraform/storage.tf");
+    let text = std::fs::read_to_string(&storage).unwrap();
+    let broken = fleet.out().with_file_name("misspelt.tf");
+    std::fs::write(
+        &broken,
+        text.replacen("account_tier ", "acount_tier  ", 1).replacen(
+            "versioning_enabled  = true",
+            "versioning_enabled  = \"yes\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let refused = check(&[broken]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("unknown attribute `acount_tier` (did you mean `account_tier`?)")
+            && stdout.contains("`versioning_enabled` must be a bool"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn helm_values_render_lint_and_validate_with_helms_engine() {
     let fleet = rendered_fleet();
