@@ -301,8 +301,8 @@ fn promote_keeps_a_specs_mode_and_its_link() {
     assert!(!stopped.exists(), "the stopped promote's text is removed");
 }
 
-/// A log that is a link to a file elsewhere is never written through: it
-/// is moved aside with the earlier runs' logs, and the run's log is new.
+/// A log that is a link to a file elsewhere is never written through: the
+/// site is refused, and the file is left as it was.
 #[test]
 fn a_linked_log_is_never_written_through() {
     let f = Fixture::new("linkedlog", TOOLS);
@@ -311,14 +311,22 @@ fn a_linked_log_is_never_written_through() {
     let logs = f.dir.join("rendered/northwind-trial/.sitectl-logs");
     std::fs::create_dir_all(&logs).unwrap();
     symlink(&outside, logs.join("plan-terraform.log")).unwrap();
+    symlink(&outside, logs.join("applied-compose.yaml")).unwrap();
     for action in [&["plan"][..], &["apply", "--yes"]] {
-        let out = f.run(
-            &[action, &["northwind-trial", "--target", "terraform"]].concat(),
-            &[],
+        let out = f.run(&[action, &["northwind-trial"]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr)
+                .contains("rendered/northwind-trial/.sitectl-logs/applied-compose.yaml"),
+            "{}",
+            text(&out.stderr)
         );
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(!text(&out.stdout).contains("keep me"));
         assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me");
-        let log = std::fs::symlink_metadata(logs.join("plan-terraform.log")).unwrap();
-        assert!(log.file_type().is_file());
     }
+    assert!(
+        f.calls()
+            .iter()
+            .all(|c| c.contains("version") || c.contains("plugin list"))
+    );
 }

@@ -71,6 +71,9 @@ pub(super) fn refused_sites(
         let path = display_name(&found.path);
         match found.kind {
             Stray::Temporary => {}
+            // A reclaim that still runs holds the site's lock: its override
+            // is its own, and this run will be refused as locked.
+            Stray::ReclaimOverride if handoff::lock::is_held(&out.join(&site)) => {}
             Stray::ReclaimOverride if dry_run => notes.push_str(&format!(
                 "warning: {path} was left by a reclaim that was stopped: the hand-off removes it first (prevent_destroy is back)\n"
             )),

@@ -33,37 +33,13 @@ pub(super) fn reclaim(
     let specs = args.dir.clone().unwrap_or_else(|| ws.sites.clone());
     let out = args.out.clone().unwrap_or_else(|| ws.rendered.clone());
     let rendered = handoff::render_tree(&specs, ws, "reclaim")?;
-    let mut expired = chosen(args, &specs, &rendered, today)?;
-    // A reclaim stopped after its destroy left its record: finished first,
-    // without destroying again.
-    let mut finished = String::new();
-    if !args.dry_run {
-        expired.retain(|e| {
-            let source = &e.site.document.source;
-            let Some(record) = reclaim::existing_record(&specs, e.name(), &source.text) else {
-                return true;
-            };
-            match finish(e, &out.join(e.name()), &record) {
-                Ok(line) => finished.push_str(&format!(
-                    "{line}finished the reclaim of `{}` that a stopped run began: {} moved to {}\n",
-                    e.name(),
-                    source.name,
-                    display_name(&record)
-                )),
-                Err(line) => finished.push_str(&line),
-            }
-            false
-        });
-    }
-    if expired.is_empty() && !finished.is_empty() {
-        return Ok(Outcome::note(finished));
-    }
+    let expired = chosen(args, &specs, &rendered, today)?;
     if expired.is_empty() {
         return Ok(Outcome::note(format!(
             "no trial is past its end as of {today}: nothing to reclaim\n"
         )));
     }
-    let mut stderr = finished;
+    let mut stderr = String::new();
     let plan = plan(&expired, &out, &rendered, args.dry_run, &mut stderr);
     let tools = Tools::find(args.terraform_bin.as_deref());
     let chart = handoff::chart(ws);
@@ -281,9 +257,11 @@ fn dry_run(
 
 /// After a destroy: the spec archived, the rendered files removed. `Ok`
 /// and `Err` are the line to report.
-/// Archives a destroyed trial in the order that a run stopped at any point
+/// Archives a destroyed trial in an order that a run stopped at any point
 /// leaves for the next to finish: the record first, then the rendered
-/// files, the spec last.
+/// files, the spec last. The next run destroys again (harmless: there is
+/// nothing left) and finds the same record in place; a trial is never
+/// taken for reclaimed without a destroy of its own run.
 fn archive(e: &Expired<'_>, w: &SiteWork, specs: &Path, today: Date) -> Result<String, String> {
     let source = &e.site.document.source;
     let dest: PathBuf = reclaim::archive_path(specs, today, e.name());

@@ -135,6 +135,8 @@ fn hostname() -> String {
 /// A held lock, released when dropped (also when a run is interrupted).
 pub struct Lock {
     path: PathBuf,
+    /// What this run wrote: only that is ever removed.
+    text: String,
     /// The holder whose lock this one replaced: a sitectl on this host that
     /// is gone (killed), named so the run can say so.
     pub took_over: Option<String>,
@@ -148,11 +150,18 @@ impl Lock {
         let path = dir.join(LOCK);
         let mut took_over = None;
         // Twice at most: once more after a dead holder's lock was cleared.
+        let mine = Holder::current().text();
         for _ in 0..2 {
             // Written whole and then linked into place: a lock is never
             // seen empty, so a live one is never taken for a dead one.
-            match crate::output::write::write_new(&path, &Holder::current().text()) {
-                Ok(()) => return Ok(Lock { path, took_over }),
+            match crate::output::write::write_new(&path, &mine) {
+                Ok(()) => {
+                    return Ok(Lock {
+                        path,
+                        text: mine,
+                        took_over,
+                    });
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(HandoffError::Io(e.to_string())),
             }
@@ -206,8 +215,18 @@ fn clear_dead(path: &Path, text: &str) -> bool {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        // Never another run's lock that replaced this one meanwhile.
+        if fs::read_to_string(&self.path).is_ok_and(|now| now == self.text) {
+            let _ = fs::remove_file(&self.path);
+        }
     }
+}
+
+/// Whether the site folder `dir` is locked by a holder that may still run.
+pub fn is_held(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(LOCK)).is_ok_and(|text| {
+        Holder::parse(&text).is_none_or(|holder| holder.liveness() != Liveness::Gone)
+    })
 }
 
 /// Why `sitectl unlock` left a lock in place.

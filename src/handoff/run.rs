@@ -275,11 +275,13 @@ fn run_steps(
             Role::Run => {}
             Role::Deployed => deployed = captured,
             Role::RecordCompose => {
-                fs::write(&record, &captured).map_err(|e| HandoffError::Io(e.to_string()))?;
+                // Replaced, never written through a link.
+                crate::output::write::write_atomic(&record, captured.as_bytes())
+                    .map_err(|e| HandoffError::Io(e.to_string()))?;
             }
             Role::Proposed => show_diff(&mut out, &deployed, &captured),
             Role::ProposedCompose => {
-                deployed = fs::read_to_string(&record).unwrap_or_default();
+                deployed = read_no_follow(&record).unwrap_or_default();
                 show_diff(&mut out, &deployed, &captured);
             }
             Role::Gate => {
@@ -412,6 +414,9 @@ fn run_step(
             }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 if let Some((status, _)) = exited {
+                    // What it started let go of the output, but may still run.
+                    // SAFETY: the group this run created (see below).
+                    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
                     return Ok((status, captured));
                 }
                 if let Some(status) = child
@@ -517,13 +522,27 @@ fn took_over(lock: &Lock, site: &str, events: Events<'_>) {
     }
 }
 
+/// A file's text, refused (not followed) when it is a link.
+fn read_no_follow(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut text = String::new();
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Earlier runs' logs of one site and target kept beside the current one.
 const KEPT_RUNS: usize = 10;
 
 /// Moves the previous run's log to `<name>.<n>.log` (1 the newest) and drops
 /// the oldest past [`KEPT_RUNS`].
 fn keep_earlier_run(log: &Path) {
-    if !log.exists() {
+    // The entry itself, not what it points to: a dangling link goes aside too.
+    if fs::symlink_metadata(log).is_err() {
         return;
     }
     let stem = log

@@ -169,26 +169,6 @@ fn io_error(path: &Path, error: std::io::Error) -> ArchiveError {
     }
 }
 
-/// The record a stopped reclaim already wrote for this spec text, on any
-/// day: its destroy succeeded (a record is written only after it), so the
-/// reclaim only has to be finished.
-pub fn existing_record(specs: &Path, name: &str, original: &str) -> Option<PathBuf> {
-    let mut days: Vec<PathBuf> = std::fs::read_dir(specs.join(ARCHIVE_DIR))
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    days.sort();
-    days.into_iter()
-        .map(|day| day.join(format!("{name}.yaml")))
-        .find(|record| {
-            std::fs::read_to_string(record).is_ok_and(|text| {
-                // The record is the spec under a two-line header.
-                text.splitn(3, '\n').nth(2) == Some(original)
-            })
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,10 +262,6 @@ resource "azurerm_postgresql_flexible_server_database" "site" {
         write_record(&spec, "tier: paid\n", &dest, record).unwrap();
         // Written again by a run that finishes a stopped one: the same record is done.
         write_record(&spec, "tier: paid\n", &dest, record).unwrap();
-        assert_eq!(
-            existing_record(&dir, "a", "tier: paid\n"),
-            Some(dest.clone())
-        );
         remove_spec(&spec, "tier: paid\n").unwrap();
         assert!(!spec.exists());
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), record);

@@ -16,6 +16,9 @@ use crate::render::target::Target;
 /// length of a trial's destroy, and must never outlive it.
 pub const RECLAIM_OVERRIDE: &str = "sitectl_reclaim_override.tf";
 
+/// The folder of a site's hand-off logs (and the Compose record).
+pub const LOGS: &str = ".sitectl-logs";
+
 /// The suffix of a file being written (see `write_atomic`): `.NAME.PID` before it.
 pub const TEMPORARY_SUFFIX: &str = ".sitectl-tmp";
 
@@ -28,7 +31,8 @@ fn is_tool_file(target: Target, name: &str) -> bool {
             matches!(
                 name,
                 ".terraform" | ".terraform.lock.hcl" | "sitectl.tfplan"
-            ) || name.contains(".tfstate")
+            ) || name.ends_with(".tfstate")
+                || name.ends_with(".tfstate.backup")
         }
         Target::Compose => name == "applied-compose.yaml",
         Target::Helm | Target::Bicep => false,
@@ -148,6 +152,18 @@ pub fn strays(dir: &Path, listed: &BTreeSet<String>) -> Vec<Found> {
                     kind: Stray::Link,
                 });
             }
+            continue;
+        }
+        if name == LOGS && entry.is_dir() {
+            // Logs and the Compose record a hand-off reads back: never links.
+            let mut inside: Vec<PathBuf> = fs::read_dir(&entry)
+                .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            inside.sort();
+            found.extend(inside.into_iter().filter(|p| is_link(p)).map(|path| Found {
+                path,
+                kind: Stray::Link,
+            }));
             continue;
         }
         let Some(target) = target.filter(|_| entry.is_dir()) else {
@@ -292,6 +308,8 @@ mod tests {
         )
         .unwrap();
         fs::write(tf.join("terraform.tfstate"), "{}").unwrap();
+        // Named like state, read by terraform as configuration.
+        fs::write(tf.join("evil.tfstate.tf"), "resource \"x\" \"y\" {}\n").unwrap();
         fs::create_dir_all(tf.join(".terraform")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", tf.join("passwd.tf")).unwrap();
         let listed: BTreeSet<String> = ["terraform/main.tf".to_string()].into();
@@ -304,6 +322,7 @@ mod tests {
             vec![
                 (".main.tf.999999999.sitectl-tmp".into(), Stray::Temporary),
                 ("evil.tf".into(), Stray::Foreign),
+                ("evil.tfstate.tf".into(), Stray::Foreign),
                 ("old.tf".into(), Stray::Unlisted),
                 ("passwd.tf".into(), Stray::Link),
                 (RECLAIM_OVERRIDE.into(), Stray::ReclaimOverride),

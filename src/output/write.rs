@@ -341,7 +341,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         // No fsync: rendered files are regenerated from the specs at will,
         // and the rename alone makes the swap atomic for every reader. It
         // cost a sixth of a 1,000-site render (BENCHMARKS.md).
-        let mut file = fs::File::create(&temp)?;
+        // Never through whatever lies at the temporary name (a link a pull
+        // request planted for a guessed pid): it is removed, not followed.
+        let create = || {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&temp)
+        };
+        let mut file = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&temp)?;
+                create()?
+            }
+            other => other?,
+        };
         file.write_all(bytes)?;
         // The file it replaces keeps its mode (a spec kept private stays so).
         if let Ok(old) = fs::symlink_metadata(path)
@@ -484,6 +500,28 @@ mod tests {
             "nothing was written"
         );
         fs::remove_dir_all(&out).unwrap();
+    }
+
+    /// Regression (review): a link planted at the temporary name of a
+    /// guessed pid was written through.
+    #[test]
+    fn a_link_at_the_temporary_name_is_replaced_not_followed() {
+        let dir = std::env::temp_dir().join(format!("sitectl-write-link-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let temp = dir.join(format!(
+            ".out.{}{}",
+            std::process::id(),
+            scan::TEMPORARY_SUFFIX
+        ));
+        std::os::unix::fs::symlink(&victim, &temp).unwrap();
+        write_atomic(&dir.join("out"), b"new").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(fs::read_to_string(dir.join("out")).unwrap(), "new");
+        assert!(!scan::is_link(&dir.join("out")));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

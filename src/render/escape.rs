@@ -210,7 +210,8 @@ pub fn bicep_string(text: &str) -> String {
             }
             c => out.push(c),
         }
-        run_start = out.len() - before > c.len_utf8();
+        // An escape, or a `$` (where the grammar looks for `${`), ends a token.
+        run_start = out.len() - before > c.len_utf8() || c == '$';
     }
     out.push('\'');
     out
@@ -297,7 +298,18 @@ mod tests {
         assert_eq!(bicep_string("a//b"), "'a//b'");
         assert_eq!(bicep_string("'//x"), r"'\'\u{2F}/x'");
         assert_eq!(bicep_string("///*"), r"'\u{2F}\u{2F}\u{2F}*'");
-        for text in ["//x", "'//x", "/*x*/", "a\n//b", "///", "x//y", "\\/*"] {
+        assert_eq!(bicep_string("a$//b"), r"'a$\u{2F}/b'");
+        for text in [
+            "//x",
+            "'//x",
+            "/*x*/",
+            "a\n//b",
+            "///",
+            "x//y",
+            "\\/*",
+            "$//x",
+            "Cost $//Center",
+        ] {
             let file = format!("param a string = {}\n", bicep_string(text));
             let tree = crate::render::verify::parse_bicep(&file).unwrap();
             assert!(!tree.root_node().has_error(), "{file}");

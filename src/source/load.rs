@@ -57,6 +57,49 @@ pub fn looks_secret(key: &str) -> bool {
         .any(|word| key.contains(word))
 }
 
+/// Whether a key names a secret value itself (`DB_PASSWORD`, `apiToken`,
+/// `client_secret`, `STORAGE_ACCOUNT_KEY`), by its last word: stricter than
+/// [`looks_secret`], which masks, because it refuses a spec
+/// (`TOKEN_TTL_SECONDS` and `PASSWORD_MIN_LENGTH` name settings, not secrets).
+pub fn names_a_secret(key: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in key.chars() {
+        if (!c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && previous_lower))
+            && !word.is_empty()
+        {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let last = words.last().map(String::as_str).unwrap_or_default();
+    let before = words.len().checked_sub(2).map(|i| words[i].as_str());
+    matches!(
+        last,
+        "secret"
+            | "password"
+            | "passwd"
+            | "passphrase"
+            | "token"
+            | "credential"
+            | "credentials"
+            | "apikey"
+    ) || matches!(
+        (before, last),
+        (
+            Some("api" | "private" | "access" | "account" | "secret" | "signing" | "encryption"),
+            "key"
+        ) | (Some("connection"), "string")
+    )
+}
+
 /// Every non-space byte in `range` of `bytes` replaced by `*`: the text
 /// keeps its length, so every span stays valid.
 fn mask(bytes: &mut [u8], range: std::ops::Range<usize>) {
@@ -104,14 +147,41 @@ impl Document {
 pub fn unparsed_display_text(text: &str, diagnostics: &[Diagnostic]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     let mut at = 0;
+    // The indentation of a `secrets:` key whose block is being read.
+    let mut secrets_block: Option<usize> = None;
     for line in text.split_inclusive('\n') {
-        let body = line.trim_start().trim_start_matches("- ").trim_start();
-        if let Some((key, _)) = body.split_once(':') {
-            let key = key.trim().trim_matches(['"', '\'']);
-            if looks_secret(key) {
-                let value = at + line.find(':').unwrap_or(0) + 1;
-                mask(&mut bytes, value..at + line.len());
+        let indent = line.len() - line.trim_start().len();
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        if let Some(parent) = secrets_block
+            && !blank
+        {
+            if indent > parent {
+                // Everything under `secrets:` is a secret's place.
+                let start = line.find(':').map_or(indent, |colon| colon + 1);
+                mask(&mut bytes, at + start..at + line.len());
+                at += line.len();
+                continue;
             }
+            secrets_block = None;
+        }
+        // Every `key: value` of the line, flow mappings included: the
+        // value of a secret-looking key runs to the next `,` or `}`.
+        let mut rest = 0;
+        while let Some(colon) = line[rest..].find(':').map(|c| rest + c) {
+            let key_start = line[..colon].rfind(['{', ',', '[']).map_or(0, |i| i + 1);
+            let key = line[key_start..colon]
+                .trim()
+                .trim_start_matches("- ")
+                .trim_matches(['"', '\'']);
+            let value_end = line[colon..]
+                .find([',', '}'])
+                .map_or(line.len(), |i| colon + i);
+            if key == "secrets" && line[colon + 1..].trim().is_empty() {
+                secrets_block = Some(indent);
+            } else if looks_secret(key) {
+                mask(&mut bytes, at + colon + 1..at + value_end);
+            }
+            rest = colon + 1;
         }
         at += line.len();
     }
@@ -259,5 +329,47 @@ fn io_message(error: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_names_a_secret_by_its_last_word() {
+        for key in [
+            "DB_PASSWORD",
+            "apiToken",
+            "client_secret",
+            "STORAGE_ACCOUNT_KEY",
+            "API_KEY",
+            "connectionString",
+        ] {
+            assert!(names_a_secret(key), "{key}");
+        }
+        for key in [
+            "TOKEN_TTL_SECONDS",
+            "PASSWORD_MIN_LENGTH",
+            "SESSION_TIMEOUT_MINUTES",
+            "keyVault",
+            "secretRefs",
+        ] {
+            assert!(!names_a_secret(key), "{key}");
+        }
+        // Masking is wider: a misspelt reference key is masked, not refused.
+        assert!(looks_secret("secretRefs") && looks_secret("TOKEN_TTL_SECONDS"));
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_shows_no_secret() {
+        let text = "metadata:\n  labels: {segment: x, password: hunter2-flow\nspec:\n  extensions:\n    secrets:\n      db: {url: hunter2-child\n    config: {A: b}\n";
+        let shown = unparsed_display_text(text, &[]);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(shown.len(), text.len());
+        assert!(
+            shown.contains("segment: x") && shown.contains("config: {A: b}"),
+            "{shown}"
+        );
     }
 }

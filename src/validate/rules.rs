@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Problem};
-use crate::source::load::{Document, looks_secret};
+use crate::source::load::{Document, names_a_secret};
 use crate::source::locate::{self, Segment};
 use crate::source::yaml::Value;
 use crate::spec::IsoDate;
@@ -209,7 +209,7 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
         let Some(Value::Map(entries)) = map.map(|m| &m.value) else {
             continue;
         };
-        for entry in entries.iter().filter(|e| looks_secret(&e.key)) {
+        for entry in entries.iter().filter(|e| names_a_secret(&e.key)) {
             let at = format!(
                 "{}.{}",
                 locate::dotted(&Segment::parse_pointer(pointer)),
