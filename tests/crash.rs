@@ -58,6 +58,19 @@ fn temporaries(tree: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<&PathBuf> {
         .collect()
 }
 
+/// How long `run` takes when nothing slows it: the fastest of three, so that
+/// one slow run on a loaded machine does not push the kills past the end.
+fn fastest_of_three(mut run: impl FnMut()) -> Duration {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
 /// Starts `command`, kills it with SIGKILL after `after`, and waits for
 /// it; whether the kill came while it still ran.
 fn kill_after(mut command: Command, after: Duration) -> bool {
@@ -105,9 +118,16 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_converges(
     version(false);
     assert!(f.run(&["render"], &[]).status.success());
     let rendered = f.dir.join("rendered");
-    let start = Instant::now();
+    // A full render: the version changes every file, as in each kill below.
+    let mut flip = false;
+    let clean_render = fastest_of_three(|| {
+        flip = !flip;
+        version(flip);
+        assert!(f.run(&["render"], &[]).status.success());
+    }) * 3
+        / 2;
+    version(false);
     assert!(f.run(&["render"], &[]).status.success());
-    let clean_render = start.elapsed() * 2;
     let mut moments = Moments(0x5eed_0001);
     let mut mid_run = 0;
     for kill in 0..KILLS {
@@ -145,7 +165,7 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_converges(
             "kill {kill} after {after:?}: the next render is not a clean render"
         );
     }
-    assert!(mid_run >= KILLS / 3, "only {mid_run} kills came mid-run");
+    assert!(mid_run >= KILLS / 4, "only {mid_run} kills came mid-run");
     // Exactly a clean render, as the pull-request gate sees it too.
     let check = f.run(&["diff", "--check"], &[]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
@@ -171,14 +191,15 @@ fn a_promote_killed_at_any_moment_leaves_the_old_or_new_spec_with_its_mode_and_l
     assert!(out.status.success(), "{}", text(&out.stderr));
     let paid = std::fs::read(&spec).unwrap();
     let mut moments = Moments(0x5eed_0002);
-    let start = Instant::now();
-    std::fs::write(&spec, &trial).unwrap();
-    assert!(
-        f.run(&["promote", "northwind-trial", "--to", "paid"], &[])
-            .status
-            .success()
-    );
-    let clean_promote = start.elapsed() * 2;
+    let clean_promote = fastest_of_three(|| {
+        std::fs::write(&spec, &trial).unwrap();
+        assert!(
+            f.run(&["promote", "northwind-trial", "--to", "paid"], &[])
+                .status
+                .success()
+        );
+    }) * 3
+        / 2;
     let mut mid_run = 0;
     for kill in 0..KILLS {
         std::fs::write(&spec, &trial).unwrap();
@@ -223,7 +244,7 @@ fn a_promote_killed_at_any_moment_leaves_the_old_or_new_spec_with_its_mode_and_l
             "kill {kill}"
         );
     }
-    assert!(mid_run >= KILLS / 3, "only {mid_run} kills came mid-run");
+    assert!(mid_run >= KILLS / 4, "only {mid_run} kills came mid-run");
 }
 
 #[test]
@@ -286,5 +307,5 @@ fn a_reclaim_killed_at_any_moment_leaves_no_lifted_guard_or_lock_after_the_next_
             text(&check.stderr)
         );
     }
-    assert!(mid_run >= KILLS / 3, "only {mid_run} kills came mid-run");
+    assert!(mid_run >= KILLS / 4, "only {mid_run} kills came mid-run");
 }

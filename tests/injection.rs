@@ -39,6 +39,8 @@ const HOSTILE: &[&str] = &[
     // Regression (fuzzing): where a Bicep token starts, `//` read as a comment.
     "//comment",
     "'//after an escape /*",
+    // Found by fuzzing: whitespace before the pair is skipped, then a comment.
+    " //leading space",
 ];
 
 const EXAMPLES: &[&str] = &[

@@ -192,11 +192,18 @@ pub fn bicep_string(text: &str) -> String {
     out.push('\'');
     let mut chars = text.chars().peekable();
     // Right after the quote or an escape, Bicep's grammar (tree-sitter-bicep)
-    // starts a new token, and `//` or `/*` there reads as a comment: such a
-    // slash is written as `\u{2F}`, which is the same string.
+    // starts a new token, skipping whitespace first, and `//` or `/*` there
+    // reads as a comment: the first character of such a run (a space or the
+    // slash) is written as `\u{..}`, which is the same string.
     let mut run_start = true;
     while let Some(c) = chars.next() {
         let before = out.len();
+        let comment_ahead = run_start && (c == '/' || c.is_whitespace()) && {
+            let mut rest = std::iter::once(c)
+                .chain(chars.clone())
+                .skip_while(|c| c.is_whitespace());
+            rest.next() == Some('/') && matches!(rest.next(), Some('/' | '*'))
+        };
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -204,7 +211,9 @@ pub fn bicep_string(text: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            '/' if run_start && matches!(chars.peek(), Some('/' | '*')) => out.push_str("\\u{2F}"),
+            c if comment_ahead && c != '\n' && c != '\r' && c != '\t' => {
+                let _ = write!(out, "\\u{{{:X}}}", c as u32);
+            }
             c if needs_unicode_escape(c) => {
                 let _ = write!(out, "\\u{{{:X}}}", c as u32);
             }
@@ -299,6 +308,8 @@ mod tests {
         assert_eq!(bicep_string("'//x"), r"'\'\u{2F}/x'");
         assert_eq!(bicep_string("///*"), r"'\u{2F}\u{2F}\u{2F}*'");
         assert_eq!(bicep_string("a$//b"), r"'a$\u{2F}/b'");
+        // Found by fuzzing: whitespace is skipped before the comment.
+        assert_eq!(bicep_string(" //x"), r"'\u{20}\u{2F}/x'");
         for text in [
             "//x",
             "'//x",
@@ -309,6 +320,9 @@ mod tests {
             "\\/*",
             "$//x",
             "Cost $//Center",
+            " /////",
+            "\u{3000}//x",
+            "a\n  /* b */",
         ] {
             let file = format!("param a string = {}\n", bicep_string(text));
             let tree = crate::render::verify::parse_bicep(&file).unwrap();
