@@ -191,19 +191,11 @@ pub fn bicep_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('\'');
     let mut chars = text.chars().peekable();
-    // Right after the quote or an escape, Bicep's grammar (tree-sitter-bicep)
-    // starts a new token, skipping whitespace first, and `//` or `/*` there
-    // reads as a comment: the first character of such a run (a space or the
-    // slash) is written as `\u{..}`, which is the same string.
-    let mut run_start = true;
+    let mut previous: Option<char> = None;
     while let Some(c) = chars.next() {
-        let before = out.len();
-        let comment_ahead = run_start && (c == '/' || c.is_whitespace()) && {
-            let mut rest = std::iter::once(c)
-                .chain(chars.clone())
-                .skip_while(|c| c.is_whitespace());
-            rest.next() == Some('/') && matches!(rest.next(), Some('/' | '*'))
-        };
+        // Inside a run of letters, digits and `:._-` (`https://`, `a//b`) a
+        // slash pair stays as it is, readable.
+        let mid_word = previous.is_some_and(|p| p.is_alphanumeric() || ":._-".contains(p));
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -211,16 +203,17 @@ pub fn bicep_string(text: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c if comment_ahead && c != '\n' && c != '\r' && c != '\t' => {
-                let _ = write!(out, "\\u{{{:X}}}", c as u32);
-            }
+            // Bicep's grammar (tree-sitter-bicep) splits a string into tokens
+            // (at escapes, `$`, `#`, whitespace...) and reads `//` or `/*` at
+            // the start of one as a comment: a slash pair that does not sit
+            // inside a word is written `\u{2F}/`, the same string.
+            '/' if !mid_word && matches!(chars.peek(), Some('/' | '*')) => out.push_str("\\u{2F}"),
             c if needs_unicode_escape(c) => {
                 let _ = write!(out, "\\u{{{:X}}}", c as u32);
             }
             c => out.push(c),
         }
-        // An escape, or a `$` (where the grammar looks for `${`), ends a token.
-        run_start = out.len() - before > c.len_utf8() || c == '$';
+        previous = Some(c);
     }
     out.push('\'');
     out
@@ -305,11 +298,16 @@ mod tests {
     fn a_slash_pair_where_a_bicep_token_starts_is_escaped_and_parses() {
         assert_eq!(bicep_string("//x"), r"'\u{2F}/x'");
         assert_eq!(bicep_string("a//b"), "'a//b'");
+        assert_eq!(
+            bicep_string("https://kv.vault.azure.net/x"),
+            "'https://kv.vault.azure.net/x'"
+        );
         assert_eq!(bicep_string("'//x"), r"'\'\u{2F}/x'");
         assert_eq!(bicep_string("///*"), r"'\u{2F}\u{2F}\u{2F}*'");
         assert_eq!(bicep_string("a$//b"), r"'a$\u{2F}/b'");
-        // Found by fuzzing: whitespace is skipped before the comment.
-        assert_eq!(bicep_string(" //x"), r"'\u{20}\u{2F}/x'");
+        // Found by fuzzing: whitespace or a `#` before the pair starts a token too.
+        assert_eq!(bicep_string(" //x"), r"' \u{2F}/x'");
+        assert_eq!(bicep_string("\\#//t"), r"'\\#\u{2F}/t'");
         for text in [
             "//x",
             "'//x",
@@ -323,6 +321,15 @@ mod tests {
             " /////",
             "\u{3000}//x",
             "a\n  /* b */",
+            "\\#//t",
+            "\u{1} # //t",
+            "$\u{1} # //t",
+            "a.//b",
+            "a_//b",
+            "a-//b",
+            "a://b /*c",
+            "é//x",
+            "\u{1}a//b",
         ] {
             let file = format!("param a string = {}\n", bicep_string(text));
             let tree = crate::render::verify::parse_bicep(&file).unwrap();
