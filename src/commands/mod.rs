@@ -7,6 +7,7 @@ pub mod args;
 mod diff;
 mod fleet;
 mod handoff;
+mod preflight;
 pub use handoff::interrupted;
 mod init;
 mod new;
