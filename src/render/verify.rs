@@ -38,30 +38,10 @@ impl Problem for CheckError {
 
 /// Every string in a spec, by its dotted path (`metadata.customer`).
 pub fn spec_strings(root: &crate::source::yaml::Node) -> Vec<(String, String)> {
-    use crate::source::locate::{Segment, dotted};
-    use crate::source::yaml::Value;
-    let mut out = Vec::new();
-    let mut stack = vec![(root, Vec::<Segment>::new())];
-    while let Some((node, path)) = stack.pop() {
-        match &node.value {
-            Value::Str(text, _) => out.push((dotted(&path), text.clone())),
-            Value::Map(entries) => {
-                for entry in entries {
-                    let mut at = path.clone();
-                    at.push(Segment::Key(entry.key.clone()));
-                    stack.push((&entry.value, at));
-                }
-            }
-            Value::Seq(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let mut at = path.clone();
-                    at.push(Segment::Index(i));
-                    stack.push((item, at));
-                }
-            }
-            _ => {}
-        }
-    }
+    let mut out: Vec<(String, String)> = crate::source::locate::string_values(root)
+        .into_iter()
+        .map(|(path, _, text)| (crate::source::locate::dotted(&path), text.to_string()))
+        .collect();
     out.sort();
     out
 }

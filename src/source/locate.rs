@@ -125,6 +125,33 @@ pub fn missing_key_span(root: &Node, path: &[Segment]) -> Span {
     }
 }
 
+/// Every string value under `root`, with its path (`metadata.customer` as
+/// segments), depth first: the one walk the rules and the output check share.
+pub fn string_values(
+    root: &crate::source::yaml::Node,
+) -> Vec<(Vec<Segment>, &crate::source::yaml::Node, &str)> {
+    use crate::source::yaml::Value;
+    let mut out = Vec::new();
+    let mut stack = vec![(root, Vec::<Segment>::new())];
+    while let Some((node, path)) = stack.pop() {
+        match &node.value {
+            Value::Str(text, _) => out.push((path, node, text.as_str())),
+            Value::Map(entries) => stack.extend(entries.iter().map(|e| {
+                let mut at = path.clone();
+                at.push(Segment::Key(e.key.clone()));
+                (&e.value, at)
+            })),
+            Value::Seq(items) => stack.extend(items.iter().enumerate().map(|(i, item)| {
+                let mut at = path.clone();
+                at.push(Segment::Index(i));
+                (item, at)
+            })),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,32 +163,16 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
         }
     }
     // Every string goes into some output; a noncharacter breaks its readers.
-    let mut stack = vec![(&document.root, Vec::<Segment>::new())];
-    while let Some((node, path)) = stack.pop() {
-        match &node.value {
-            Value::Str(text, _) => {
-                if let Some(c) = text.chars().find(|c| is_noncharacter(*c)) {
-                    found.push(Diagnostic::error(
-                        document.source.name.clone(),
-                        Some(node.span),
-                        &RuleError::Noncharacter {
-                            at: locate::dotted(&path),
-                            code: format!("U+{:04X}", c as u32),
-                        },
-                    ));
-                }
-            }
-            Value::Map(entries) => stack.extend(entries.iter().map(|e| {
-                let mut at = path.clone();
-                at.push(Segment::Key(e.key.clone()));
-                (&e.value, at)
-            })),
-            Value::Seq(items) => stack.extend(items.iter().enumerate().map(|(i, item)| {
-                let mut at = path.clone();
-                at.push(Segment::Index(i));
-                (item, at)
-            })),
-            _ => {}
+    for (path, node, text) in locate::string_values(&document.root) {
+        if let Some(c) = text.chars().find(|c| is_noncharacter(*c)) {
+            found.push(Diagnostic::error(
+                document.source.name.clone(),
+                Some(node.span),
+                &RuleError::Noncharacter {
+                    at: locate::dotted(&path),
+                    code: format!("U+{:04X}", c as u32),
+                },
+            ));
         }
     }
     // The two free-form maps: their values land in plain text.
