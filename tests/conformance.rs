@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::terraform::terraform;
 use crate::common::{files_with_extension, rendered_fleet, require_tool, run_checked};
 
 fn root() -> PathBuf {
@@ -28,6 +29,84 @@ fn terraform_parses_with_hashicorps_hcl_parser() {
         .arg(root().join("tests/conformance/hcl_check.mjs"))
         .args(&files);
     run_checked(command, "HashiCorp's HCL parser (@cdktf/hcl2json)");
+}
+
+/// Every AWS Terraform output (the examples in AWS and a generated site of
+/// every tier on each AWS blueprint) through `terraform init` and
+/// `terraform validate` with the real AWS provider: a misspelt or missing
+/// argument, a wrong type, a wrong reference or a block the provider does
+/// not know fails. Each site in its own copy, the sites side by side.
+#[test]
+fn aws_terraform_validates_with_the_real_aws_provider() {
+    let fleet = rendered_fleet();
+    let mut sites: Vec<PathBuf> = std::fs::read_dir(fleet.out())
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("terraform"))
+        .filter(|dir| {
+            std::fs::read_to_string(dir.join("main.tf"))
+                .is_ok_and(|text| text.contains("source  = \"hashicorp/aws\""))
+        })
+        .collect();
+    sites.sort();
+    let names: Vec<String> = sites
+        .iter()
+        .map(|dir| {
+            dir.parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "gen-enterprise-dedicated-aws",
+            "gen-enterprise-managed-aws",
+            "gen-paid-managed-aws",
+            "gen-trial-managed-aws",
+            "hooli-learning",
+            "wayne-dedicated",
+        ],
+        "every AWS site of the fleet, and only those"
+    );
+    let tf = terraform();
+    let work = fleet.scratch("aws-validate");
+    for (dir, name) in sites.iter().zip(&names) {
+        crate::common::copy_tree(dir, &work.join(name));
+    }
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let copy = work.join(name);
+                scope.spawn(move || {
+                    let mut problems = Vec::new();
+                    for args in [
+                        &["init", "-backend=false", "-input=false", "-no-color"][..],
+                        &["validate", "-no-color"][..],
+                    ] {
+                        let output = tf.command(&copy).args(args).output().unwrap();
+                        if !output.status.success() {
+                            problems.push(format!(
+                                "{name}: terraform {} failed:\n{}{}",
+                                args[0],
+                                String::from_utf8_lossy(&output.stdout),
+                                String::from_utf8_lossy(&output.stderr)
+                            ));
+                            break;
+                        }
+                    }
+                    problems
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .flat_map(|run| run.join().unwrap())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// Every azurerm block of every Terraform output against the provider's

@@ -10,7 +10,7 @@ use clap_complete::Shell;
 use crate::diagnostic::report::Format;
 use crate::diff::format::DiffFormat;
 use crate::render::target::Target;
-use crate::spec::{Currency, Deployment, Tier};
+use crate::spec::{Cloud, Currency, Deployment, Tier};
 use crate::workspace::Overrides;
 
 #[derive(Debug, Parser)]
@@ -224,9 +224,12 @@ pub struct NewArgs {
     /// The customer's technical contact (defaults to it@NAME.example).
     #[arg(long)]
     pub contact: Option<String>,
-    /// Azure region of the site.
-    #[arg(long, default_value = "eastus")]
-    pub region: String,
+    /// The cloud our part of the site lives in [default: azure].
+    #[arg(long, value_name = "CLOUD", value_parser = one_of(Cloud::ALL, Cloud::as_str))]
+    pub cloud: Option<Cloud>,
+    /// Region of the site's cloud [default: eastus, on AWS us-east-1].
+    #[arg(long)]
+    pub region: Option<String>,
     /// Product release (defaults to the newest release already used under DIR).
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,

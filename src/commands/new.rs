@@ -3,6 +3,7 @@
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::NewArgs;
 use crate::lifecycle::scaffold::{self, NewSite, ScaffoldError};
+use crate::spec::Cloud;
 use crate::workspace::Workspace;
 
 pub(super) fn new(
@@ -18,7 +19,14 @@ pub(super) fn new(
         dir: args.dir.clone().unwrap_or_else(|| ws.sites.clone()),
         customer: args.customer.clone(),
         contact: args.contact.clone(),
-        region: args.region.clone(),
+        cloud: args.cloud.unwrap_or(Cloud::Azure),
+        region: args.region.clone().unwrap_or_else(|| {
+            match args.cloud.unwrap_or(Cloud::Azure) {
+                Cloud::Azure => "eastus",
+                Cloud::Aws => "us-east-1",
+            }
+            .to_string()
+        }),
         app_version: args.app_version.clone(),
         azure: args.azure.ids(),
     };

@@ -21,6 +21,7 @@ pub struct Row {
     pub contact: String,
     pub tier: String,
     pub deployment: String,
+    pub cloud: String,
     pub region: String,
     pub seats: u32,
     pub features: Vec<String>,
@@ -58,6 +59,7 @@ pub fn rows(sites: &[ValidSite], catalog: &Catalog, today: Date) -> Vec<Row> {
                 contact: site.metadata.contact.clone(),
                 tier: spec.tier.to_string(),
                 deployment: spec.deployment.to_string(),
+                cloud: spec.cloud().to_string(),
                 region: spec.region.clone(),
                 seats: spec.seats,
                 features: spec.features.iter().map(ToString::to_string).collect(),
@@ -118,6 +120,7 @@ pub fn csv(rows: &[Row]) -> String {
         "contact",
         "tier",
         "deployment",
+        "cloud",
         "region",
         "seats",
         "features",
@@ -144,6 +147,7 @@ pub fn csv(rows: &[Row]) -> String {
             r.contact.clone(),
             r.tier.clone(),
             r.deployment.clone(),
+            r.cloud.clone(),
             r.region.clone(),
             r.seats.to_string(),
             r.features.join(" "),
@@ -163,7 +167,8 @@ pub fn csv(rows: &[Row]) -> String {
         let line: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| csv_cell(c, i == 11))
+            // Found by name: a new column must not turn days left into text.
+            .map(|(i, c)| csv_cell(c, header[i] == "trialDaysLeft"))
             .collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");

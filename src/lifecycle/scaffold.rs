@@ -11,8 +11,9 @@ use crate::render::escape::yaml_string as quoted;
 use crate::source::discover;
 use crate::source::load::{self, Source, display_name};
 use crate::source::tree::lexical;
-use crate::spec::{Deployment, Tier};
+use crate::spec::{Cloud, Deployment, Tier};
 use crate::validate::catalog::{Catalog, LicenseRule};
+use crate::validate::schema::Schema;
 use crate::validate::{self, Specs};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +28,15 @@ pub enum ScaffoldError {
         deployment: Deployment,
         allowed: String,
     },
-    #[error("unknown region `{region}`{}; allowed: {allowed}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error("{cloud} does not host deployment `{deployment}` (it hosts {hosted})")]
+    CloudDoesNotHost {
+        cloud: Cloud,
+        deployment: Deployment,
+        hosted: String,
+    },
+    #[error("unknown {cloud} region `{region}`{}; allowed: {allowed}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     BadRegion {
+        cloud: Cloud,
         region: String,
         suggestion: Option<String>,
         allowed: String,
@@ -68,6 +76,7 @@ impl ScaffoldError {
             | ScaffoldError::NotAllowed { .. }
             | ScaffoldError::MissingIds(_)
             | ScaffoldError::IdsWithoutByoi { .. }
+            | ScaffoldError::CloudDoesNotHost { .. }
             | ScaffoldError::BadRegion { .. } => 2,
             _ => 1,
         }
@@ -87,6 +96,7 @@ pub struct NewSite {
     pub customer: Option<String>,
     /// The technical contact (default: `it@<name>.example`).
     pub contact: Option<String>,
+    pub cloud: Cloud,
     pub region: String,
     /// The product release (default: the newest one used under `dir` or the specs folder).
     pub app_version: Option<String>,
@@ -171,14 +181,18 @@ pub fn create(
             ),
         });
     }
-    let regions = crate::validate::schema::Schema::site()
-        .json()
-        .pointer("/$defs/spec/properties/region/enum")
-        .and_then(|v| v.as_array())
-        .map(|v| v.iter().filter_map(|r| r.as_str()).collect::<Vec<_>>())
-        .unwrap_or_default();
+    let hosted = Schema::site().deployments_of(args.cloud);
+    if !hosted.contains(&args.deployment.as_str()) {
+        return Err(ScaffoldError::CloudDoesNotHost {
+            cloud: args.cloud,
+            deployment: args.deployment,
+            hosted: one_of(&hosted),
+        });
+    }
+    let regions = Schema::site().regions_of(args.cloud);
     if !regions.contains(&args.region.as_str()) {
         return Err(ScaffoldError::BadRegion {
+            cloud: args.cloud,
             region: args.region.clone(),
             suggestion: crate::diagnostic::words::did_you_mean(
                 &args.region,
@@ -372,7 +386,18 @@ pub(crate) fn spec_text(
         one_of(&deployments)
     );
     let _ = writeln!(w, "  deployment: {}", args.deployment);
-    let _ = writeln!(w, "  # Azure region of the site's resources.");
+    if args.cloud != Cloud::Azure {
+        let _ = writeln!(w, "  # The cloud our part of the site lives in.");
+        let _ = writeln!(w, "  cloud: {}", args.cloud);
+    }
+    let _ = writeln!(
+        w,
+        "  # {} region of the site's resources.",
+        match args.cloud {
+            Cloud::Azure => "Azure",
+            Cloud::Aws => "AWS",
+        }
+    );
     let _ = writeln!(w, "  region: {}", args.region);
     if let Some(window) = &policy.trial_window {
         let days = window.max_days.min(14);

@@ -126,6 +126,7 @@ pub fn build(inputs: &Inputs<'_>, catalog: &Catalog) -> Result<Built, SpecError>
         dir: PathBuf::from("sites"),
         customer: Some(customer.to_string()),
         contact: None,
+        cloud: crate::spec::Cloud::Azure,
         region: "eastus".into(),
         app_version: Some(inputs.app_version.to_string()),
         // A preview shows a byoi site with placeholder IDs: it deploys nothing.

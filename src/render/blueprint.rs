@@ -12,7 +12,7 @@ use crate::render::target::Target;
 use crate::source::load;
 use crate::source::locate::{self, Segment};
 use crate::source::tree::Tree;
-use crate::spec::Deployment;
+use crate::spec::{Cloud, Deployment};
 use crate::validate::schema::Schema;
 
 pub const MANIFEST: &str = "blueprint.yaml";
@@ -24,6 +24,9 @@ pub struct Manifest {
     pub kind: String,
     pub description: String,
     pub deployments: Vec<Deployment>,
+    /// Absent means Azure, as for a spec.
+    #[serde(default)]
+    pub cloud: Option<Cloud>,
     #[serde(default)]
     pub settings: BTreeMap<String, serde_json::Value>,
     pub targets: BTreeMap<Target, TargetFiles>,
@@ -378,17 +381,28 @@ pub fn chart_digest(tree: &Tree, blueprints: &Path) -> Option<String> {
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The blueprint a site renders with: `spec.blueprint`, else its deployment's.
+/// The blueprint a site renders with: `spec.blueprint`, else its
+/// deployment's (`managed`), on AWS its deployment's AWS one (`managed-aws`).
 pub fn name_for(site: &crate::spec::Site) -> String {
-    site.spec
-        .blueprint
+    let spec = &site.spec;
+    spec.blueprint
         .clone()
-        .unwrap_or_else(|| site.spec.deployment.as_str().to_string())
+        .unwrap_or_else(|| match spec.cloud() {
+            Cloud::Azure => spec.deployment.as_str().to_string(),
+            Cloud::Aws => format!("{}-aws", spec.deployment),
+        })
 }
 
 /// The name a template is known by in the engine (and in `include`).
 pub fn template_name(blueprint: &str, target: Target, template: &str) -> String {
     format!("{blueprint}/{target}/{template}")
+}
+
+impl Manifest {
+    /// The blueprint's cloud: `cloud`, else Azure.
+    pub fn cloud(&self) -> Cloud {
+        self.cloud.unwrap_or(Cloud::Azure)
+    }
 }
 
 impl Blueprint {

@@ -15,6 +15,7 @@ use crate::render::resolve;
 use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::source::tree::{lexical, within};
+use crate::spec::Cloud;
 use crate::validate::ValidSite;
 use crate::validate::catalog::Catalog;
 
@@ -50,6 +51,15 @@ pub enum RenderError {
         deployment: String,
         supported: Vec<String>,
     },
+    #[error(
+        "site `{site}` lives in {cloud}, but blueprint `{blueprint}` deploys to {blueprint_cloud}"
+    )]
+    WrongCloud {
+        site: String,
+        blueprint: String,
+        cloud: Cloud,
+        blueprint_cloud: Cloud,
+    },
     #[error("blueprint `{blueprint}` has no target `{target}` for site `{site}`")]
     UnknownTarget {
         site: String,
@@ -66,6 +76,7 @@ impl Problem for RenderError {
         match self {
             RenderError::UnknownBlueprint { .. } => "render-unknown-blueprint",
             RenderError::WrongDeployment { .. } => "render-wrong-deployment",
+            RenderError::WrongCloud { .. } => "render-wrong-cloud",
             RenderError::UnknownTarget { .. } => "render-unknown-target",
             RenderError::Template { .. } => "render-template",
         }
@@ -80,6 +91,11 @@ impl Problem for RenderError {
             RenderError::WrongDeployment { supported, .. } => Some(format!(
                 "it supports {}",
                 crate::diagnostic::words::one_of(supported)
+            )),
+            RenderError::WrongCloud {
+                blueprint_cloud, ..
+            } => Some(format!(
+                "name a blueprint of the site's cloud in `spec.blueprint`, or set `spec.cloud: {blueprint_cloud}`"
             )),
             RenderError::UnknownTarget { available, .. } => Some(format!(
                 "its targets: {}",
@@ -212,6 +228,14 @@ impl Engine {
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
+            });
+        }
+        if blueprint.manifest.cloud() != spec.cloud() {
+            return Err(RenderError::WrongCloud {
+                site,
+                blueprint: name,
+                cloud: spec.cloud(),
+                blueprint_cloud: blueprint.manifest.cloud(),
             });
         }
         Ok(blueprint)

@@ -34,6 +34,8 @@ pub struct SiteView<'a> {
     pub labels: &'a BTreeMap<String, String>,
     pub tier: &'static str,
     pub deployment: &'static str,
+    /// `azure` or `aws`: `spec.cloud`, else `azure`.
+    pub cloud: &'static str,
     pub region: &'a str,
     pub seats: u32,
     pub features: Vec<&'static str>,
@@ -111,6 +113,11 @@ pub struct Names {
     pub state_key: String,
     /// The Kubernetes secret the app's credentials live in.
     pub secret: String,
+    /// The address range of a dedicated AWS site's own VPC: one of the 2,048
+    /// /20 blocks of 10.128.0.0/9, chosen by the name's hash, so that the
+    /// platform VPC can peer with every site's VPC. Two sites whose blocks
+    /// meet fail loudly at apply (AWS refuses the overlapping route).
+    pub vpc_cidr: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,6 +148,10 @@ impl Names {
             postgres_server: format!("psql-site-{name}"),
             state_key: format!("sites/{name}.tfstate"),
             secret: format!("{name}-app"),
+            vpc_cidr: {
+                let block = fnv1a(name) % 2048;
+                format!("10.{}.{}.0/20", 128 + block / 16, (block % 16) * 16)
+            },
         }
     }
 }
@@ -195,6 +206,7 @@ pub fn resolve<'a>(
             labels: &site.metadata.labels,
             tier: spec.tier.as_str(),
             deployment: spec.deployment.as_str(),
+            cloud: spec.cloud().as_str(),
             region: &spec.region,
             seats: spec.seats,
             features: spec.features.iter().map(|f| f.as_str()).collect(),

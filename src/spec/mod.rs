@@ -34,6 +34,9 @@ pub struct Metadata {
 pub struct SiteSpec {
     pub tier: Tier,
     pub deployment: Deployment,
+    /// Absent means Azure: every spec written before AWS was a home.
+    #[serde(default)]
+    pub cloud: Option<Cloud>,
     pub region: String,
     #[serde(default)]
     pub trial: Option<TrialWindow>,
@@ -112,6 +115,18 @@ named_enum!(
     /// Where the site runs and where its data lives.
     Deployment { Managed = "managed", Dedicated = "dedicated", Byoi = "byoi", Selfhosted = "selfhosted" }
 );
+
+named_enum!(
+    /// The cloud our part of a site lives in.
+    Cloud { Azure = "azure", Aws = "aws" }
+);
+
+impl SiteSpec {
+    /// The site's cloud: `spec.cloud`, else Azure.
+    pub fn cloud(&self) -> Cloud {
+        self.cloud.unwrap_or(Cloud::Azure)
+    }
+}
 
 named_enum!(
     /// A premium feature.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_tools;
+pub mod terraform;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +20,11 @@ impl Fleet {
 
     pub fn out(&self) -> PathBuf {
         self.dir.join("rendered")
+    }
+
+    /// A scratch folder of the fleet's own, for one test.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 }
 
@@ -63,15 +69,22 @@ pub fn rendered_fleet() -> &'static Fleet {
         let _ = std::fs::remove_dir_all(&dir);
         let sites = dir.join("sites");
         copy_tree(&root().join("sites"), &sites);
-        for (tier, deployment) in [
-            ("trial", "managed"),
-            ("paid", "managed"),
-            ("enterprise", "managed"),
-            ("enterprise", "dedicated"),
-            ("enterprise", "byoi"),
-            ("enterprise", "selfhosted"),
+        for (tier, deployment, cloud) in [
+            ("trial", "managed", "azure"),
+            ("paid", "managed", "azure"),
+            ("enterprise", "managed", "azure"),
+            ("enterprise", "dedicated", "azure"),
+            ("enterprise", "byoi", "azure"),
+            ("enterprise", "selfhosted", "azure"),
+            ("trial", "managed", "aws"),
+            ("paid", "managed", "aws"),
+            ("enterprise", "managed", "aws"),
+            ("enterprise", "dedicated", "aws"),
         ] {
-            let name = format!("gen-{tier}-{deployment}");
+            let name = match cloud {
+                "azure" => format!("gen-{tier}-{deployment}"),
+                _ => format!("gen-{tier}-{deployment}-{cloud}"),
+            };
             let output = sitectl()
                 .args([
                     "new",
@@ -82,6 +95,8 @@ pub fn rendered_fleet() -> &'static Fleet {
                     deployment,
                     "--app-version",
                     "2026.11.1",
+                    "--cloud",
+                    cloud,
                 ])
                 .arg("--dir")
                 .arg(sites.join("generated"))

@@ -82,6 +82,7 @@ impl Schema {
                     value: shown,
                     allowed,
                     suggestion,
+                    hint,
                 })
             }
             ValidationErrorKind::Constant { expected_value } => one(SchemaError::WrongConstant {

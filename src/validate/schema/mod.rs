@@ -13,6 +13,7 @@ use crate::diagnostic::words::one_of;
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::source::load::Document;
 use crate::source::yaml::MAX_ERRORS;
+use crate::spec::Cloud;
 
 /// The site spec schema, as published by `sitectl schema`.
 pub const SITE_SCHEMA: &str = include_str!("../../../schemas/site.schema.json");
@@ -20,6 +21,12 @@ pub const SITE_SCHEMA: &str = include_str!("../../../schemas/site.schema.json");
 pub const TIERS_SCHEMA: &str = include_str!("../../../schemas/tiers.schema.json");
 /// A blueprint manifest's schema.
 pub const BLUEPRINT_SCHEMA: &str = include_str!("../../../schemas/blueprint.schema.json");
+
+fn strings(list: Option<&Json>) -> Vec<&str> {
+    list.and_then(Json::as_array)
+        .map(|v| v.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default()
+}
 
 /// A compiled schema and the JSON it was compiled from (for hints and the
 /// lists of allowed keys).
@@ -57,6 +64,34 @@ impl Schema {
 
     pub fn json(&self) -> &Json {
         &self.json
+    }
+
+    /// The regions a site spec may name in `cloud` (the site schema's
+    /// `azureRegion` or `awsRegion`).
+    pub fn regions_of(&self, cloud: Cloud) -> Vec<&str> {
+        let list = match cloud {
+            Cloud::Azure => "/$defs/azureRegion/enum",
+            Cloud::Aws => "/$defs/awsRegion/enum",
+        };
+        self.strings_at(list)
+    }
+
+    /// The deployments `cloud` hosts: what the site schema's condition on
+    /// `cloud` narrows them to, else every one.
+    pub fn deployments_of(&self, cloud: Cloud) -> Vec<&str> {
+        let cloud = Json::from(cloud.as_str());
+        let narrowed = self.json["$defs"]["spec"]["allOf"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|branch| branch.pointer("/if/properties/cloud/const") == Some(&cloud))
+            .and_then(|branch| branch.pointer("/then/properties/deployment/enum"));
+        let list = narrowed.or_else(|| self.json.pointer("/$defs/spec/properties/deployment/enum"));
+        strings(list)
+    }
+
+    fn strings_at(&self, pointer: &str) -> Vec<&str> {
+        strings(self.json.pointer(pointer))
     }
 
     /// Every way `document` departs from the schema, as located diagnostics.
@@ -129,6 +164,8 @@ pub enum SchemaError {
         value: String,
         allowed: Vec<String>,
         suggestion: Option<String>,
+        /// The schema's own word on the choice (`x-sitectl-hint`).
+        hint: Option<String>,
     },
     #[error("`{at}` must be `{expected}`, not `{value}`")]
     WrongConstant {
@@ -234,9 +271,14 @@ impl Problem for SchemaError {
             SchemaError::NotAllowed {
                 allowed,
                 suggestion,
+                hint,
                 ..
             } => {
                 let allowed = format!("allowed values: {}", one_of(allowed));
+                let allowed = match hint {
+                    Some(hint) => format!("{hint}; {allowed}"),
+                    None => allowed,
+                };
                 Some(match suggestion {
                     Some(s) => format!("did you mean `{s}`? {allowed}"),
                     None => allowed,
