@@ -15,8 +15,10 @@ use crate::commands::args::HandoffArgs;
 use crate::diagnostic::words::{did_you_mean, plural};
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, Pass, SiteWork, Tools};
+use crate::lifecycle::reclaim;
 use crate::render::blueprint::Party;
 use crate::render::pipeline::Rendered;
+use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::workspace::Workspace;
 
@@ -40,6 +42,20 @@ pub(super) fn dry_run(
 ) -> String {
     let mut stdout = String::new();
     for w in work {
+        if let Some((file, text)) = &w.terraform_override
+            && w.targets.contains(&Target::Terraform)
+        {
+            stdout.push_str(&format!(
+                "write {} (lifts prevent_destroy from {} for the {}, removed after)\n",
+                display_name(&w.dir.join(Target::Terraform.as_str()).join(file)),
+                count(
+                    text.matches("prevent_destroy = false").count(),
+                    "data-bearing resource",
+                    "data-bearing resources"
+                ),
+                action.name(),
+            ));
+        }
         for target in w.targets_in_order(action) {
             match target.steps(action, w, tools, chart) {
                 Ok(steps) => steps
@@ -50,6 +66,11 @@ pub(super) fn dry_run(
         }
     }
     stdout
+}
+
+/// `3 expired trials`.
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", plural(n, one, many))
 }
 
 /// Asks before a change unless `--yes`; with nobody to ask, refuses.
@@ -417,7 +438,25 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
     let work = chosen
         .iter()
         .filter(|v| !refused.contains_key(&v.site.metadata.name))
-        .map(|v| handoff::work_for(out, v, args.target, &rendered.data, &allow))
+        .map(|v| {
+            let mut work = handoff::work_for(out, v, args.target, &rendered.data, &allow);
+            if work.allow_data_loss {
+                // Terraform itself refuses to plan the deletion of a resource
+                // that sets prevent_destroy: lifted for this run alone, so the
+                // plan (and the gate's report of what it loses) can be made.
+                let header = format!(
+                    "# Written by `sitectl {} --allow-data-loss {}` for the length of one run, then removed.\n\
+                     # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
+                     # every other plan; this run was allowed to delete or replace them.\n",
+                    action.name(),
+                    work.site
+                );
+                work.terraform_override =
+                    reclaim::terraform_override(&rendered.files, &work.site, &header)
+                        .map(|text| (reclaim::OVERRIDE_FILE.to_string(), text));
+            }
+            work
+        })
         .filter(|w| !w.targets.is_empty())
         .collect();
     Ok(Plan {

@@ -8,21 +8,15 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
-use super::handoff::{self, Action};
+use super::handoff::{self, Action, count};
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::ReclaimArgs;
 use crate::diagnostic::words::plural;
 use crate::handoff::{SiteWork, Tools};
 use crate::lifecycle::reclaim::{self, Expired};
 use crate::render::pipeline::Rendered;
-use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::workspace::Workspace;
-
-/// `3 expired trials`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", plural(n, one, many))
-}
 
 pub(super) fn reclaim(
     args: &ReclaimArgs,
@@ -202,8 +196,9 @@ fn plan<'r>(
         .filter(|e| !refused.contains_key(e.name()))
         .map(|e| {
             let mut work = crate::handoff::work_for(out, e.site, None, &rendered.data, &names);
-            work.terraform_override = reclaim::terraform_override(&rendered.files, e.name())
-                .map(|text| (reclaim::OVERRIDE_FILE.to_string(), text));
+            work.terraform_override =
+                reclaim::terraform_override(&rendered.files, e.name(), reclaim::RECLAIM_HEADER)
+                    .map(|text| (reclaim::OVERRIDE_FILE.to_string(), text));
             (*e, work)
         })
         .collect();
@@ -230,14 +225,6 @@ fn dry_run(
             stdout.push_str(&format!("refused: {}", why.trim_start_matches("error: ")));
             continue;
         };
-        if let Some((file, text)) = &w.terraform_override {
-            let lifted = text.matches("prevent_destroy = false").count();
-            stdout.push_str(&format!(
-                "write {} (lifts prevent_destroy from {} for the destroy, removed after)\n",
-                display_name(&w.dir.join(Target::Terraform.as_str()).join(file)),
-                count(lifted, "data-bearing resource", "data-bearing resources"),
-            ));
-        }
         stdout.push_str(&handoff::dry_run(
             Action::Destroy,
             std::slice::from_ref(w),

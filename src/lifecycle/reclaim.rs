@@ -59,9 +59,15 @@ pub fn expired(valid: &[ValidSite], today: Date) -> Vec<Expired<'_>> {
         .collect()
 }
 
+/// Why a reclaim lifts `prevent_destroy`: the first lines of its override.
+pub const RECLAIM_HEADER: &str = "# Written by `sitectl reclaim` for the length of one destroy, then removed.\n\
+     # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
+     # every other plan; an expired trial's data is deleted on purpose.\n";
+
 /// The override that lifts `prevent_destroy` from every resource of the
-/// site's Terraform files that sets it; `None` when none does.
-pub fn terraform_override(files: &[RenderedFile], site: &str) -> Option<String> {
+/// site's Terraform files that sets it, under `header` (why); `None` when
+/// none does.
+pub fn terraform_override(files: &[RenderedFile], site: &str, header: &str) -> Option<String> {
     // The render stage parsed every rendered file already.
     let mut protected: Vec<(String, String)> = files
         .iter()
@@ -74,11 +80,7 @@ pub fn terraform_override(files: &[RenderedFile], site: &str) -> Option<String> 
         return None;
     }
     protected.sort();
-    let mut text = String::from(
-        "# Written by `sitectl reclaim` for the length of one destroy, then removed.\n\
-         # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
-         # every other plan; an expired trial's data is deleted on purpose.\n",
-    );
+    let mut text = String::from(header);
     for (kind, name) in protected {
         text.push_str(&format!(
             "\nresource \"{kind}\" \"{name}\" {{\n  lifecycle {{\n    prevent_destroy = false\n  }}\n}}\n"
@@ -204,7 +206,7 @@ resource "azurerm_postgresql_flexible_server_database" "site" {
   }
 }
 "#);
-        let text = terraform_override(std::slice::from_ref(&file), "a").unwrap();
+        let text = terraform_override(std::slice::from_ref(&file), "a", RECLAIM_HEADER).unwrap();
         let body = hcl::parse(&text).unwrap();
         let names: Vec<String> = body
             .blocks()
@@ -225,9 +227,12 @@ resource "azurerm_postgresql_flexible_server_database" "site" {
         );
         assert!(text.contains("prevent_destroy = false"));
         assert!(!text.contains("ignore_changes"), "only the one argument");
-        assert_eq!(terraform_override(&[file], "other-site"), None);
         assert_eq!(
-            terraform_override(&[tf("resource \"a\" \"b\" {}\n")], "a"),
+            terraform_override(&[file], "other-site", RECLAIM_HEADER),
+            None
+        );
+        assert_eq!(
+            terraform_override(&[tf("resource \"a\" \"b\" {}\n")], "a", RECLAIM_HEADER),
             None
         );
     }

@@ -374,3 +374,54 @@ fn what_a_tool_leaves_running_when_it_exits_is_stopped_not_waited_for() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_no_orphans(&f);
 }
+
+/// Real Terraform refuses to plan the replacement of a resource that sets
+/// prevent_destroy, whatever sitectl's gate allows: `--allow-data-loss SITE`
+/// lifts it for that site's run alone (the reclaim's override, under its
+/// own header), says so in a dry run, and removes it after.
+#[test]
+fn allowing_data_loss_lifts_prevent_destroy_for_that_sites_run_only() {
+    let f = Fixture::new("allow-lifts", ALL);
+    let args = [
+        "apply",
+        "acme-learning",
+        "northwind-trial",
+        "--target",
+        "terraform",
+        "--yes",
+        "--allow-data-loss",
+        "acme-learning",
+    ];
+    let dry = f.run(&[&args[..], &["--dry-run"]].concat(), &[]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    assert!(
+        text(&dry.stdout).contains(
+            "write rendered/acme-learning/terraform/sitectl_reclaim_override.tf (lifts prevent_destroy from 2 data-bearing resources for the apply, removed after)"
+        ),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(!text(&dry.stdout).contains("northwind-trial/terraform/sitectl_reclaim"));
+    let out = f.run(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let calls = f.calls();
+    let lifted: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("override present"))
+        .collect();
+    assert!(
+        !lifted.is_empty()
+            && lifted
+                .iter()
+                .all(|c| c.ends_with("@ acme-learning/terraform")),
+        "{calls:?}"
+    );
+    for site in ["acme-learning", "northwind-trial"] {
+        let file = f
+            .dir
+            .join("rendered")
+            .join(site)
+            .join("terraform/sitectl_reclaim_override.tf");
+        assert!(!file.exists(), "{} is left after the run", file.display());
+    }
+}
