@@ -6,6 +6,8 @@
 //! - `conformance`, `injection`, `preview_browser`: the real consumers of
 //!   the output (HashiCorp's HCL parser, Helm's engine, docker compose, the
 //!   Bicep grammar, Chromium) judge it;
+//! - `aws_end_to_end`: the whole loop with real Terraform and the real AWS
+//!   provider against moto, state in a real PostgreSQL;
 //! - `diff`, `promote`, `reclaim`, `handoff`, `init`: whole command loops on a
 //!   copy of the repository, with fake tools only where no real one exists here;
 //! - `workflows`: actionlint on every workflow, and the pull-request and merge
@@ -21,6 +23,7 @@
 
 mod common;
 
+mod aws_end_to_end;
 mod cli;
 mod conformance;
 mod crash;

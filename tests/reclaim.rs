@@ -63,7 +63,7 @@ fn reclaim_destroys_an_expired_trial_and_archives_its_spec() {
     assert!(
         trial
             .iter()
-            .any(|c| c.starts_with("terraform apply -input=false sitectl.tfplan")),
+            .any(|c| c.starts_with("terraform apply -input=false -lock-timeout=10m sitectl.tfplan")),
         "{calls:#?}"
     );
     assert!(
@@ -262,7 +262,9 @@ fn dry_run_shows_the_override_the_commands_and_the_moves_and_runs_none() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("terraform plan -destroy -input=false -out=sitectl.tfplan)"),
+        stdout.contains(
+            "terraform plan -destroy -input=false -lock-timeout=10m -out=sitectl.tfplan)"
+        ),
         "{stdout}"
     );
     assert!(

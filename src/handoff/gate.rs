@@ -29,6 +29,9 @@ pub struct PlanFacts {
     pub change: usize,
     pub destroy: usize,
     pub deleted_data: Vec<String>,
+    /// Why the plan deletes each of `deleted_data`, in Terraform's terms
+    /// (`replace_paths`, `action_reason`): `replaced: db_name cannot change in place`.
+    pub why: std::collections::BTreeMap<String, String>,
 }
 
 impl PlanFacts {
@@ -101,8 +104,70 @@ pub fn read_plan(plan_json: &str, data: &BTreeSet<String>) -> Result<PlanFacts, 
         })
         .collect();
     deleted.sort();
+    for address in &deleted {
+        if let Some(change) = changes.iter().find(|c| c["address"] == address.as_str()) {
+            facts.why.insert(address.clone(), why_deleted(change));
+        }
+    }
     facts.deleted_data = deleted;
     Ok(facts)
+}
+
+impl PlanFacts {
+    /// `aws_db_instance.site (replaced: db_name cannot change in place)`, one
+    /// per deleted data-bearing resource.
+    pub fn deleted_data_explained(&self) -> Vec<String> {
+        self.deleted_data
+            .iter()
+            .map(|address| match self.why.get(address) {
+                Some(why) => format!("{address} ({why})"),
+                None => address.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Why one change deletes its resource, from Terraform 1.x's plan JSON:
+/// `replace_paths` (the attributes that force a new resource) and
+/// `action_reason`.
+fn why_deleted(change: &serde_json::Value) -> String {
+    let actions = &change["change"]["actions"];
+    let replaced = actions
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x == "create"));
+    let paths: Vec<String> = change["change"]["replace_paths"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|path| {
+            let segments: Vec<String> = path
+                .as_array()?
+                .iter()
+                .map(|s| match s {
+                    serde_json::Value::String(key) => key.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            (!segments.is_empty()).then(|| segments.join("."))
+        })
+        .collect();
+    let reason = change["action_reason"].as_str().unwrap_or_default();
+    match (replaced, reason) {
+        (true, _) if !paths.is_empty() => {
+            format!("replaced: {} cannot change in place", paths.join(", "))
+        }
+        (true, "replace_by_request") => "replaced: asked for with -replace".into(),
+        (true, "replace_because_tainted") => "replaced: tainted".into(),
+        (true, _) => "replaced".into(),
+        (false, "delete_because_no_resource_config") => {
+            "deleted: no longer in the configuration".into()
+        }
+        (false, "delete_because_no_module") => "deleted: its module is gone".into(),
+        (false, "delete_because_count_index" | "delete_because_each_key") => {
+            "deleted: its count or for_each key is gone".into()
+        }
+        (false, _) => "deleted".into(),
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +214,31 @@ mod tests {
         );
         let harmless = r#"{"format_version": "1.2", "resource_changes": [{"address": "azurerm_postgresql_flexible_server_database.site", "change": {"actions": ["update"]}}]}"#;
         assert!(deleted_data(harmless, &data()).unwrap().is_empty());
+    }
+
+    /// A plan as Terraform 1.11 really writes it (made with the AWS provider
+    /// against moto): a bucket replaced because its name changed, a log group
+    /// deleted because it left the configuration.
+    #[test]
+    fn a_real_terraform_plan_says_what_is_lost_and_why() {
+        let plan =
+            include_str!("../../tests/fixtures/plans/terraform-1.11-replace-and-delete.json");
+        let data: BTreeSet<String> = [
+            "aws_s3_bucket.site".to_string(),
+            "aws_cloudwatch_log_group.old".to_string(),
+        ]
+        .into();
+        let facts = read_plan(plan, &data).unwrap();
+        assert_eq!(facts.line(), "1 to add, 0 to change, 2 to destroy");
+        assert_eq!(
+            facts.deleted_data_explained(),
+            [
+                "aws_cloudwatch_log_group.old (deleted: no longer in the configuration)",
+                "aws_s3_bucket.site (replaced: bucket cannot change in place)",
+            ]
+        );
+        let unwatched = read_plan(plan, &BTreeSet::new()).unwrap();
+        assert!(unwatched.deleted_data.is_empty());
     }
 
     /// Regression: an empty or foreign `show -json` output used to read as

@@ -291,12 +291,18 @@ fn run_steps(
                 })?;
                 out.both(&format!("plan: {}", facts.line()));
                 *summary = Some(facts.line());
-                let deleted = facts.deleted_data;
+                let deleted = facts.deleted_data_explained();
                 if !deleted.is_empty() && !work.allow_data_loss {
                     out.write(&format!("refused: the plan deletes {}", deleted.join(", ")));
                     return Err(HandoffError::DataLoss(
                         deleted.join(", "),
                         work.site.clone(),
+                    ));
+                }
+                if !deleted.is_empty() {
+                    out.both(&format!(
+                        "allowed by --allow-data-loss: the plan deletes {}",
+                        deleted.join(", ")
                     ));
                 }
             }

@@ -228,6 +228,13 @@ impl Target {
     }
 }
 
+/// How long a plan or an apply waits for the site's state lock. Terraform's
+/// default is not to wait: a job that overlaps another on the same site (two
+/// merges in a row) would fail, and the `pg` backend's advisory locks are
+/// numbered per schema (each site's state is 1, and a creation lock is
+/// shared), so the sites of one database take turns instead of failing.
+const LOCK_TIMEOUT: &str = "-lock-timeout=10m";
+
 /// init, plan to a file, the plan as JSON for the data-loss gate, then
 /// apply exactly that file.
 fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, HandoffError> {
@@ -238,14 +245,27 @@ fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, Han
     })?;
     let mut steps = vec![Step::new(tf, &["init", "-input=false"], &dir)];
     let plan = if action == Action::Destroy {
-        vec!["plan", "-destroy", "-input=false", "-out=sitectl.tfplan"]
+        vec![
+            "plan",
+            "-destroy",
+            "-input=false",
+            LOCK_TIMEOUT,
+            "-out=sitectl.tfplan",
+        ]
     } else {
-        vec!["plan", "-input=false", "-out=sitectl.tfplan"]
+        vec!["plan", "-input=false", LOCK_TIMEOUT, "-out=sitectl.tfplan"]
     };
     steps.push(Step::new(tf, &plan, &dir));
     steps.push(Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate));
     if action != Action::Plan {
-        steps.push(Step::new(tf, &["apply", "-input=false", "sitectl.tfplan"], &dir).changes());
+        steps.push(
+            Step::new(
+                tf,
+                &["apply", "-input=false", LOCK_TIMEOUT, "sitectl.tfplan"],
+                &dir,
+            )
+            .changes(),
+        );
     }
     Ok(steps)
 }

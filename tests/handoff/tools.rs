@@ -19,7 +19,7 @@ fn dry_run_prints_the_exact_commands_and_runs_none() {
     assert!(lines.iter().any(|l| l.ends_with("rendered/initech-byoi/bicep && az deployment group create --mode Incremental --resource-group rg-initech-learning --template-file main.bicep --parameters main.bicepparam)")), "{stdout}");
     assert!(
         lines.iter().any(|l| l.ends_with(
-            "rendered/northwind-trial/terraform && terraform apply -input=false sitectl.tfplan)"
+            "rendered/northwind-trial/terraform && terraform apply -input=false -lock-timeout=10m sitectl.tfplan)"
         )),
         "{stdout}"
     );
@@ -57,9 +57,9 @@ fn apply_runs_each_tool_in_order_in_the_sites_folder() {
         northwind,
         [
             "terraform init -input=false @ northwind-trial/terraform",
-            "terraform plan -input=false -out=sitectl.tfplan @ northwind-trial/terraform",
+            "terraform plan -input=false -lock-timeout=10m -out=sitectl.tfplan @ northwind-trial/terraform",
             "terraform show -json sitectl.tfplan @ northwind-trial/terraform",
-            "terraform apply -input=false sitectl.tfplan @ northwind-trial/terraform",
+            "terraform apply -input=false -lock-timeout=10m sitectl.tfplan @ northwind-trial/terraform",
         ]
     );
     assert!(calls.iter().any(|c| c.starts_with("docker compose -p umbrella-airgap -f compose.yaml up -d --wait --remove-orphans @ umbrella-airgap/compose")), "{calls:#?}");
@@ -109,7 +109,7 @@ fn tofu_stands_in_for_terraform_and_docker_compose_for_docker_compose_plugin() {
     assert!(
         calls
             .iter()
-            .any(|c| c == "tofu plan -input=false -out=sitectl.tfplan @ northwind-trial/terraform"),
+            .any(|c| c == "tofu plan -input=false -lock-timeout=10m -out=sitectl.tfplan @ northwind-trial/terraform"),
         "{calls:#?}"
     );
     assert!(calls.iter().any(|c| c == "docker-compose -p umbrella-airgap -f compose.yaml config -q @ umbrella-airgap/compose"), "{calls:#?}");
@@ -266,7 +266,7 @@ fn a_dry_run_shows_the_commands_without_the_tools_installed() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("&& terraform apply -input=false sitectl.tfplan)"),
+        stdout.contains("&& terraform apply -input=false -lock-timeout=10m sitectl.tfplan)"),
         "{stdout}"
     );
     assert!(

@@ -1,0 +1,586 @@
+//! The whole loop against real Terraform, the real AWS provider and an AWS
+//! API on this machine (moto), with the state in a real PostgreSQL (`pg`
+//! backend): three AWS sites are applied; a second plan changes nothing; a
+//! trial is promoted to paid and then enterprise, applied each time, and
+//! keeps the same RDS instance and bucket with its data; drift made behind
+//! Terraform's back shows in a plan; two runs cannot both hold a site's
+//! state lock; a blueprint edit that replaces the database is refused and
+//! goes through with `--allow-data-loss`; an expired trial is reclaimed for
+//! real. Helm has no cluster here: a fake stands in for it alone.
+//!
+//! One moto and one PostgreSQL for the whole test (a moto reset is global),
+//! on free loopback ports, stopped at the end. RDS creates, modifies and
+//! deletes wait about 80 s each inside the provider: the steps share them.
+//! `.ci/run` installs moto and boto3 (tests/conformance/requirements.txt);
+//! Terraform, the AWS provider's mirror and PostgreSQL come with the image.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::fake_tools::write_fakes;
+use crate::common::terraform::terraform;
+use crate::common::{copy_tree, require_tool};
+
+/// Each site in a region of its own: moto gives every RDS instance of a
+/// region the same DbiResourceId, by which the AWS provider 5.x reads an
+/// instance back, so two instances in one region cannot both be managed.
+const SITES: [(&str, &str); 3] = [
+    ("e2e-promote", "us-west-2"),
+    ("e2e-expired", "us-east-2"),
+    ("e2e-dedicated", "eu-central-1"),
+];
+
+fn region_of(site: &str) -> &'static str {
+    SITES.iter().find(|(s, _)| *s == site).unwrap().1
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str, log: &Path) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what} did not listen on port {port} within a minute:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A moto server on a free loopback port, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start(dir: &Path) -> Moto {
+        let imports = Command::new("python3")
+            .args(["-c", "import moto.server, boto3, flask_cors"])
+            .output();
+        assert!(
+            imports.is_ok_and(|o| o.status.success()),
+            "moto[server] and boto3 are not installed: \
+             python3 -m pip install -r tests/conformance/requirements.txt (`.ci/run` does this)"
+        );
+        let port = free_port();
+        let log = dir.join("moto.log");
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("moto.err")).unwrap(),
+            ))
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "moto", &dir.join("moto.err"));
+        Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// PostgreSQL's binaries: the newest /usr/lib/postgresql/<version>/bin.
+fn postgres_bin() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    versions.retain(|bin| bin.join("initdb").is_file());
+    versions.sort();
+    versions.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): \
+             apt-get install postgresql (it ships with this machine image)"
+        )
+    })
+}
+
+/// A PostgreSQL cluster of the test's own, run by the `postgres` user on a
+/// free loopback port with a database for Terraform's state; stopped when
+/// dropped.
+struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    conn: String,
+}
+
+impl Postgres {
+    fn start(dir: &Path) -> Postgres {
+        require_tool("runuser", "apt-get install util-linux");
+        let bin = postgres_bin();
+        let data = dir.join("postgres");
+        std::fs::create_dir_all(&data).unwrap();
+        // initdb refuses to run as root: the cluster belongs to `postgres`.
+        let owned = Command::new("chown")
+            .args(["-R", "postgres:"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(owned.success(), "cannot give {} to postgres", dir.display());
+        let as_postgres = |program: &str, args: &[&str]| -> Output {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(bin.join(program))
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let ok = |output: Output, what: &str| {
+            assert!(
+                output.status.success(),
+                "{what} failed:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let data_dir = data.to_str().unwrap();
+        ok(
+            as_postgres(
+                "initdb",
+                &["-D", data_dir, "-A", "trust", "-U", "postgres", "--no-sync"],
+            ),
+            "initdb",
+        );
+        let port = free_port().to_string();
+        let options = format!("-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 -c fsync=off");
+        let log = data.join("server.log");
+        ok(
+            as_postgres(
+                "pg_ctl",
+                &[
+                    "-D",
+                    data_dir,
+                    "-o",
+                    &options,
+                    "-l",
+                    log.to_str().unwrap(),
+                    "-w",
+                    "start",
+                ],
+            ),
+            "pg_ctl start",
+        );
+        ok(
+            as_postgres(
+                "createdb",
+                &["-h", "127.0.0.1", "-p", &port, "terraform_state"],
+            ),
+            "createdb",
+        );
+        Postgres {
+            conn: format!("postgres://postgres@127.0.0.1:{port}/terraform_state?sslmode=disable"),
+            bin,
+            data,
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", self.data.to_str().unwrap(), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// A sites repository of three AWS sites, its state in the PostgreSQL
+/// above, its AWS the moto above.
+struct Repo {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Repo {
+    fn sitectl(&self, args: &[&str]) -> Output {
+        self.sitectl_with(args, &[])
+    }
+
+    fn sitectl_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sitectl"));
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .env("NO_COLOR", "1")
+            .env_remove("SITECTL_TODAY");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    fn aws(&self, args: &[&str]) -> String {
+        let output = Command::new("python3")
+            .arg(root().join("tests/e2e/aws.py"))
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "aws.py {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn describe(&self) -> Value {
+        let regions: Vec<&str> = SITES.iter().map(|(_, region)| *region).collect();
+        serde_json::from_str(&self.aws(&[&["describe"][..], &regions].concat())).unwrap()
+    }
+
+    fn log(&self, site: &str) -> String {
+        let logs = self.dir.join("rendered").join(site).join(".sitectl-logs");
+        let mut all = String::new();
+        for entry in std::fs::read_dir(&logs).into_iter().flatten().flatten() {
+            all.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+        all
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn succeeds(out: &Output, what: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
+
+/// The line of a site's terraform in the closing table.
+fn plan_line<'a>(report: &'a str, site: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.starts_with(site) && l.contains("terraform"))
+        .unwrap_or_else(|| panic!("no terraform line for {site} in:\n{report}"))
+}
+
+#[test]
+fn aws_sites_apply_promote_drift_gate_and_reclaim_against_real_terraform() {
+    let dir = std::env::temp_dir().join(format!("sitectl-aws-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let tf = terraform();
+    let services = dir.join("services");
+    std::fs::create_dir_all(&services).unwrap();
+    let postgres = Postgres::start(&services);
+    let moto = Moto::start(&dir);
+
+    let repo_dir = dir.join("repo");
+    copy_tree(&root().join("blueprints"), &repo_dir.join("blueprints"));
+    std::fs::create_dir_all(repo_dir.join("sites")).unwrap();
+    for blueprint in ["managed-aws", "dedicated-aws"] {
+        let manifest = repo_dir
+            .join("blueprints")
+            .join(blueprint)
+            .join("blueprint.yaml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(text.contains("  stateBackend: s3\n"));
+        std::fs::write(
+            &manifest,
+            text.replace("  stateBackend: s3\n", "  stateBackend: pg\n"),
+        )
+        .unwrap();
+    }
+    let bin = dir.join("fake-bin");
+    write_fakes(&bin, &["helm"]);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env: Vec<(String, String)> = [
+        ("PATH", path.as_str()),
+        ("FAKE_LOG", dir.join("helm.log").to_str().unwrap()),
+        ("TF_CLI_CONFIG_FILE", tf.config().to_str().unwrap()),
+        ("TF_IN_AUTOMATION", "1"),
+        ("CHECKPOINT_DISABLE", "1"),
+        ("PG_CONN_STR", postgres.conn.as_str()),
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let repo = Repo { dir: repo_dir, env };
+    let regions: Vec<&str> = SITES.iter().map(|(_, region)| *region).collect();
+    repo.aws(&[&["platform"][..], &regions].concat());
+
+    // Three sites in AWS: a trial to promote, a trial long expired, and a
+    // dedicated enterprise site.
+    let new = |name: &str, tier: &str, deployment: &str, today: Option<&str>| {
+        let args = [
+            "new",
+            name,
+            "--tier",
+            tier,
+            "--deployment",
+            deployment,
+            "--cloud",
+            "aws",
+            "--region",
+            region_of(name),
+            "--app-version",
+            "2026.11.1",
+        ];
+        let env: Vec<(&str, &str)> = today.map(|t| ("SITECTL_TODAY", t)).into_iter().collect();
+        succeeds(&repo.sitectl_with(&args, &env), "sitectl new");
+    };
+    new("e2e-promote", "trial", "managed", None);
+    new("e2e-expired", "trial", "managed", Some("2026-01-05"));
+    new("e2e-dedicated", "enterprise", "dedicated", None);
+    succeeds(&repo.sitectl(&["render"]), "render");
+
+    // The first apply: real init, plan, show (the gate reads the real plan
+    // JSON), apply; then helm (the fake), after terraform.
+    let applied = succeeds(&repo.sitectl(&["apply", "--yes"]), "the first apply");
+    for site in ["e2e-promote", "e2e-expired", "e2e-dedicated"] {
+        assert!(plan_line(&applied, site).contains("ok"), "{applied}");
+    }
+    let helm_calls = std::fs::read_to_string(dir.join("helm.log")).unwrap();
+    assert!(
+        helm_calls.contains("helm upgrade --install e2e-promote"),
+        "{helm_calls}"
+    );
+    let before = repo.describe();
+    let instance = |facts: &Value, site: &str| facts["instances"][format!("site-{site}")].clone();
+    let promoted_db = instance(&before, "e2e-promote");
+    assert_eq!(promoted_db["class"], "db.t4g.micro", "{before}");
+    assert_eq!(promoted_db["backupDays"], 0);
+    assert_eq!(promoted_db["deletionProtection"], false);
+    assert_eq!(
+        instance(&before, "e2e-dedicated")["deletionProtection"],
+        true
+    );
+    let bucket = "sitectl-sites-e2e-promote-data";
+    repo.aws(&[
+        "put-object",
+        region_of("e2e-promote"),
+        bucket,
+        "courses/intro.txt",
+        "Welcome, learner.",
+    ]);
+
+    // A second plan: nothing to do, for every site.
+    let replanned = succeeds(
+        &repo.sitectl(&["plan", "--target", "terraform"]),
+        "the second plan",
+    );
+    for site in ["e2e-promote", "e2e-expired", "e2e-dedicated"] {
+        assert!(
+            plan_line(&replanned, site).contains("0 to add, 0 to change, 0 to destroy"),
+            "{site} plans a change right after its apply:\n{replanned}\n{}",
+            repo.log(site)
+        );
+    }
+
+    // Drift made in AWS directly shows in the next plan.
+    repo.aws(&[
+        "set-log-retention",
+        region_of("e2e-dedicated"),
+        "/sitectl/sites/e2e-dedicated",
+        "1",
+    ]);
+    let drifted = succeeds(
+        &repo.sitectl(&["plan", "e2e-dedicated", "--target", "terraform"]),
+        "the plan after drift",
+    );
+    assert!(
+        plan_line(&drifted, "e2e-dedicated").contains("0 to add, 1 to change, 0 to destroy"),
+        "{drifted}"
+    );
+
+    // Promote trial -> paid, apply; while it runs (the RDS modify takes a
+    // while), a second terraform on the same state waits for the lock in vain.
+    let promote = |to: &str, extra: &[&str]| {
+        let args = [&["promote", "e2e-promote", "--to", to][..], extra].concat();
+        succeeds(&repo.sitectl(&args), "promote");
+        succeeds(&repo.sitectl(&["render"]), "render after promote");
+    };
+    promote("paid", &[]);
+    let mut apply = repo.command(&["apply", "e2e-promote", "--yes", "--target", "terraform"]);
+    let running = apply
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The site's Terraform files alone (not the apply's .terraform).
+    let contender = dir.join("contender");
+    std::fs::create_dir_all(&contender).unwrap();
+    for entry in std::fs::read_dir(repo.dir.join("rendered/e2e-promote/terraform")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, contender.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let tf_env = || {
+        let mut command = tf.command(&contender);
+        command.envs(repo.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        command
+    };
+    succeeds(
+        &tf_env()
+            .args(["init", "-input=false", "-no-color"])
+            .output()
+            .unwrap(),
+        "the contender's init",
+    );
+    // Wait until the apply holds the lock (its plan has started), then ask.
+    let mut contended = None;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        let out = tf_env()
+            .args(["plan", "-input=false", "-no-color", "-lock-timeout=0s"])
+            .output()
+            .unwrap();
+        if !out.status.success() && text(&out.stderr).contains("Error acquiring the state lock") {
+            contended = Some(out);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let promoted = running.wait_with_output().unwrap();
+    let promoted = succeeds(&promoted, "the apply after promotion to paid");
+    assert!(
+        contended.is_some(),
+        "a second terraform on the site's state never met the lock of the running apply"
+    );
+    assert!(
+        plan_line(&promoted, "e2e-promote").contains("0 to destroy"),
+        "{promoted}"
+    );
+    promote("enterprise", &["--annual-price", "90000"]);
+    succeeds(
+        &repo.sitectl(&["apply", "e2e-promote", "--yes", "--target", "terraform"]),
+        "the apply after promotion to enterprise",
+    );
+    let after = repo.describe();
+    let db = instance(&after, "e2e-promote");
+    assert_eq!(
+        db["created"], promoted_db["created"],
+        "the RDS instance was replaced by promotion: {before} -> {after}"
+    );
+    assert_eq!(db["class"], "db.t4g.medium");
+    assert_eq!(db["backupDays"], 35);
+    assert_eq!(db["deletionProtection"], true);
+    assert_eq!(
+        after["buckets"][bucket]["courses/intro.txt"], "Welcome, learner.",
+        "the bucket lost its data: {after}"
+    );
+
+    // A blueprint edit that replaces the database (a new db_name forces a new
+    // instance): refused, then allowed for the expired trial alone.
+    let data_tf = repo.dir.join("blueprints/managed-aws/terraform/data.tf.j2");
+    let template = std::fs::read_to_string(&data_tf).unwrap();
+    std::fs::write(
+        &data_tf,
+        template.replace(
+            "db_name                     = {{ names.database }}",
+            "db_name                     = {{ names.database ~ \"_v2\" }}",
+        ),
+    )
+    .unwrap();
+    succeeds(
+        &repo.sitectl(&["render"]),
+        "render after the blueprint edit",
+    );
+    let refused = repo.sitectl(&["plan", "e2e-expired", "--target", "terraform"]);
+    assert_ne!(refused.status.code(), Some(0));
+    let why = format!("{}{}", text(&refused.stderr), repo.log("e2e-expired"));
+    assert!(
+        why.contains("prevent_destroy") || why.contains("data loss"),
+        "the replacement was not refused:\n{}\n{why}",
+        text(&refused.stdout)
+    );
+    let allowed = succeeds(
+        &repo.sitectl(&[
+            "plan",
+            "e2e-expired",
+            "--target",
+            "terraform",
+            "--allow-data-loss",
+            "e2e-expired",
+        ]),
+        "the plan with --allow-data-loss",
+    );
+    assert!(
+        plan_line(&allowed, "e2e-expired").contains("1 to destroy"),
+        "{allowed}"
+    );
+    assert!(
+        !repo
+            .dir
+            .join("rendered/e2e-expired/terraform/sitectl_reclaim_override.tf")
+            .exists()
+    );
+    std::fs::write(&data_tf, &template).unwrap();
+    succeeds(&repo.sitectl(&["render"]), "render after undoing the edit");
+
+    // The expired trial is reclaimed for real: destroyed, its spec archived.
+    let reclaimed = succeeds(&repo.sitectl(&["reclaim", "--yes"]), "reclaim");
+    assert!(reclaimed.contains("reclaimed `e2e-expired`"), "{reclaimed}");
+    let end = repo.describe();
+    assert!(
+        end["instances"].get("site-e2e-expired").is_none(),
+        "the reclaimed trial's database is still there: {end}"
+    );
+    assert!(
+        end["buckets"]
+            .get("sitectl-sites-e2e-expired-data")
+            .is_none()
+    );
+    assert!(end["instances"].get("site-e2e-promote").is_some());
+    assert!(!repo.dir.join("sites/e2e-expired.yaml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
