@@ -558,6 +558,13 @@ fn aws_sites_apply_promote_drift_gate_and_reclaim_against_real_terraform() {
         plan_line(&allowed, "e2e-expired").contains("1 to destroy"),
         "{allowed}"
     );
+    // The gate read the real plan JSON, found the replacement and why.
+    assert!(
+        allowed.contains(
+            "allowed by --allow-data-loss: the plan deletes aws_db_instance.site (replaced: db_name cannot change in place)"
+        ),
+        "{allowed}"
+    );
     assert!(
         !repo
             .dir
