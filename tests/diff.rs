@@ -9,11 +9,12 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A scratch copy of the examples and blueprints, as a repository would hold them.
-struct Repo(PathBuf);
+/// A scratch copy of the examples and blueprints, as a repository would hold
+/// them (the `affected` tests use it too).
+pub struct Repo(pub PathBuf);
 
 impl Repo {
-    fn new(name: &str) -> Repo {
+    pub fn new(name: &str) -> Repo {
         let dir = std::env::temp_dir().join(format!("sitectl-diff-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -22,7 +23,7 @@ impl Repo {
         Repo(dir)
     }
 
-    fn sitectl(&self, args: &[&str]) -> Output {
+    pub fn sitectl(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_sitectl"))
             .args(args)
             .current_dir(&self.0)
@@ -31,14 +32,14 @@ impl Repo {
             .unwrap()
     }
 
-    fn edit(&self, spec: &str, from: &str, to: &str) {
+    pub fn edit(&self, spec: &str, from: &str, to: &str) {
         let path = self.0.join("sites").join(spec);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{spec} has no {from:?}");
         std::fs::write(path, text.replace(from, to)).unwrap();
     }
 
-    fn git(&self, args: &[&str]) {
+    pub fn git(&self, args: &[&str]) {
         crate::common::git(&self.0, args);
     }
 }

@@ -23,6 +23,7 @@
 
 mod common;
 
+mod affected;
 mod aws_end_to_end;
 mod cli;
 mod conformance;

@@ -120,6 +120,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Show what a render would change, as unified diffs, with data-loss findings first.
     Diff(DiffArgs),
+    /// List the sites whose rendered output differs since a git revision, for CI to act on only those.
+    Affected(AffectedArgs),
     /// Plan sites through terraform/tofu, helm, docker compose and az.
     Plan(HandoffArgs),
     /// Apply sites through terraform/tofu, helm, docker compose and az (asks first unless --yes).
@@ -322,6 +324,32 @@ pub struct DiffArgs {
     pub format: DiffFormatArg,
 }
 
+#[derive(Debug, Args)]
+pub struct AffectedArgs {
+    /// The git revision to compare with (a commit, a branch, `HEAD~1`,
+    /// `origin/main`): its specs and blueprints are rendered in memory.
+    #[arg(long, value_name = "GIT_REF")]
+    pub base: String,
+    #[arg(long, value_enum, default_value_t = AffectedFormat::Text)]
+    pub format: AffectedFormat,
+    /// Sites per job of `--format matrix` [default: 1, or as many as keep
+    /// the matrix within GitHub's 256 jobs].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_size: Option<u64>,
+}
+
+/// How `affected` prints its sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AffectedFormat {
+    /// One line a site: name, change, targets, why.
+    Text,
+    /// The same for scripts.
+    Json,
+    /// A GitHub Actions matrix, `{"include": [{"shard": 1, "sites": "a b"}]}`,
+    /// of the added and changed sites (at most 256 jobs).
+    Matrix,
+}
+
 /// How a diff is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormatArg {
@@ -351,8 +379,13 @@ pub struct HandoffArgs {
     /// Hand off the sites listed in FILE (one per line, `-` for stdin), such
     /// as a CI job's share: a selection, so sites their customer operates are
     /// still skipped, and an empty list hands off nothing.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "affected_since")]
     pub sites_from: Option<PathBuf>,
+    /// Hand off the sites whose rendered output differs from what the specs
+    /// and blueprints at this git revision render to (`sitectl affected`): a
+    /// selection, like --sites-from.
+    #[arg(long, value_name = "GIT_REF")]
+    pub affected_since: Option<String>,
     /// Hand off only this target: terraform, bicep, helm or compose.
     #[arg(long, value_name = "TARGET", value_parser = one_of(Target::ALL, Target::as_str))]
     pub target: Option<Target>,

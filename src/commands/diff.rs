@@ -8,6 +8,7 @@ use crate::commands::args::DiffArgs;
 use crate::diff::format::{self, DiffFormat};
 use crate::diff::{self, Side, base};
 use crate::render::pipeline::{Rendered, render_all};
+use crate::source::tree::Tree;
 use crate::validate::Specs;
 use crate::workspace::Workspace;
 
@@ -18,23 +19,12 @@ pub(super) fn diff(
 ) -> Result<Outcome, CommandError> {
     let explicit = !args.paths.is_empty();
     let paths = paths_or_sites(&args.paths, ws);
-    let new = render_all(
-        Specs::Paths(paths.clone()),
-        &ws.blueprints,
-        None,
-        &|_, _| {},
-    )
-    .map_err(|d| {
-        CommandError::invalid(
-            d,
-            "error: cannot diff: the specs or blueprints are invalid\n",
-        )
-    })?;
+    let new = render_work_tree(&paths, ws, "diff")?;
     let mut data = new.data.clone();
     let mut strays = Vec::new();
     let old = match &args.base {
         Some(revision) => {
-            let base = base_side(revision, &paths, ws)?;
+            let (base, _) = base_side(revision, &paths, ws)?;
             if let Some(base) = &base {
                 data.extend(base.data.clone());
             }
@@ -79,13 +69,35 @@ pub(super) fn diff(
     Ok(outcome)
 }
 
+/// What the specs and blueprints of the working tree render to, in memory;
+/// invalid ones are an error (`cannot {what}`).
+pub(super) fn render_work_tree(
+    paths: &[std::path::PathBuf],
+    ws: &Workspace,
+    what: &str,
+) -> Result<Rendered, CommandError> {
+    render_all(
+        Specs::Paths(paths.to_vec()),
+        &ws.blueprints,
+        None,
+        &|_, _| {},
+    )
+    .map_err(|d| {
+        CommandError::invalid(
+            d,
+            format!("error: cannot {what}: the specs or blueprints are invalid\n"),
+        )
+    })
+}
+
 /// What the specs and blueprints at `revision` render to, each spec under
-/// its work-tree name; `None` when the specs did not exist there yet.
-fn base_side(
+/// its work-tree name (`None` when the specs did not exist there yet), and
+/// the revision's files they were read from.
+pub(super) fn base_side(
     revision: &str,
     paths: &[std::path::PathBuf],
     ws: &Workspace,
-) -> Result<Option<Rendered>, CommandError> {
+) -> Result<(Option<Rendered>, Tree), CommandError> {
     let mut wanted: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     wanted.push(&ws.blueprints);
     // The repository is the one that holds the blueprints.
@@ -107,9 +119,9 @@ fn base_side(
     };
     let tree = specs.tree();
     match render_all(specs, &ws.blueprints, None, &|_, _| {}) {
-        Ok(base) => Ok(Some(base)),
-        // A base that does not render (it was broken) compares as empty.
-        Err(_) if paths.iter().all(|p| tree.kind(p).is_err()) => Ok(None),
+        Ok(base) => Ok((Some(base), tree)),
+        // A base without the specs (they came later) compares as empty.
+        Err(_) if paths.iter().all(|p| tree.kind(p).is_err()) => Ok((None, tree)),
         Err(diagnostics) => Err(CommandError::invalid(
             diagnostics,
             format!("error: cannot diff: the specs or blueprints at {revision} do not render\n"),

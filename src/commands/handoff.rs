@@ -370,9 +370,29 @@ struct Plan {
 fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, CommandError> {
     let specs = args.dir.as_ref().unwrap_or(&ws.sites);
     let out = args.out.as_ref().unwrap_or(&ws.rendered);
-    let listed = match &args.sites_from {
-        Some(file) => Some(read_site_list(file)?),
-        None => None,
+    let mut removed_notes = String::new();
+    let listed = match (&args.sites_from, &args.affected_since) {
+        (Some(file), _) => Some(read_site_list(file)?),
+        (None, Some(base)) => {
+            let found = super::affected::affected_sites(base, ws)?;
+            for gone in found
+                .iter()
+                .filter(|s| s.change == crate::diff::Change::Removed)
+            {
+                removed_notes.push_str(&format!(
+                    "note: `{}` was removed since {base}: its spec is gone, so there is nothing to hand off (destroy or reclaim a site before removing its spec)\n",
+                    gone.site
+                ));
+            }
+            Some(
+                found
+                    .into_iter()
+                    .filter(|s| s.change != crate::diff::Change::Removed)
+                    .map(|s| s.site)
+                    .collect(),
+            )
+        }
+        (None, None) => None,
     };
     let rendered = render_tree(specs, ws, action.name())?;
     let known = |name: &String| rendered.sites.contains_key(name.as_str());
@@ -432,7 +452,7 @@ fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, Comm
         .iter()
         .map(|v| v.site.metadata.name.clone())
         .collect();
-    let mut notes = String::new();
+    let mut notes = removed_notes;
     let refused = refused_sites(out, &rendered, &names, args.dry_run, &mut notes);
     let allow: BTreeSet<String> = args.allow_data_loss.iter().cloned().collect();
     let work = chosen

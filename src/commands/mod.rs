@@ -3,6 +3,7 @@
 //! split into plan → execute → report; the only layer that knows clap
 //! ([`args`]) or the [`Workspace`] folders' defaults.
 
+mod affected;
 pub mod args;
 mod diff;
 mod fleet;
@@ -166,6 +167,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::New(args) => new::new(args, ws, context),
         Command::Render(args) => Ok(render::render(args, ws, context)),
         Command::Diff(args) => diff::diff(args, ws, context),
+        Command::Affected(args) => affected::affected(args, ws),
         Command::Inventory(args) => fleet::inventory(args, ws, context),
         Command::Expired(args) => fleet::expired(args, ws, context),
         Command::Promote(args) => promote::promote(args, ws, context),

@@ -5,6 +5,7 @@
 //! old one from the output folder (the files each site's manifest lists) or
 //! from a render of another git revision.
 
+pub mod affected;
 pub mod base;
 pub mod format;
 pub mod gate;

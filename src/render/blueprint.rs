@@ -348,6 +348,12 @@ pub fn chart(blueprints: &Path) -> PathBuf {
 /// and the merge rolls the chart out to the sites that use it. `None`
 /// without a chart.
 pub fn chart_digest(tree: &Tree, blueprints: &Path) -> Option<String> {
+    folder_digest(tree, &chart(blueprints))
+}
+
+/// A folder's contents as one SHA-256 (every file's path under it and its
+/// bytes, in path order); `None` when it is not a folder.
+pub fn folder_digest(tree: &Tree, root: &Path) -> Option<String> {
     use sha2::{Digest, Sha256};
     fn walk(tree: &Tree, dir: &Path, files: &mut Vec<PathBuf>) {
         for entry in tree.read_dir(dir).unwrap_or_default() {
@@ -358,16 +364,15 @@ pub fn chart_digest(tree: &Tree, blueprints: &Path) -> Option<String> {
             }
         }
     }
-    let root = chart(blueprints);
-    if !tree.is_dir(&root) {
+    if !tree.is_dir(root) {
         return None;
     }
     let mut files = Vec::new();
-    walk(tree, &root, &mut files);
+    walk(tree, root, &mut files);
     files.sort();
     let mut hasher = Sha256::new();
     for file in &files {
-        let name = file.strip_prefix(&root).unwrap_or(file);
+        let name = file.strip_prefix(root).unwrap_or(file);
         // Unreadable bytes hash as empty: the render that follows names it.
         let bytes = tree.read(file, u64::MAX - 1).unwrap_or_default();
         // Name and length before the bytes: no two trees hash alike by

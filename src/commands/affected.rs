@@ -1,0 +1,106 @@
+//! `sitectl affected --base REF`: the sites a change touches, for CI to plan
+//! and apply only those (and in parallel jobs: `--format matrix`).
+
+use super::{CommandError, Outcome, paths_or_sites};
+use crate::commands::args::{AffectedArgs, AffectedFormat};
+use crate::diff::Change;
+use crate::diff::affected::{self, AffectedSite, Inputs};
+use crate::source::tree::Tree;
+use crate::workspace::Workspace;
+
+/// GitHub Actions runs at most this many jobs of one matrix.
+const MAX_MATRIX_JOBS: usize = 256;
+
+/// The affected sites between `base` and the working tree, in name order.
+pub(super) fn affected_sites(
+    base: &str,
+    ws: &Workspace,
+) -> Result<Vec<AffectedSite>, CommandError> {
+    let paths = paths_or_sites(&[], ws);
+    let new = super::diff::render_work_tree(&paths, ws, "tell what changed")?;
+    let (old, old_tree) = super::diff::base_side(base, &paths, ws)?;
+    Ok(affected::affected(
+        &Inputs {
+            rendered: old.as_ref(),
+            tree: &old_tree,
+        },
+        &Inputs {
+            rendered: Some(&new),
+            tree: &Tree::Disk,
+        },
+        &ws.blueprints,
+    ))
+}
+
+pub(super) fn affected(args: &AffectedArgs, ws: &Workspace) -> Result<Outcome, CommandError> {
+    let found = affected_sites(&args.base, ws)?;
+    let mut outcome = Outcome::default();
+    match args.format {
+        AffectedFormat::Text => {
+            outcome.stdout = text(&found);
+            outcome.stderr = format!(
+                "{} {} since {}\n",
+                found.len(),
+                crate::diagnostic::words::plural(found.len(), "site affected", "sites affected"),
+                args.base
+            );
+        }
+        AffectedFormat::Json => {
+            outcome.stdout = serde_json::to_string_pretty(&found).expect("plain data") + "\n";
+        }
+        AffectedFormat::Matrix => {
+            // Removed sites have no spec left to hand off.
+            let sites: Vec<&str> = found
+                .iter()
+                .filter(|s| s.change != Change::Removed)
+                .map(|s| s.site.as_str())
+                .collect();
+            let fits = sites.len().div_ceil(MAX_MATRIX_JOBS).max(1);
+            let size = match args.shard_size {
+                Some(size) => {
+                    let size = usize::try_from(size).unwrap_or(usize::MAX);
+                    if sites.len().div_ceil(size) > MAX_MATRIX_JOBS {
+                        return Err(CommandError::Usage(format!(
+                            "--shard-size {size}: {} sites make {} jobs, and a GitHub Actions matrix runs at most {MAX_MATRIX_JOBS}: use --shard-size {fits} or more",
+                            sites.len(),
+                            sites.len().div_ceil(size)
+                        )));
+                    }
+                    size
+                }
+                None => fits,
+            };
+            let include: Vec<serde_json::Value> = affected::shards(&sites, size)
+                .into_iter()
+                .enumerate()
+                .map(|(i, shard)| serde_json::json!({"shard": i + 1, "sites": shard.join(" ")}))
+                .collect();
+            outcome.stdout = serde_json::json!({ "include": include }).to_string() + "\n";
+        }
+    }
+    Ok(outcome)
+}
+
+/// `acme-learning  modified  terraform, helm  spec sites/acme-learning.yaml`
+fn text(found: &[AffectedSite]) -> String {
+    let rows: Vec<[String; 4]> = found
+        .iter()
+        .map(|s| {
+            [
+                s.site.clone(),
+                match s.change {
+                    Change::Added => "added",
+                    Change::Removed => "removed",
+                    Change::Modified => "changed",
+                }
+                .to_string(),
+                s.targets.join(", "),
+                s.why.join("; "),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    crate::diagnostic::report::aligned(&rows)
+}
