@@ -476,25 +476,35 @@ fn aws_sites_apply_promote_drift_gate_and_reclaim_against_real_terraform() {
             .unwrap(),
         "the contender's init",
     );
-    // Wait until the apply holds the lock (its plan has started), then ask.
-    let mut contended = None;
+    // Once the apply is modifying the instance (it holds the lock for the
+    // minute and more that takes), a plan that does not wait is refused.
+    // Asking earlier would race the apply for the lock, and win it.
+    let log = repo
+        .dir
+        .join("rendered/e2e-promote/.sitectl-logs/apply-terraform.log");
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(120) {
-        let out = tf_env()
-            .args(["plan", "-input=false", "-no-color", "-lock-timeout=0s"])
-            .output()
-            .unwrap();
-        if !out.status.success() && text(&out.stderr).contains("Error acquiring the state lock") {
-            contended = Some(out);
-            break;
-        }
+    while !std::fs::read_to_string(&log)
+        .is_ok_and(|text| text.contains("aws_db_instance.site: Modifying..."))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the apply never started modifying the database:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
+    let contended = tf_env()
+        .args(["plan", "-input=false", "-no-color", "-lock-timeout=0s"])
+        .output()
+        .unwrap();
     let promoted = running.wait_with_output().unwrap();
     let promoted = succeeds(&promoted, "the apply after promotion to paid");
     assert!(
-        contended.is_some(),
-        "a second terraform on the site's state never met the lock of the running apply"
+        !contended.status.success()
+            && text(&contended.stderr).contains("Error acquiring the state lock"),
+        "a second terraform on the site's state did not meet the lock of the running apply:\n{}{}",
+        text(&contended.stdout),
+        text(&contended.stderr)
     );
     assert!(
         plan_line(&promoted, "e2e-promote").contains("0 to destroy"),
