@@ -8,9 +8,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::diff::{Change, Side};
+use crate::diff::Change;
 use crate::render::blueprint::{self, folder_digest};
 use crate::render::pipeline::Rendered;
+use crate::render::target::Target;
 use crate::source::tree::Tree;
 
 /// One side of the comparison: what it renders, and the tree it was read
@@ -76,30 +77,27 @@ fn fingerprints(side: &Inputs<'_>, blueprints_dir: &Path) -> Fingerprints {
 }
 
 /// Every site whose output differs between `old` and `new`.
-pub fn affected(old: &Inputs<'_>, new: &Inputs<'_>, blueprints_dir: &Path) -> Vec<AffectedSite> {
-    let side = |inputs: &Inputs<'_>| {
-        inputs
-            .rendered
-            .map(|r| Side::from_render(&r.files, r.sites.clone()))
-            .unwrap_or_default()
-    };
-    let (old_side, new_side) = (side(old), side(new));
-    let by_site = |side: &Side| {
-        let mut sites: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for ((site, file), text) in &side.files {
+pub fn affected<'a>(
+    old: &Inputs<'a>,
+    new: &Inputs<'a>,
+    blueprints_dir: &Path,
+) -> Vec<AffectedSite> {
+    // Site -> (target, output) -> contents, borrowed from the renders.
+    type Files<'r> = BTreeMap<&'r str, BTreeMap<(Target, &'r str), &'r str>>;
+    let by_site = |inputs: &Inputs<'a>| -> Files<'a> {
+        let mut sites: Files<'a> = BTreeMap::new();
+        for file in inputs.rendered.iter().flat_map(|r| &r.files) {
             sites
-                .entry(site.clone())
+                .entry(file.site.as_str())
                 .or_default()
-                .insert(file.clone(), text.clone());
+                .insert((file.target, file.output.as_str()), file.contents.as_str());
         }
         sites
     };
-    let (old_files, new_files) = (by_site(&old_side), by_site(&new_side));
-    let (old_prints, new_prints) = (
-        fingerprints(old, blueprints_dir),
-        fingerprints(new, blueprints_dir),
-    );
-    let names: BTreeSet<&String> = old_files.keys().chain(new_files.keys()).collect();
+    let (old_files, new_files) = (by_site(old), by_site(new));
+    // The inputs are hashed only once some site is found to differ.
+    let prints = std::cell::OnceCell::new();
+    let names: BTreeSet<&str> = old_files.keys().chain(new_files.keys()).copied().collect();
     let empty = BTreeMap::new();
     let mut found = Vec::new();
     for site in names {
@@ -108,36 +106,35 @@ pub fn affected(old: &Inputs<'_>, new: &Inputs<'_>, blueprints_dir: &Path) -> Ve
         if before == after {
             continue;
         }
-        let files: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-        let mut targets: Vec<String> = files
+        let files: BTreeSet<&(Target, &str)> = before.keys().chain(after.keys()).collect();
+        let mut targets: Vec<Target> = files
             .into_iter()
             .filter(|f| before.get(*f) != after.get(*f))
-            .filter_map(|f| f.split('/').next().map(str::to_string))
+            .map(|(target, _)| *target)
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        targets.sort_by_key(|t| hand_off_order(t));
+        // In the order a hand-off applies them.
+        Target::apply_order(&mut targets);
+        let (old_prints, new_prints) = prints.get_or_init(|| {
+            (
+                fingerprints(old, blueprints_dir),
+                fingerprints(new, blueprints_dir),
+            )
+        });
         let (change, why) = match (old_prints.sites.get(site), new_prints.sites.get(site)) {
             (None, Some((spec, ..))) => (Change::Added, vec![format!("new spec {spec}")]),
             (Some((spec, ..)), None) => (Change::Removed, vec![format!("spec {spec} removed")]),
-            _ => (Change::Modified, why(site, &old_prints, &new_prints)),
+            _ => (Change::Modified, why(site, old_prints, new_prints)),
         };
         found.push(AffectedSite {
-            site: site.clone(),
+            site: site.to_string(),
             change,
-            targets,
+            targets: targets.iter().map(|t| t.to_string()).collect(),
             why,
         });
     }
     found
-}
-
-/// Infrastructure before workloads, as a hand-off applies them.
-fn hand_off_order(target: &str) -> usize {
-    ["terraform", "bicep", "helm", "compose"]
-        .iter()
-        .position(|t| *t == target)
-        .unwrap_or(usize::MAX)
 }
 
 fn why(site: &str, old: &Fingerprints, new: &Fingerprints) -> Vec<String> {
@@ -201,12 +198,5 @@ mod tests {
         );
         assert_eq!(shards(&sites, 10).len(), 1);
         assert!(shards(&[], 3).is_empty());
-    }
-
-    #[test]
-    fn targets_follow_the_hand_off_order() {
-        let mut targets = vec!["helm", "compose", "terraform", "bicep"];
-        targets.sort_by_key(|t| hand_off_order(t));
-        assert_eq!(targets, ["terraform", "bicep", "helm", "compose"]);
     }
 }

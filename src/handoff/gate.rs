@@ -2,7 +2,7 @@
 //! data-bearing resources that `terraform show -json` says the plan deletes.
 //! It fails closed: a plan it cannot read is an error, never "no deletion".
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why `terraform show -json` output is not a plan the gate can check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,10 +28,10 @@ pub struct PlanFacts {
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
-    pub deleted_data: Vec<String>,
-    /// Why the plan deletes each of `deleted_data`, in Terraform's terms
-    /// (`replace_paths`, `action_reason`): `replaced: db_name cannot change in place`.
-    pub why: std::collections::BTreeMap<String, String>,
+    /// Each data-bearing resource the plan deletes, by address, with why in
+    /// Terraform's terms (`replace_paths`, `action_reason`):
+    /// `replaced: db_name cannot change in place`.
+    pub deleted_data: BTreeMap<String, String>,
 }
 
 impl PlanFacts {
@@ -81,7 +81,7 @@ pub fn read_plan(plan_json: &str, data: &BTreeSet<String>) -> Result<PlanFacts, 
         facts.change += usize::from(actions.contains(&"update"));
         facts.destroy += usize::from(actions.contains(&"delete"));
     }
-    let mut deleted: Vec<String> = changes
+    facts.deleted_data = changes
         .iter()
         .filter(|change| {
             change["change"]["actions"]
@@ -100,16 +100,10 @@ pub fn read_plan(plan_json: &str, data: &BTreeSet<String>) -> Result<PlanFacts, 
                 .collect::<Vec<_>>()
                 .join(".");
             let plain = plain.split('[').next().unwrap_or_default().to_string();
-            (data.contains(address) || data.contains(&plain)).then(|| address.to_string())
+            (data.contains(address) || data.contains(&plain))
+                .then(|| (address.to_string(), why_deleted(change)))
         })
         .collect();
-    deleted.sort();
-    for address in &deleted {
-        if let Some(change) = changes.iter().find(|c| c["address"] == address.as_str()) {
-            facts.why.insert(address.clone(), why_deleted(change));
-        }
-    }
-    facts.deleted_data = deleted;
     Ok(facts)
 }
 
@@ -119,10 +113,7 @@ impl PlanFacts {
     pub fn deleted_data_explained(&self) -> Vec<String> {
         self.deleted_data
             .iter()
-            .map(|address| match self.why.get(address) {
-                Some(why) => format!("{address} ({why})"),
-                None => address.clone(),
-            })
+            .map(|(address, why)| format!("{address} ({why})"))
             .collect()
     }
 }
@@ -175,7 +166,7 @@ mod tests {
     use super::*;
 
     fn deleted_data(plan_json: &str, data: &BTreeSet<String>) -> Result<Vec<String>, PlanError> {
-        read_plan(plan_json, data).map(|facts| facts.deleted_data)
+        read_plan(plan_json, data).map(|facts| facts.deleted_data.into_keys().collect())
     }
 
     fn data() -> BTreeSet<String> {
