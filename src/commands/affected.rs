@@ -17,7 +17,11 @@ pub(super) fn affected_sites(
     ws: &Workspace,
 ) -> Result<Vec<AffectedSite>, CommandError> {
     let paths = paths_or_sites(&[], ws);
-    let new = super::diff::render_work_tree(&paths, ws, "tell what changed")?;
+    let new = super::render_specs(
+        &paths,
+        ws,
+        "error: cannot tell what changed: the specs or blueprints are invalid\n".into(),
+    )?;
     let (old, old_tree) = super::diff::base_side(base, &paths, ws)?;
     Ok(affected::affected(
         &Inputs {

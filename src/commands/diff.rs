@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{CommandError, Context, Outcome, paths_or_sites};
+use super::{CommandError, Context, Outcome, paths_or_sites, render_specs};
 use crate::commands::args::DiffArgs;
 use crate::diff::format::{self, DiffFormat};
 use crate::diff::{self, Side, base};
@@ -19,7 +19,11 @@ pub(super) fn diff(
 ) -> Result<Outcome, CommandError> {
     let explicit = !args.paths.is_empty();
     let paths = paths_or_sites(&args.paths, ws);
-    let new = render_work_tree(&paths, ws, "diff")?;
+    let new = render_specs(
+        &paths,
+        ws,
+        "error: cannot diff: the specs or blueprints are invalid\n".into(),
+    )?;
     let mut data = new.data.clone();
     let mut strays = Vec::new();
     let old = match &args.base {
@@ -67,27 +71,6 @@ pub(super) fn diff(
     }
     outcome.code = u8::from(stale || !report.findings.is_empty());
     Ok(outcome)
-}
-
-/// What the specs and blueprints of the working tree render to, in memory;
-/// invalid ones are an error (`cannot {what}`).
-pub(super) fn render_work_tree(
-    paths: &[std::path::PathBuf],
-    ws: &Workspace,
-    what: &str,
-) -> Result<Rendered, CommandError> {
-    render_all(
-        Specs::Paths(paths.to_vec()),
-        &ws.blueprints,
-        None,
-        &|_, _| {},
-    )
-    .map_err(|d| {
-        CommandError::invalid(
-            d,
-            format!("error: cannot {what}: the specs or blueprints are invalid\n"),
-        )
-    })
 }
 
 /// What the specs and blueprints at `revision` render to, each spec under

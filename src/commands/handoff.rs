@@ -1,8 +1,9 @@
 //! `plan`, `apply` and `destroy`, and the pieces `reclaim` shares with them:
-//! the question asked before anything is changed, and the run itself (what
-//! is checked before it is in `preflight.rs`).
+//! the question asked before anything is changed, and the run itself (the
+//! render it starts from, the sites it takes and those it refuses are
+//! `preflight.rs`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -12,17 +13,15 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use super::{CommandError, Context, Outcome};
 use crate::commands::args::HandoffArgs;
-use crate::diagnostic::words::{did_you_mean, plural};
+use crate::diagnostic::words::plural;
 pub(super) use crate::handoff::Action;
 use crate::handoff::{self, Pass, SiteWork, Tools};
-use crate::lifecycle::reclaim;
-use crate::render::blueprint::Party;
-use crate::render::pipeline::Rendered;
 use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::workspace::Workspace;
 
-pub(super) use super::preflight::{refused_sites, render_tree};
+use super::preflight::{Plan, plan};
+pub(super) use super::preflight::{did_you_mean_site, refused_sites, render_tree};
 
 /// The site chart, as an absolute path: every tool runs in a site's folder.
 pub(super) fn chart(ws: &Workspace) -> PathBuf {
@@ -329,162 +328,6 @@ impl Interruption {
         line.push('\n');
         line
     }
-}
-
-/// ` (did you mean `x`?)` for a near miss of a site's name.
-pub(super) fn did_you_mean_site(name: &str, rendered: &Rendered) -> String {
-    did_you_mean(name, rendered.sites.keys().map(String::as_str))
-        .map(|near| format!(" (did you mean `{near}`?)"))
-        .unwrap_or_default()
-}
-
-/// The site names of a list file (`-`: stdin), one per line; blank lines
-/// and `#` comments are skipped.
-fn read_site_list(file: &Path) -> Result<Vec<String>, CommandError> {
-    let text = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
-    } else {
-        std::fs::read_to_string(file)
-    }
-    .map_err(|e| CommandError::Usage(format!("--sites-from {}: {e}", display_name(file))))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect())
-}
-
-/// What a hand-off will do: the sites' work, the stale ones it refuses, and
-/// the ones it leaves to their operator.
-struct Plan {
-    work: Vec<SiteWork>,
-    /// The sites refused before anything runs, with why.
-    refused: BTreeMap<String, String>,
-    /// Notes on what was recovered before the run.
-    notes: String,
-    delivered: Vec<String>,
-}
-
-fn plan(args: &HandoffArgs, ws: &Workspace, action: Action) -> Result<Plan, CommandError> {
-    let specs = args.dir.as_ref().unwrap_or(&ws.sites);
-    let out = args.out.as_ref().unwrap_or(&ws.rendered);
-    let mut removed_notes = String::new();
-    let listed = match (&args.sites_from, &args.affected_since) {
-        (Some(file), _) => Some(read_site_list(file)?),
-        (None, Some(base)) => {
-            let found = super::affected::affected_sites(base, ws)?;
-            for gone in found
-                .iter()
-                .filter(|s| s.change == crate::diff::Change::Removed)
-            {
-                removed_notes.push_str(&format!(
-                    "note: `{}` was removed since {base}: its spec is gone, so there is nothing to hand off (destroy or reclaim a site before removing its spec)\n",
-                    gone.site
-                ));
-            }
-            Some(
-                found
-                    .into_iter()
-                    .filter(|s| s.change != crate::diff::Change::Removed)
-                    .map(|s| s.site)
-                    .collect(),
-            )
-        }
-        (None, None) => None,
-    };
-    let rendered = render_tree(specs, ws, action.name())?;
-    let known = |name: &String| rendered.sites.contains_key(name.as_str());
-    let mut unknown: Vec<String> = Vec::new();
-    let named = args.sites.iter().chain(listed.iter().flatten());
-    for name in named.filter(|s| !known(s)) {
-        unknown.push(format!(
-            "no site named `{name}` under {}/{}",
-            display_name(specs).trim_end_matches('/'),
-            did_you_mean_site(name, &rendered)
-        ));
-    }
-    // A misspelt name here would silently keep the gate closed for the
-    // site the operator meant, or open it for none.
-    for name in args.allow_data_loss.iter().filter(|s| !known(s)) {
-        unknown.push(format!(
-            "--allow-data-loss {name}: no site of that name under {}/{}",
-            display_name(specs).trim_end_matches('/'),
-            did_you_mean_site(name, &rendered)
-        ));
-    }
-    if !unknown.is_empty() {
-        return Err(CommandError::Usage(unknown.join("\nerror: ")));
-    }
-    // A site whose blueprint says the customer operates it (self-hosted) is
-    // delivered, not applied: only an apply or destroy that names it changes
-    // it (a plan still shows it).
-    let customer_operates = |v: &&crate::validate::ValidSite| {
-        rendered.blueprint_of(v).is_some_and(|b| {
-            b.manifest
-                .responsibilities
-                .as_ref()
-                .is_some_and(|r| r.operates_app.who == Party::Customer)
-        })
-    };
-    let mut delivered = Vec::new();
-    let chosen: Vec<_> = rendered
-        .valid
-        .iter()
-        .filter(|v| {
-            let name = &v.site.metadata.name;
-            match &listed {
-                Some(listed) => args.sites.contains(name) || listed.contains(name),
-                None => args.sites.is_empty() || args.sites.contains(name),
-            }
-        })
-        .filter(|v| {
-            let named = args.sites.contains(&v.site.metadata.name);
-            let skip = action != Action::Plan && !named && customer_operates(v);
-            if skip {
-                delivered.push(v.site.metadata.name.clone());
-            }
-            !skip
-        })
-        .collect();
-    let names: BTreeSet<String> = chosen
-        .iter()
-        .map(|v| v.site.metadata.name.clone())
-        .collect();
-    let mut notes = removed_notes;
-    let refused = refused_sites(out, &rendered, &names, args.dry_run, &mut notes);
-    let allow: BTreeSet<String> = args.allow_data_loss.iter().cloned().collect();
-    let work = chosen
-        .iter()
-        .filter(|v| !refused.contains_key(&v.site.metadata.name))
-        .map(|v| {
-            let mut work = handoff::work_for(out, v, args.target, &rendered.data, &allow);
-            if work.allow_data_loss {
-                // Terraform itself refuses to plan the deletion of a resource
-                // that sets prevent_destroy: lifted for this run alone, so the
-                // plan (and the gate's report of what it loses) can be made.
-                let header = format!(
-                    "# Written by `sitectl {} --allow-data-loss {}` for the length of one run, then removed.\n\
-                     # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
-                     # every other plan; this run was allowed to delete or replace them.\n",
-                    action.name(),
-                    work.site
-                );
-                work.terraform_override =
-                    reclaim::terraform_override(&rendered.files, &work.site, &header)
-                        .map(|text| (reclaim::OVERRIDE_FILE.to_string(), text));
-            }
-            work
-        })
-        .filter(|w| !w.targets.is_empty())
-        .collect();
-    Ok(Plan {
-        work,
-        refused,
-        notes,
-        delivered,
-    })
 }
 
 pub(super) fn handoff(

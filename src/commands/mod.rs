@@ -207,6 +207,22 @@ fn paths_or_sites(paths: &[std::path::PathBuf], ws: &Workspace) -> Vec<std::path
     }
 }
 
+/// What the specs under `paths` and the blueprints render to, in memory;
+/// invalid ones are an error whose closing line is `refusal`.
+fn render_specs(
+    paths: &[std::path::PathBuf],
+    ws: &Workspace,
+    refusal: String,
+) -> Result<crate::render::pipeline::Rendered, CommandError> {
+    crate::render::pipeline::render_all(
+        crate::validate::Specs::Paths(paths.to_vec()),
+        &ws.blueprints,
+        None,
+        &|_, _| {},
+    )
+    .map_err(|diagnostics| CommandError::invalid(diagnostics, refusal))
+}
+
 /// Diagnostics in the chosen format, then the closing line; exit 1 if any.
 fn diagnostics_outcome(
     diagnostics: &Diagnostics,

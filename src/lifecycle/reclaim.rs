@@ -64,6 +64,17 @@ pub const RECLAIM_HEADER: &str = "# Written by `sitectl reclaim` for the length 
      # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
      # every other plan; an expired trial's data is deleted on purpose.\n";
 
+/// Why a hand-off with `--allow-data-loss SITE` lifts `prevent_destroy`
+/// (Terraform refuses to plan the deletion of a protected resource,
+/// whatever sitectl's gate allows): the first lines of its override.
+pub fn allowed_loss_header(action: &str, site: &str) -> String {
+    format!(
+        "# Written by `sitectl {action} --allow-data-loss {site}` for the length of one run, then removed.\n\
+         # The blueprint's prevent_destroy keeps these data-bearing resources from\n\
+         # every other plan; this run was allowed to delete or replace them.\n"
+    )
+}
+
 /// The override that lifts `prevent_destroy` from every resource of the
 /// site's Terraform files that sets it, under `header` (why); `None` when
 /// none does.
