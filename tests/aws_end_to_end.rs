@@ -338,12 +338,9 @@ fn aws_sites_apply_promote_drift_gate_and_reclaim_against_real_terraform() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let env: Vec<(String, String)> = [
+    let mut env: Vec<(String, String)> = [
         ("PATH", path.as_str()),
         ("FAKE_LOG", dir.join("helm.log").to_str().unwrap()),
-        ("TF_CLI_CONFIG_FILE", tf.config().to_str().unwrap()),
-        ("TF_IN_AUTOMATION", "1"),
-        ("CHECKPOINT_DISABLE", "1"),
         ("PG_CONN_STR", postgres.conn.as_str()),
         ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
@@ -353,6 +350,7 @@ fn aws_sites_apply_promote_drift_gate_and_reclaim_against_real_terraform() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    env.extend(tf.env().into_iter().map(|(k, v)| (k.to_string(), v)));
     let repo = Repo { dir: repo_dir, env };
     let regions: Vec<&str> = SITES.iter().map(|(_, region)| *region).collect();
     repo.aws(&[&["platform"][..], &regions].concat());

@@ -15,15 +15,21 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn terraform_parses_with_hashicorps_hcl_parser() {
-    let fleet = rendered_fleet();
-    let files = files_with_extension(fleet.out(), "tf");
+/// Every Terraform file of the rendered fleet, for a checker that runs on
+/// Node.js (which must be installed).
+fn terraform_files_for_node() -> Vec<PathBuf> {
+    let files = files_with_extension(rendered_fleet().out(), "tf");
     assert!(files.len() >= 8, "{files:?}");
     require_tool(
         "node",
         "apt-get install nodejs (or use the machine's Node.js)",
     );
+    files
+}
+
+#[test]
+fn terraform_parses_with_hashicorps_hcl_parser() {
+    let files = terraform_files_for_node();
     let mut command = std::process::Command::new("node");
     command
         .arg(root().join("tests/conformance/hcl_check.mjs"))
@@ -116,12 +122,7 @@ fn aws_terraform_validates_with_the_real_aws_provider() {
 #[test]
 fn terraform_matches_the_azurerm_providers_schema() {
     let fleet = rendered_fleet();
-    let files = files_with_extension(fleet.out(), "tf");
-    assert!(files.len() >= 8, "{files:?}");
-    require_tool(
-        "node",
-        "apt-get install nodejs (or use the machine's Node.js)",
-    );
+    let files = terraform_files_for_node();
     let check = |files: &[PathBuf]| {
         let mut command = std::process::Command::new("node");
         command

@@ -68,20 +68,21 @@ pub fn terraform() -> &'static Terraform {
 }
 
 impl Terraform {
-    /// `terraform ARGS` in `dir`, offline, with this configuration.
-    pub fn command(&self, dir: &Path) -> Command {
-        let mut command = Command::new("terraform");
-        command
-            .current_dir(dir)
-            .env("TF_CLI_CONFIG_FILE", &self.config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_INPUT", "0");
-        command
+    /// The environment of every terraform here, run by a test or by the
+    /// sitectl it drives: offline, with this configuration, never asking.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TF_CLI_CONFIG_FILE", self.config.display().to_string()),
+            ("TF_IN_AUTOMATION", "1".into()),
+            ("CHECKPOINT_DISABLE", "1".into()),
+            ("TF_INPUT", "0".into()),
+        ]
     }
 
-    /// The file a sitectl run hands to terraform as its CLI configuration.
-    pub fn config(&self) -> &Path {
-        &self.config
+    /// `terraform ARGS` in `dir`, with [`Terraform::env`].
+    pub fn command(&self, dir: &Path) -> Command {
+        let mut command = Command::new("terraform");
+        command.current_dir(dir).envs(self.env());
+        command
     }
 }
