@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::lock::Lock;
@@ -39,6 +39,40 @@ impl TemporaryFile {
 impl Drop for TemporaryFile {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// A run's `terraform init`s take turns until one has succeeded; the rest
+/// then run side by side. A backend may create, on its first use, objects
+/// that every site's state shares, and not all of them survive two sites
+/// doing that at once: Terraform's `pg` backend creates
+/// `public.global_states_id_seq` with `CREATE SEQUENCE IF NOT EXISTS`, which
+/// fails with "duplicate key value violates unique constraint" in every
+/// init but one when they race on a new database (the first apply of a
+/// fleet). Once one init has succeeded they exist, and a failed first init
+/// lets the next site try.
+#[derive(Default)]
+struct FirstInit {
+    done: AtomicBool,
+    turn: Mutex<()>,
+}
+
+impl FirstInit {
+    /// Runs `init`, alone unless an init of this run already succeeded.
+    fn run<T>(
+        &self,
+        init: impl FnOnce() -> Result<(ExitStatus, T), HandoffError>,
+    ) -> Result<(ExitStatus, T), HandoffError> {
+        let turn = (!self.done.load(Ordering::Acquire))
+            .then(|| self.turn.lock().unwrap_or_else(|e| e.into_inner()))
+            // Another site's init may have succeeded while this one waited.
+            .filter(|_| !self.done.load(Ordering::Acquire));
+        let result = init();
+        if result.as_ref().is_ok_and(|(status, _)| status.success()) {
+            self.done.store(true, Ordering::Release);
+        }
+        drop(turn);
+        result
     }
 }
 
@@ -75,6 +109,7 @@ pub fn run(
     let jobs = limits.jobs;
     let queue = Mutex::new(work.iter().collect::<Vec<_>>().into_iter());
     let results = Mutex::new(Vec::new());
+    let first_init = FirstInit::default();
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(work.len().max(1)) {
             scope.spawn(|| {
@@ -84,7 +119,8 @@ pub fn run(
                     }
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some(site) = next else { break };
-                    let outcomes = run_site(action, site, tools, chart, limits, events);
+                    let outcomes =
+                        run_site(action, site, tools, chart, limits, events, &first_init);
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -112,6 +148,7 @@ fn run_site(
     chart: &Path,
     limits: Limits<'_>,
     events: Events<'_>,
+    first_init: &FirstInit,
 ) -> Vec<Outcome> {
     let logs = work.dir.join(LOGS);
     let _ = fs::create_dir_all(&logs);
@@ -164,6 +201,7 @@ fn run_site(
                         target,
                         (&log, continues_log),
                         (limits, events),
+                        first_init,
                         &mut summary,
                     )
                 }),
@@ -228,6 +266,7 @@ fn run_steps(
     target: Target,
     (log, continues_log): (&Path, bool),
     (limits, events): (Limits<'_>, Events<'_>),
+    first_init: &FirstInit,
     summary: &mut Option<String>,
 ) -> Result<(), HandoffError> {
     // A new log keeps the previous runs' beside it, up to a bound.
@@ -256,7 +295,11 @@ fn run_steps(
         out.write(&format!("# {}", jiff::Timestamp::now()));
         out.both(&format!("$ {}", step.display()));
         let started = Instant::now();
-        let (status, captured) = run_step(step, &mut out, limits)?;
+        let (status, captured) = if step.role == Role::Init {
+            first_init.run(|| run_step(step, &mut out, limits))?
+        } else {
+            run_step(step, &mut out, limits)?
+        };
         out.write(&format!(
             "# {} after {:.1}s",
             status,
@@ -272,7 +315,7 @@ fn run_steps(
             return Err(HandoffError::Failed(step.display(), status.to_string()));
         }
         match step.role {
-            Role::Run => {}
+            Role::Run | Role::Init => {}
             Role::Deployed => deployed = captured,
             Role::RecordCompose => {
                 // Replaced, never written through a link.
@@ -383,7 +426,7 @@ fn run_step(
     drop(sender);
     let started = Instant::now();
     let mut captured = String::new();
-    let captures = step.role != Role::Run;
+    let captures = !matches!(step.role, Role::Run | Role::Init);
     // When the tool exited while something it started still holds its
     // output open: that is stopped shortly after, never waited for.
     let mut exited: Option<(ExitStatus, Instant)> = None;

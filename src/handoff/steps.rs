@@ -36,6 +36,9 @@ pub enum Pass {
 pub enum Role {
     /// Shown and logged.
     Run,
+    /// `terraform init`: shown and logged; a run's first one goes alone
+    /// (see `run::FirstInit`).
+    Init,
     /// `terraform show -json`: read for deletions of data-bearing resources.
     Gate,
     /// `helm get manifest`: what is deployed now (nothing yet is no failure).
@@ -243,7 +246,7 @@ fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, Han
         tool: "terraform",
         install: "install Terraform or OpenTofu, or name it with --terraform-bin / SITECTL_TERRAFORM",
     })?;
-    let mut steps = vec![Step::new(tf, &["init", "-input=false"], &dir)];
+    let mut steps = vec![Step::new(tf, &["init", "-input=false"], &dir).with_role(Role::Init)];
     let plan = if action == Action::Destroy {
         vec![
             "plan",

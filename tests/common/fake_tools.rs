@@ -1,7 +1,7 @@
 //! Fake `terraform`, `helm`, `docker`, `docker-compose` and `az` on PATH
 //! that record their argv and working directory, and fail, hang, talk
-//! without end, leave a process behind or print a
-//! plan on demand; and a copy of the repository's sites and blueprints,
+//! without end, leave a process behind, race on a shared state database
+//! or print a plan on demand; and a copy of the repository's sites and blueprints,
 //! rendered, to hand off from.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,14 @@ fi
 if [ -n "$FAKE_HANG_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_HANG_SITE/"* ]]; then
   echo $$ >> "$FAKE_LOG.hanging"
   exec sleep 600
+fi
+# As Terraform's pg backend on a new database: the first init creates an
+# object every site's state shares, and an init racing it fails.
+if [ -n "$FAKE_SHARED_STATE" ] && [ "$(basename "$0") $1" = "terraform init" ] && [ ! -e "$FAKE_LOG.created" ]; then
+  if ! (set -o noclobber; : > "$FAKE_LOG.creating") 2>/dev/null; then
+    echo 'Error: pq: duplicate key value violates unique constraint "pg_class_relname_nsp_index"' >&2; exit 1
+  fi
+  sleep 0.5; : > "$FAKE_LOG.created"
 fi
 if [ -n "$FAKE_FAIL_CALL" ] && [ "$(basename "$0") $1" = "$FAKE_FAIL_CALL" ]; then
   echo "simulated failure of $FAKE_FAIL_CALL" >&2; exit 4

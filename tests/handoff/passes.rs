@@ -66,6 +66,24 @@ fn one_failing_site_never_stops_the_others() {
     }
 }
 
+#[test]
+fn a_new_state_database_is_set_up_by_one_init_before_the_others_run() {
+    // The first apply of a fleet whose state lives in one PostgreSQL
+    // database: inits racing to create its shared objects failed all but one.
+    let f = Fixture::new("first-init", ALL);
+    let out = f.run(
+        &["plan", "--jobs", "4", "--target", "terraform"],
+        &[("FAKE_SHARED_STATE", "1")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let inits = f
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("terraform init"))
+        .count();
+    assert!(inits >= 4, "{:#?}", f.calls());
+}
+
 /// The position of the first recorded call that starts with `prefix`.
 fn first_call(calls: &[String], prefix: &str) -> usize {
     calls
