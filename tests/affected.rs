@@ -180,3 +180,50 @@ fn a_hand_off_since_a_revision_takes_only_the_affected_sites() {
         "the two selections exclude each other"
     );
 }
+
+#[test]
+fn committed_output_another_version_rendered_is_affected_and_the_empty_tree_is_every_site() {
+    let repo = Repo::new("affected-committed");
+    assert!(repo.sitectl(&["render"]).status.success());
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    // The same specs and blueprints, but the output committed at the base
+    // is not what this sitectl writes (an upgrade changed its output): what
+    // was applied differs from what is now, so the site is affected.
+    let main_tf = repo.0.join("rendered/northwind-trial/terraform/main.tf");
+    let text = std::fs::read_to_string(&main_tf).unwrap();
+    std::fs::write(&main_tf, format!("{text}# written by a later sitectl\n")).unwrap();
+    let found = json(&repo.sitectl(&["affected", "--base", "main", "--format", "json"]));
+    assert_eq!(
+        found,
+        serde_json::json!([{
+            "site": "northwind-trial",
+            "change": "modified",
+            "targets": ["terraform"],
+            "why": ["its committed output differs from main's (rendered by another sitectl version)"],
+        }])
+    );
+    // The empty tree as the base (a fleet never applied): every site is new.
+    let empty = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    let found = json(&repo.sitectl(&["affected", "--base", empty, "--format", "json"]));
+    let sites = std::fs::read_dir(repo.0.join("sites"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
+        .count();
+    assert_eq!(found.as_array().unwrap().len(), sites, "{found}");
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["change"] == "added"),
+        "{found}"
+    );
+}

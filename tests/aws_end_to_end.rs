@@ -1,9 +1,10 @@
 //! The whole loop against real Terraform, the real AWS provider and an AWS
 //! API on this machine (moto), with the state in a real PostgreSQL (`pg`
-//! backend): three AWS sites are applied; a second plan changes nothing; a
+//! backend): three AWS sites are applied and checked for drift (none); a
 //! trial is promoted to paid and then enterprise, applied each time, and
 //! keeps the same RDS instance and bucket with its data; drift made behind
-//! Terraform's back shows in a plan; two runs cannot both hold a site's
+//! Terraform's back fails `sitectl drift` (exit 2, naming the resource and
+//! attribute) until an apply reconciles it; two runs cannot both hold a site's
 //! state lock; a blueprint edit that replaces the database is refused and
 //! goes through with `--allow-data-loss`; an expired trial is reclaimed for
 //! real. Helm has no cluster here: a fake stands in for it alone.
@@ -410,33 +411,64 @@ fn aws_sites_apply_promote_drift_gate_and_reclaim_against_real_terraform() {
         "Welcome, learner.",
     ]);
 
-    // A second plan: nothing to do, for every site.
-    let replanned = succeeds(
-        &repo.sitectl(&["plan", "--target", "terraform"]),
-        "the second plan",
+    // A drift check right after the apply: every site's real plan is empty.
+    let checked = repo.sitectl(&["drift", "--target", "terraform"]);
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "a site drifted right after its apply:\n{}{}",
+        text(&checked.stdout),
+        text(&checked.stderr)
     );
     for site in ["e2e-promote", "e2e-expired", "e2e-dedicated"] {
         assert!(
-            plan_line(&replanned, site).contains("0 to add, 0 to change, 0 to destroy"),
-            "{site} plans a change right after its apply:\n{replanned}\n{}",
-            repo.log(site)
+            text(&checked.stdout).contains(&format!("in sync  {site}/terraform\n")),
+            "{}",
+            text(&checked.stdout)
         );
     }
 
-    // Drift made in AWS directly shows in the next plan.
+    // Drift made in AWS directly: the check names the resource and the
+    // attribute, and exits 2, as `terraform plan -detailed-exitcode` does.
     repo.aws(&[
         "set-log-retention",
         region_of("e2e-dedicated"),
         "/sitectl/sites/e2e-dedicated",
         "1",
     ]);
-    let drifted = succeeds(
-        &repo.sitectl(&["plan", "e2e-dedicated", "--target", "terraform"]),
-        "the plan after drift",
+    let drifted = repo.sitectl(&[
+        "drift",
+        "e2e-dedicated",
+        "--target",
+        "terraform",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        drifted.status.code(),
+        Some(2),
+        "{}{}",
+        text(&drifted.stdout),
+        text(&drifted.stderr)
     );
-    assert!(
-        plan_line(&drifted, "e2e-dedicated").contains("0 to add, 1 to change, 0 to destroy"),
-        "{drifted}"
+    let report: Value = serde_json::from_slice(&drifted.stdout).unwrap();
+    let changes = &report["targets"][0]["changes"];
+    assert_eq!(
+        changes.as_array().map(Vec::len),
+        Some(1),
+        "only the log group drifted: {report}"
+    );
+    assert_eq!(changes[0]["address"], "aws_cloudwatch_log_group.site");
+    assert_eq!(changes[0]["action"], "update");
+    assert_eq!(changes[0]["attributes"][0], "retention_in_days");
+    // An apply of the code reconciles it, and the check passes again.
+    succeeds(
+        &repo.sitectl(&["apply", "e2e-dedicated", "--yes", "--target", "terraform"]),
+        "the apply that reconciles the drift",
+    );
+    succeeds(
+        &repo.sitectl(&["drift", "e2e-dedicated", "--target", "terraform"]),
+        "the drift check after the reconcile",
     );
 
     // Promote trial -> paid, apply; while it runs (the RDS modify takes a

@@ -1,10 +1,14 @@
 //! `sitectl affected --base REF`: the sites a change touches, for CI to plan
 //! and apply only those (and in parallel jobs: `--format matrix`).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::{CommandError, Outcome, paths_or_sites};
 use crate::commands::args::{AffectedArgs, AffectedFormat};
 use crate::diff::Change;
 use crate::diff::affected::{self, AffectedSite, Inputs};
+use crate::diff::base;
+use crate::render::target::Target;
 use crate::source::tree::Tree;
 use crate::workspace::Workspace;
 
@@ -23,7 +27,7 @@ pub(super) fn affected_sites(
         "error: cannot tell what changed: the specs or blueprints are invalid\n".into(),
     )?;
     let (old, old_tree) = super::diff::base_side(base, &paths, ws)?;
-    Ok(affected::affected(
+    let mut found = affected::affected(
         &Inputs {
             rendered: old.as_ref(),
             tree: &old_tree,
@@ -33,7 +37,49 @@ pub(super) fn affected_sites(
             tree: &Tree::Disk,
         },
         &ws.blueprints,
-    ))
+    );
+    // Committed output (the rendered-manifests pattern) is what was applied:
+    // where it differs from the revision's although both sides render the
+    // same, another sitectl version rendered it, and its sites change too.
+    let repository = ws.blueprints.parent().unwrap_or(std::path::Path::new(""));
+    let changed = base::changed_under(base, repository, &ws.rendered)
+        .map_err(|error| CommandError::Failed(format!("--base {base}: {error}")))?;
+    let rendered: BTreeSet<&str> = new
+        .valid
+        .iter()
+        .map(|v| v.site.metadata.name.as_str())
+        .collect();
+    let mut committed: BTreeMap<String, BTreeSet<Target>> = BTreeMap::new();
+    for path in &changed {
+        let mut parts = path.iter().filter_map(|p| p.to_str());
+        let (Some(site), Some(folder)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let target = Target::ALL.iter().find(|t| t.as_str() == folder);
+        if let Some(target) = target
+            && rendered.contains(site)
+            && !found.iter().any(|f| f.site == site)
+        {
+            committed
+                .entry(site.to_string())
+                .or_default()
+                .insert(*target);
+        }
+    }
+    for (site, targets) in committed {
+        let mut targets: Vec<Target> = targets.into_iter().collect();
+        Target::apply_order(&mut targets);
+        found.push(AffectedSite {
+            site,
+            change: Change::Modified,
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+            why: vec![format!(
+                "its committed output differs from {base}'s (rendered by another sitectl version)"
+            )],
+        });
+    }
+    found.sort_by(|a, b| a.site.cmp(&b.site));
+    Ok(found)
 }
 
 pub(super) fn affected(args: &AffectedArgs, ws: &Workspace) -> Result<Outcome, CommandError> {

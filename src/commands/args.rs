@@ -128,6 +128,8 @@ pub enum Command {
     Apply(HandoffArgs),
     /// Destroy sites through terraform/tofu, helm, docker compose (asks first unless --yes).
     Destroy(HandoffArgs),
+    /// Check that each site's real infrastructure still matches its code; exit 2 when any drifted.
+    Drift(DriftArgs),
     /// List every site with tier, deployment, seats, trial end and list price.
     Inventory(InventoryArgs),
     /// List trials past (or near) their end; exit 1 when any is past it.
@@ -392,9 +394,6 @@ pub struct HandoffArgs {
     /// Print the exact commands, run none.
     #[arg(long)]
     pub dry_run: bool,
-    /// Sites handed off at once.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub jobs: u64,
     /// Apply or destroy without asking (required when not on a terminal).
     #[arg(long)]
     pub yes: bool,
@@ -407,17 +406,67 @@ pub struct HandoffArgs {
     /// The rendered output to hand off [default: the rendered folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    /// Also write the run's summary as Markdown to FILE (for a pull-request
+    /// comment or a job summary): what each plan does, refusals and failures
+    /// first, with the end of their logs.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub summary: Option<PathBuf>,
+}
+
+/// How the hand-off's tools run: shared by plan, apply, destroy, reclaim
+/// and drift.
+#[derive(Debug, Clone, Args)]
+pub struct ToolArgs {
+    /// Sites handed off at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: u64,
     /// Stop a command still running after this many seconds (it gets SIGINT, then two minutes).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
     #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
     pub terraform_bin: Option<String>,
-    /// Also write the run's summary as Markdown to FILE (for a pull-request
-    /// comment or a job summary): what each plan does, refusals and failures
-    /// first, with the end of their logs.
-    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
-    pub summary: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Sites to check (default: every site, or those of --sites-from).
+    #[arg(value_name = "SITE")]
+    pub sites: Vec<String>,
+    /// Check the sites listed in FILE (one per line, `-` for stdin), such as
+    /// a scheduled job's share of the fleet.
+    #[arg(long, value_name = "FILE")]
+    pub sites_from: Option<PathBuf>,
+    /// Check only this target: terraform, bicep, helm or compose.
+    #[arg(long, value_name = "TARGET", value_parser = one_of(Target::ALL, Target::as_str))]
+    pub target: Option<Target>,
+    /// Print the exact commands, run none.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How to report: text for a terminal, markdown for an issue, json for scripts.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    pub format: DriftFormat,
+    /// Folder of the specs [default: the specs folder].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The rendered output to check [default: the rendered folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+}
+
+/// How `drift` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftFormat {
+    /// A line per target, drifted and failed first, each change beneath.
+    Text,
+    /// The body of an issue: the totals, a row per drifted resource, the failures.
+    Markdown,
+    /// The totals and every target, for scripts.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -487,15 +536,8 @@ pub struct ReclaimArgs {
     /// The rendered output the destroy runs in [default: the rendered folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Sites destroyed at once.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub jobs: u64,
-    /// Stop a command still running after this many seconds (it gets SIGINT, then two minutes).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
-    pub timeout: u64,
-    /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
-    #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]
-    pub terraform_bin: Option<String>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
 }
 
 #[derive(Debug, Args)]

@@ -194,7 +194,7 @@ pub(super) fn execute(
     let mut preview = Vec::new();
     let mut outcomes = Vec::new();
     let mut refused = None;
-    if action == Action::Plan {
+    if matches!(action, Action::Plan | Action::Drift) {
         outcomes = handoff::run(action, work, tools, chart, limits, &emit);
     } else {
         let (locks, locked, mut previewed) = handoff::lock_sites(action, work, &emit);
@@ -350,7 +350,7 @@ pub(super) fn handoff(
             action.name()
         ));
     }
-    let tools = Tools::find(args.terraform_bin.as_deref());
+    let tools = Tools::find(args.tools.terraform_bin.as_deref());
     let chart = chart(ws);
     if args.dry_run {
         let used: Vec<_> = work.iter().flat_map(|w| w.targets.clone()).collect();
@@ -395,7 +395,7 @@ pub(super) fn handoff(
         &work,
         &tools,
         &chart,
-        (args.jobs, args.timeout),
+        (args.tools.jobs, args.tools.timeout),
         context,
         &approve,
     );

@@ -6,6 +6,7 @@
 mod affected;
 pub mod args;
 mod diff;
+mod drift;
 mod fleet;
 mod handoff;
 mod preflight;
@@ -176,6 +177,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Plan(args) => handoff::handoff(args, ws, context, handoff::Action::Plan),
         Command::Apply(args) => handoff::handoff(args, ws, context, handoff::Action::Apply),
         Command::Destroy(args) => handoff::handoff(args, ws, context, handoff::Action::Destroy),
+        Command::Drift(args) => drift::drift(args, ws, context),
     };
     result.unwrap_or_else(|error| error.outcome(context))
 }

@@ -35,7 +35,7 @@ pub(super) fn reclaim(
     }
     let mut stderr = String::new();
     let plan = plan(&expired, &out, &rendered, args.dry_run, &mut stderr);
-    let tools = Tools::find(args.terraform_bin.as_deref());
+    let tools = Tools::find(args.tools.terraform_bin.as_deref());
     let chart = handoff::chart(ws);
     stderr.extend(plan.refused.values().map(String::as_str));
     if args.dry_run {
@@ -97,7 +97,7 @@ pub(super) fn reclaim(
         &site_work,
         &tools,
         &chart,
-        (args.jobs, args.timeout),
+        (args.tools.jobs, args.tools.timeout),
         context,
         &|_, _| Ok(()),
     );

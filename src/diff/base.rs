@@ -55,7 +55,8 @@ pub fn files_at(revision: &str, repository: &Path, paths: &[&Path]) -> Result<Fi
             "rev-parse",
             "--verify",
             "--quiet",
-            &format!("{revision}^{{commit}}"),
+            // A commit, or a tree: the empty tree is a base with no sites.
+            &format!("{revision}^{{tree}}"),
         ],
     )
     .map_err(|_| GitError::UnknownRevision(revision.to_string()))?;
@@ -103,6 +104,48 @@ pub fn files_at(revision: &str, repository: &Path, paths: &[&Path]) -> Result<Fi
         .zip(contents)
         .collect();
     Ok(Files::new(top, cwd, files))
+}
+
+/// The files under `path` (named from the working directory) whose
+/// contents differ between `revision` and the work tree, relative to
+/// `path`: git compares the objects' hashes, so this reads no contents.
+pub fn changed_under(
+    revision: &str,
+    repository: &Path,
+    path: &Path,
+) -> Result<Vec<PathBuf>, GitError> {
+    let cwd = std::env::current_dir().map_err(|e| GitError::Failed(e.to_string()))?;
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let repository = lexical(&cwd.join(repository));
+    let top = PathBuf::from(git(&repository, &["rev-parse", "--show-toplevel"])?);
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    let Some(relative) = within(&top, &cwd, path) else {
+        return Err(GitError::Outside(path.display().to_string()));
+    };
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args(["diff", "--name-only", "-z", "--no-renames", revision, "--"])
+        .arg(if relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &relative
+        })
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|_| GitError::NoGit)?;
+    if !output.status.success() {
+        return Err(GitError::Failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
+    }
+    Ok(output
+        .stdout
+        .split(|b| *b == 0)
+        .filter_map(|name| std::str::from_utf8(name).ok())
+        .filter_map(|name| Path::new(name).strip_prefix(&relative).ok())
+        .map(Path::to_path_buf)
+        .collect())
 }
 
 /// The contents of git objects, in the order asked, through one

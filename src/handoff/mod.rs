@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod changes;
+pub mod drift;
 mod gate;
 pub mod lock;
 mod report;
@@ -18,6 +20,7 @@ mod steps;
 
 use crate::render::target::Target;
 
+pub use changes::Change;
 pub use gate::{PlanError, read_plan};
 pub use report::{summary_markdown, summary_table};
 pub use run::{Limits, lock_sites, run};
@@ -28,6 +31,9 @@ pub enum Action {
     Plan,
     Apply,
     Destroy,
+    /// A plan read for what it would change, on code that is applied: the
+    /// real infrastructure's drift from it.
+    Drift,
 }
 
 impl Action {
@@ -36,6 +42,7 @@ impl Action {
             Action::Plan => "plan",
             Action::Apply => "apply",
             Action::Destroy => "destroy",
+            Action::Drift => "drift",
         }
     }
 }
@@ -80,6 +87,8 @@ pub enum HandoffError {
         "the plan cannot be read ({0}): the data-loss gate cannot check it, so nothing is applied"
     )]
     UnreadablePlan(PlanError),
+    #[error("{0} cannot be read ({1}): what it would change is unknown")]
+    UnreadablePreview(String, String),
     #[error("skipped: `{0}` failed before it, in an earlier phase")]
     Skipped(Target),
     #[error("interrupted: the run was stopped before this finished")]
@@ -106,6 +115,9 @@ pub struct Outcome {
     pub result: Result<(), HandoffError>,
     /// What a plan said it does (`1 to add, 0 to change, 0 to destroy`).
     pub summary: Option<String>,
+    /// What applying the code would change, resource by resource, when the
+    /// target's preview was read (every target of a drift check).
+    pub changes: Option<Vec<Change>>,
     pub duration: Duration,
     pub log: PathBuf,
 }
@@ -133,7 +145,7 @@ impl SiteWork {
     pub fn targets_in_order(&self, action: Action) -> Vec<Target> {
         let mut targets = self.targets.clone();
         match action {
-            Action::Plan | Action::Apply => Target::apply_order(&mut targets),
+            Action::Plan | Action::Apply | Action::Drift => Target::apply_order(&mut targets),
             Action::Destroy => Target::destroy_order(&mut targets),
         }
         targets

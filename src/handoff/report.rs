@@ -60,7 +60,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
 pub fn summary_markdown(action: Action, preview: &[Outcome], outcomes: &[Outcome]) -> String {
     let mut out = format!("## sitectl {}\n\n", action.name());
     let passes: Vec<(&str, &[Outcome])> = match action {
-        Action::Plan => vec![("", outcomes)],
+        Action::Plan | Action::Drift => vec![("", outcomes)],
         _ => vec![("Plan", preview), (past_tense(action), outcomes)],
     };
     if passes.iter().all(|(_, o)| o.is_empty()) {
@@ -147,6 +147,7 @@ fn past_tense(action: Action) -> &'static str {
         Action::Plan => "Planned",
         Action::Apply => "Applied",
         Action::Destroy => "Destroyed",
+        Action::Drift => "Checked",
     }
 }
 

@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::lock::Lock;
-use super::{Action, Events, HandoffError, Outcome, Pass, Role, SiteWork, Step, Tools, read_plan};
+use super::{
+    Action, Change, Events, HandoffError, Outcome, Pass, Role, SiteWork, Step, Tools, changes,
+    read_plan,
+};
 use crate::render::target::Target;
 
 /// Where an apply records the Compose configuration it brought up.
@@ -134,7 +137,7 @@ pub fn run(
     let mut order = Target::ALL.to_vec();
     match action {
         Action::Destroy => Target::destroy_order(&mut order),
-        Action::Plan | Action::Apply => Target::apply_order(&mut order),
+        Action::Plan | Action::Apply | Action::Drift => Target::apply_order(&mut order),
     }
     let rank = |target: Target| order.iter().position(|t| *t == target);
     outcomes.sort_by(|a, b| (&a.site, rank(a.target)).cmp(&(&b.site, rank(b.target))));
@@ -186,7 +189,7 @@ fn run_site(
             }
             // What the plan does, when it was read: shown even when the
             // gate refused it.
-            let mut summary = None;
+            let mut found = Found::default();
             let result = match (&lock, failed) {
                 (Err(error), _) => Err(error.clone()),
                 (Ok(_), _) if limits.stopped() => Err(HandoffError::Interrupted),
@@ -202,7 +205,7 @@ fn run_site(
                         (&log, continues_log),
                         (limits, events),
                         first_init,
-                        &mut summary,
+                        &mut found,
                     )
                 }),
             };
@@ -216,7 +219,8 @@ fn run_site(
                 site: work.site.clone(),
                 target,
                 result,
-                summary,
+                summary: found.summary,
+                changes: found.changes,
                 duration: start.elapsed(),
                 log,
             })
@@ -267,7 +271,7 @@ fn run_steps(
     (log, continues_log): (&Path, bool),
     (limits, events): (Limits<'_>, Events<'_>),
     first_init: &FirstInit,
-    summary: &mut Option<String>,
+    found: &mut Found,
 ) -> Result<(), HandoffError> {
     // A new log keeps the previous runs' beside it, up to a bound.
     // Never through a link: a log that leads elsewhere is refused, not
@@ -322,10 +326,34 @@ fn run_steps(
                 crate::output::write::write_atomic(&record, captured.as_bytes())
                     .map_err(|e| HandoffError::Io(e.to_string()))?;
             }
-            Role::Proposed => show_diff(&mut out, &deployed, &captured),
+            Role::Proposed => {
+                show_diff(&mut out, &deployed, &captured);
+                found.changes = Some(changes::manifests(&deployed, &captured));
+            }
             Role::ProposedCompose => {
                 deployed = read_no_follow(&record).unwrap_or_default();
                 show_diff(&mut out, &deployed, &captured);
+                found.changes = Some(changes::compose(&deployed, &captured));
+            }
+            Role::Changes => {
+                let read = read_plan(&captured, &work.data_addresses)
+                    .and_then(|facts| Ok((facts, changes::terraform(&captured)?)));
+                let (facts, changed) = read.map_err(|why| {
+                    out.write(&format!("cannot read the plan: {why}"));
+                    HandoffError::UnreadablePreview("the plan".into(), why.to_string())
+                })?;
+                out.both(&format!("plan: {}", facts.line()));
+                show_changes(&mut out, &changed);
+                found.summary = Some(facts.line());
+                found.changes = Some(changed);
+            }
+            Role::WhatIf => {
+                let changed = changes::what_if(&captured).map_err(|why| {
+                    out.write(&format!("cannot read the what-if: {why}"));
+                    HandoffError::UnreadablePreview("the what-if".into(), why.to_string())
+                })?;
+                show_changes(&mut out, &changed);
+                found.changes = Some(changed);
             }
             Role::Gate => {
                 let facts = read_plan(&captured, &work.data_addresses).map_err(|error| {
@@ -333,7 +361,8 @@ fn run_steps(
                     HandoffError::UnreadablePlan(error)
                 })?;
                 out.both(&format!("plan: {}", facts.line()));
-                *summary = Some(facts.line());
+                found.summary = Some(facts.line());
+                found.changes = changes::terraform(&captured).ok();
                 let deleted = facts.deleted_data_explained();
                 if !deleted.is_empty() && !work.allow_data_loss {
                     out.write(&format!("refused: the plan deletes {}", deleted.join(", ")));
@@ -352,6 +381,23 @@ fn run_steps(
         }
     }
     Ok(())
+}
+
+/// What a target's preview found, besides passing or failing.
+#[derive(Default)]
+struct Found {
+    summary: Option<String>,
+    changes: Option<Vec<Change>>,
+}
+
+/// Each change a preview found, one per line.
+fn show_changes(out: &mut Log<'_>, found: &[Change]) {
+    for change in found {
+        out.both(&format!("  {}", change.line()));
+    }
+    if found.is_empty() {
+        out.show("no changes");
+    }
 }
 
 /// What would change, as a unified diff from what is deployed.
@@ -552,6 +598,7 @@ pub fn lock_sites(
                             target,
                             result: Err(error.clone()),
                             summary: None,
+                            changes: None,
                             duration: Duration::ZERO,
                             log: log_path(&site.dir, action, target),
                         }),

@@ -41,6 +41,11 @@ pub enum Role {
     Init,
     /// `terraform show -json`: read for deletions of data-bearing resources.
     Gate,
+    /// `terraform show -json` of a drift check: read for what it changes,
+    /// never refused.
+    Changes,
+    /// `az deployment group what-if --no-pretty-print`: read for what it changes.
+    WhatIf,
     /// `helm get manifest`: what is deployed now (nothing yet is no failure).
     Deployed,
     /// `helm template`: what would be; shown as a diff against `Deployed`.
@@ -108,19 +113,19 @@ impl Tools {
         let mut note = |target: Target, tool: &str, shown: &str| {
             if used.contains(&target) {
                 notes.push(format!(
-                    "note: `{tool}` is not installed here: the commands show `{shown}`"
+                    "note: `{tool}` is not installed here: the commands show `{shown}"
                 ));
             }
         };
         if tools.terraform.is_none() {
-            note(Target::Terraform, "terraform", "terraform");
+            note(Target::Terraform, "terraform", "terraform`");
             tools.terraform = Some("terraform".into());
         }
         if tools.helm.is_none() {
             note(
                 Target::Helm,
                 "helm",
-                "helm` (Helm 3, without the diff plugin",
+                "helm` (Helm 3, without the diff plugin)",
             );
             tools.helm = Some(HelmTool {
                 program: "helm".into(),
@@ -129,11 +134,11 @@ impl Tools {
             });
         }
         if tools.compose.is_none() {
-            note(Target::Compose, "docker compose", "docker compose");
+            note(Target::Compose, "docker compose", "docker compose`");
             tools.compose = Some(("docker".into(), vec!["compose".into()]));
         }
         if tools.az.is_none() {
-            note(Target::Bicep, "az", "az");
+            note(Target::Bicep, "az", "az`");
             tools.az = Some("az".into());
         }
         (tools, notes)
@@ -238,8 +243,8 @@ impl Target {
 /// shared), so the sites of one database take turns instead of failing.
 const LOCK_TIMEOUT: &str = "-lock-timeout=10m";
 
-/// init, plan to a file, the plan as JSON for the data-loss gate, then
-/// apply exactly that file.
+/// init, plan to a file, the plan as JSON for the data-loss gate (or, to
+/// check drift, for what it changes), then apply exactly that file.
 fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, HandoffError> {
     let dir = dir.to_path_buf();
     let tf = tools.terraform.as_deref().ok_or(HandoffError::MissingTool {
@@ -259,8 +264,13 @@ fn terraform(action: Action, tools: &Tools, dir: &Path) -> Result<Vec<Step>, Han
         vec!["plan", "-input=false", LOCK_TIMEOUT, "-out=sitectl.tfplan"]
     };
     steps.push(Step::new(tf, &plan, &dir));
-    steps.push(Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(Role::Gate));
-    if action != Action::Plan {
+    let read = if action == Action::Drift {
+        Role::Changes
+    } else {
+        Role::Gate
+    };
+    steps.push(Step::new(tf, &["show", "-json", "sitectl.tfplan"], &dir).with_role(read));
+    if matches!(action, Action::Apply | Action::Destroy) {
         steps.push(
             Step::new(
                 tf,
@@ -312,8 +322,9 @@ fn helm(
             &dir,
         )],
         // Without the diff plugin: the manifests Helm would install,
-        // as a diff against the ones the release has now.
-        Action::Plan => vec![
+        // as a diff against the ones the release has now. A drift check
+        // always compares them so, object by object.
+        Action::Plan | Action::Drift => vec![
             Step::new(
                 h,
                 &["get", "manifest", site, "--namespace", &namespace],
@@ -410,7 +421,7 @@ fn compose(
     Ok(match action {
         // The plan is the resolved configuration as a diff against
         // the one the last successful apply recorded.
-        Action::Plan => vec![
+        Action::Plan | Action::Drift => vec![
             with(&["config", "-q"]),
             with(&["config"]).with_role(Role::ProposedCompose),
         ],
@@ -474,6 +485,19 @@ fn bicep(
                 &dir,
             )
             .changes(),
+        ],
+        Action::Drift => vec![
+            Step::new(
+                az,
+                &[
+                    &["deployment", "group", "what-if"][..],
+                    &common,
+                    &["--no-pretty-print"],
+                ]
+                .concat(),
+                &dir,
+            )
+            .with_role(Role::WhatIf),
         ],
         Action::Destroy => return Err(HandoffError::NoBicepDestroy),
     })

@@ -22,6 +22,9 @@ case "$(basename "$0") $1 $2" in
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
   "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
   "helm template "*) echo "replicas: 2"; exit 0 ;;
+  "az deployment group") if [ "$3" = "what-if" ]; then
+      if [ -n "$FAKE_WHAT_IF" ]; then echo "$FAKE_WHAT_IF"; else echo '{"status": "Succeeded", "changes": []}'; fi; exit 0
+    fi ;;
   "docker compose -p") if [ "$6" = "config" ] && [ -z "$7" ]; then echo "services: {app: {image: app:${FAKE_VERSION:-1}}}"; exit 0; fi ;;
 esac
 if [ -n "$FAKE_CHATTY_SITE" ] && [[ "$PWD" == *"/rendered/$FAKE_CHATTY_SITE/"* ]]; then

@@ -4,6 +4,7 @@
 
 use crate::common::fake_tools::Fixture;
 
+mod drift;
 mod passes;
 mod safety;
 mod tools;

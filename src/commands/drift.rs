@@ -1,0 +1,106 @@
+//! `drift`: each selected site's real plan (terraform plan, helm template
+//! against the release, compose config against the last apply, az what-if),
+//! read for what applying its code would change. On a branch whose code is
+//! applied, any change is drift. Exit 2 when any target drifted, as
+//! `terraform plan -detailed-exitcode` does; 1 when a check failed, since
+//! a fleet with a target nobody could check is not known to be in sync.
+
+use super::handoff::{Action, chart, dry_run, execute};
+use super::preflight::{Plan, plan};
+use super::{CommandError, Context, Outcome};
+use crate::commands::args::{DriftArgs, DriftFormat, HandoffArgs};
+use crate::handoff::{Tools, drift};
+
+pub(super) fn drift(
+    args: &DriftArgs,
+    ws: &crate::workspace::Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    // The sites are taken as a plan takes them: stale rendered output is
+    // refused (its difference from the code is not drift), and sites their
+    // customer operates are left out unless named.
+    let selection = HandoffArgs {
+        sites: args.sites.clone(),
+        sites_from: args.sites_from.clone(),
+        affected_since: None,
+        target: args.target,
+        dry_run: args.dry_run,
+        yes: false,
+        allow_data_loss: Vec::new(),
+        dir: args.dir.clone(),
+        out: args.out.clone(),
+        tools: args.tools.clone(),
+        summary: None,
+    };
+    let Plan {
+        work,
+        refused,
+        notes,
+        delivered,
+    } = plan(&selection, ws, Action::Drift)?;
+    let mut stderr = notes;
+    stderr.extend(refused.values().map(String::as_str));
+    for site in &delivered {
+        stderr.push_str(&format!(
+            "skipped `{site}`: its customer operates it (its blueprint says so); name it to check it anyway\n"
+        ));
+    }
+    let tools = Tools::find(args.tools.terraform_bin.as_deref());
+    let chart = chart(ws);
+    if args.dry_run {
+        let used: Vec<_> = work.iter().flat_map(|w| w.targets.clone()).collect();
+        let (tools, notes) = tools.with_stand_ins(&used);
+        let stdout = dry_run(Action::Drift, &work, &tools, &chart, &mut stderr);
+        stderr.extend(notes.iter().map(|n| format!("{n}\n")));
+        let code = u8::from(!refused.is_empty() || stderr.contains("error:"));
+        return Ok(Outcome {
+            stdout,
+            stderr,
+            code,
+        });
+    }
+    // The tools' output goes to each target's log only: what is printed is
+    // the report, in the format asked for.
+    let quiet = Context {
+        emit: None,
+        ..context.clone()
+    };
+    let never_asked = |_: &str, _: &[_]| Ok(());
+    let executed = execute(
+        Action::Drift,
+        &work,
+        &tools,
+        &chart,
+        (args.tools.jobs, args.tools.timeout),
+        &quiet,
+        &never_asked,
+    );
+    let outcomes = &executed.outcomes;
+    let stdout = match args.format {
+        DriftFormat::Text => drift::text(outcomes),
+        DriftFormat::Markdown => drift::markdown(outcomes),
+        DriftFormat::Json => drift::json(outcomes),
+    };
+    let totals = drift::totals(outcomes);
+    stderr.push_str(&format!("drift: {}\n", totals.line()));
+    if let Some(interruption) = &executed.interrupted {
+        stderr.push_str(&interruption.line());
+        return Ok(Outcome {
+            stdout,
+            stderr,
+            code: interruption.exit_code(),
+        });
+    }
+    let code = if totals.failed > 0 || !refused.is_empty() {
+        1
+    } else if totals.drifted > 0 {
+        2
+    } else {
+        0
+    };
+    Ok(Outcome {
+        stdout,
+        stderr,
+        code,
+    })
+}

@@ -1,0 +1,364 @@
+//! The drift report: each target of each site checked is in sync (its
+//! preview changes nothing), drifted (it changes these resources) or
+//! failed (the check could not say), as text for a terminal, Markdown for
+//! the issue a scheduled job keeps up to date, and JSON for scripts.
+
+use std::fmt::Write as _;
+
+use super::{Change, HandoffError, Outcome};
+use crate::diagnostic::words::plural;
+use crate::output::markdown::{LIMIT, cell};
+use crate::source::load::display_name;
+
+/// What a drift check found on one target of one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    InSync,
+    Drifted,
+    Failed,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::InSync => "in sync",
+            State::Drifted => "drifted",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// The state of one checked target. A check that passed without reading
+/// what it would change cannot vouch for anything: failed, never in sync.
+pub fn state(outcome: &Outcome) -> State {
+    match (&outcome.result, &outcome.changes) {
+        (Ok(()), Some(changes)) if changes.is_empty() => State::InSync,
+        (Ok(()), Some(_)) => State::Drifted,
+        _ => State::Failed,
+    }
+}
+
+fn error_of(outcome: &Outcome) -> Option<String> {
+    match &outcome.result {
+        Err(error) => Some(error.to_string()),
+        Ok(()) if outcome.changes.is_none() => Some(
+            HandoffError::UnreadablePreview("its preview".into(), "nothing was read".into())
+                .to_string(),
+        ),
+        Ok(()) => None,
+    }
+}
+
+/// How many sites and targets were checked, and how many of the targets are
+/// in each state.
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    pub sites: usize,
+    pub targets: usize,
+    pub in_sync: usize,
+    pub drifted: usize,
+    pub failed: usize,
+}
+
+pub fn totals(outcomes: &[Outcome]) -> Totals {
+    let mut sites: Vec<&str> = outcomes.iter().map(|o| o.site.as_str()).collect();
+    sites.dedup();
+    let mut totals = Totals {
+        sites: sites.len(),
+        targets: outcomes.len(),
+        ..Totals::default()
+    };
+    for outcome in outcomes {
+        match state(outcome) {
+            State::InSync => totals.in_sync += 1,
+            State::Drifted => totals.drifted += 1,
+            State::Failed => totals.failed += 1,
+        }
+    }
+    totals
+}
+
+impl Totals {
+    /// `3 sites (4 targets) checked: 1 drifted, 0 failed, 3 in sync`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} ({} {}) checked: {} drifted, {} failed, {} in sync",
+            self.sites,
+            plural(self.sites, "site", "sites"),
+            self.targets,
+            plural(self.targets, "target", "targets"),
+            self.drifted,
+            self.failed,
+            self.in_sync
+        )
+    }
+}
+
+/// One line per target, drifted and failed ones first, each change of a
+/// drifted one beneath it.
+pub fn text(outcomes: &[Outcome]) -> String {
+    let mut out = String::new();
+    for outcome in ordered(outcomes) {
+        let state = state(outcome);
+        let _ = write!(
+            out,
+            "{:<8} {}/{}",
+            state.as_str(),
+            outcome.site,
+            outcome.target
+        );
+        match state {
+            State::InSync => out.push('\n'),
+            State::Drifted => {
+                let _ = writeln!(out, " (log: {})", display_name(&outcome.log));
+                for change in outcome.changes.iter().flatten() {
+                    let _ = writeln!(out, "  {}", change.line());
+                }
+            }
+            State::Failed => {
+                let _ = writeln!(
+                    out,
+                    ": {} (log: {})",
+                    error_of(outcome).unwrap_or_default(),
+                    display_name(&outcome.log)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Drifted and failed targets first, each group in site order.
+fn ordered(outcomes: &[Outcome]) -> Vec<&Outcome> {
+    let mut ordered: Vec<&Outcome> = outcomes.iter().collect();
+    ordered.sort_by_key(|o| match state(o) {
+        State::Drifted => 0,
+        State::Failed => 1,
+        State::InSync => 2,
+    });
+    ordered
+}
+
+/// The report as the body of an issue: the totals, a row per drifted
+/// resource, then the failures; under GitHub's size limit.
+pub fn markdown(outcomes: &[Outcome]) -> String {
+    let totals = totals(outcomes);
+    let mut out = format!("## Drift\n\n{}.\n\n", totals.line());
+    if totals.targets == 0 {
+        out.push_str("No site was selected.\n");
+        return out;
+    }
+    let mut left_out = 0;
+    let mut table = |out: &mut String, title: &str, header: &str, rows: Vec<String>| {
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "### {title}\n\n{header}");
+        for row in rows {
+            if out.len() + row.len() > LIMIT {
+                left_out += 1;
+                continue;
+            }
+            out.push_str(&row);
+        }
+        out.push('\n');
+    };
+    let drifted: Vec<String> = outcomes
+        .iter()
+        .filter(|o| state(o) == State::Drifted)
+        .flat_map(|o| {
+            o.changes.iter().flatten().map(move |change| {
+                format!(
+                    "| `{}` | {} | `{}` | {} |\n",
+                    cell(&o.site),
+                    o.target,
+                    cell(&change.address),
+                    cell(&action_cell(change))
+                )
+            })
+        })
+        .collect();
+    table(
+        &mut out,
+        "Drifted",
+        "| site | target | resource | change |\n| --- | --- | --- | --- |",
+        drifted,
+    );
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| state(o) == State::Failed)
+        .map(|o| {
+            format!(
+                "| `{}` | {} | {} | `{}` |\n",
+                cell(&o.site),
+                o.target,
+                cell(&error_of(o).unwrap_or_default()),
+                cell(&display_name(&o.log))
+            )
+        })
+        .collect();
+    table(
+        &mut out,
+        "Failed",
+        "| site | target | why | log |\n| --- | --- | --- | --- |",
+        failed,
+    );
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "_{left_out} more {} left out to keep this under GitHub's limit: run `sitectl drift` for all of them._",
+            plural(left_out, "row is", "rows are")
+        );
+    }
+    out
+}
+
+/// `update: retention_in_days`.
+fn action_cell(change: &Change) -> String {
+    if change.attributes.is_empty() {
+        change.action.to_string()
+    } else {
+        format!("{}: {}", change.action, change.attributes.join(", "))
+    }
+}
+
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    totals: Totals,
+    targets: Vec<JsonTarget<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonTarget<'a> {
+    site: &'a str,
+    target: &'a str,
+    state: State,
+    changes: &'a [Change],
+    error: Option<String>,
+    log: String,
+}
+
+/// The report for scripts: the totals, then every target in site order.
+pub fn json(outcomes: &[Outcome]) -> String {
+    let report = JsonReport {
+        totals: totals(outcomes),
+        targets: outcomes
+            .iter()
+            .map(|o| JsonTarget {
+                site: &o.site,
+                target: o.target.as_str(),
+                state: state(o),
+                changes: o.changes.as_deref().unwrap_or_default(),
+                error: error_of(o),
+                log: display_name(&o.log),
+            })
+            .collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&report).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::target::Target;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn outcome(
+        site: &str,
+        result: Result<(), HandoffError>,
+        changes: Option<Vec<Change>>,
+    ) -> Outcome {
+        Outcome {
+            site: site.into(),
+            target: Target::Terraform,
+            result,
+            summary: None,
+            changes,
+            duration: Duration::ZERO,
+            log: PathBuf::from(format!("rendered/{site}/.sitectl-logs/drift-terraform.log")),
+        }
+    }
+
+    fn log_group() -> Change {
+        Change {
+            address: "aws_cloudwatch_log_group.site".into(),
+            action: "update",
+            attributes: vec!["retention_in_days".into()],
+        }
+    }
+
+    fn fleet() -> Vec<Outcome> {
+        vec![
+            outcome("a", Ok(()), Some(vec![])),
+            outcome("b", Ok(()), Some(vec![log_group()])),
+            outcome("c", Err(HandoffError::Interrupted), None),
+            // Passed, yet read nothing: it cannot vouch for the site.
+            outcome("d", Ok(()), None),
+        ]
+    }
+
+    #[test]
+    fn a_check_that_read_nothing_is_a_failure_never_in_sync() {
+        let states: Vec<State> = fleet().iter().map(state).collect();
+        assert_eq!(
+            states,
+            [State::InSync, State::Drifted, State::Failed, State::Failed]
+        );
+        assert_eq!(
+            totals(&fleet()).line(),
+            "4 sites (4 targets) checked: 1 drifted, 2 failed, 1 in sync"
+        );
+    }
+
+    #[test]
+    fn the_text_puts_drift_first_with_each_change() {
+        let text = text(&fleet());
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("drifted  b/terraform (log: "),
+            "{text}"
+        );
+        assert_eq!(
+            lines[1],
+            "  aws_cloudwatch_log_group.site: update (retention_in_days)"
+        );
+        assert!(
+            lines[2].starts_with("failed   c/terraform: interrupted"),
+            "{text}"
+        );
+        assert_eq!(lines.last(), Some(&"in sync  a/terraform"));
+    }
+
+    #[test]
+    fn the_markdown_has_a_row_per_drifted_resource_and_per_failure() {
+        let markdown = markdown(&fleet());
+        assert!(
+            markdown.contains(
+                "| `b` | terraform | `aws_cloudwatch_log_group.site` | update: retention_in_days |"
+            ),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| `c` | terraform | interrupted"),
+            "{markdown}"
+        );
+        assert!(!markdown.contains("| `a` |"), "{markdown}");
+    }
+
+    #[test]
+    fn the_json_has_the_totals_and_every_target() {
+        let json: serde_json::Value = serde_json::from_str(&json(&fleet())).unwrap();
+        assert_eq!(json["totals"]["drifted"], 1);
+        assert_eq!(json["targets"][1]["state"], "drifted");
+        assert_eq!(
+            json["targets"][1]["changes"][0]["attributes"][0],
+            "retention_in_days"
+        );
+        assert_eq!(json["targets"][0]["state"], "in-sync");
+        assert!(json["targets"][0]["error"].is_null());
+    }
+}
