@@ -79,7 +79,7 @@ pub fn render_spec_text(
         engine(),
         catalog(),
         &checked.sites,
-        None,
+        (None, crate::render::pipeline::OutputCheck::Parse),
         &|_, _| {},
     );
     Some(if problems.is_empty() {

@@ -10,8 +10,9 @@
 //!   provider against moto, state in a real PostgreSQL;
 //! - `diff`, `promote`, `reclaim`, `handoff`, `init`: whole command loops on a
 //!   copy of the repository, with fake tools only where no real one exists here;
-//! - `workflows`: actionlint on every workflow, and the pull-request and merge
-//!   jobs' steps run in order on a repository made by `sitectl init`;
+//! - `workflows`: actionlint on every workflow, and the pull-request, merge
+//!   (a matrix of apply jobs) and drift jobs' steps run in order on a
+//!   repository made by `sitectl init`;
 //! - `hostile`, `schema_types`: hostile input, and the schema against the types;
 //! - `untrusted_output`: links, foreign files and what a stopped run left
 //!   under the output folder; `crash`: render, promote and reclaim killed

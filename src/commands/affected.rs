@@ -8,6 +8,7 @@ use crate::commands::args::{AffectedArgs, AffectedFormat};
 use crate::diff::Change;
 use crate::diff::affected::{self, AffectedSite, Inputs};
 use crate::diff::base;
+use crate::render::pipeline::OutputCheck;
 use crate::render::target::Target;
 use crate::source::tree::Tree;
 use crate::workspace::Workspace;
@@ -21,12 +22,15 @@ pub(super) fn affected_sites(
     ws: &Workspace,
 ) -> Result<Vec<AffectedSite>, CommandError> {
     let paths = paths_or_sites(&[], ws);
+    // Bytes are compared, not parsed: `diff --check` or `render` checks
+    // the output itself.
     let new = super::render_specs(
         &paths,
         ws,
+        OutputCheck::Skip,
         "error: cannot tell what changed: the specs or blueprints are invalid\n".into(),
     )?;
-    let (old, old_tree) = super::diff::base_side(base, &paths, ws)?;
+    let (old, old_tree) = super::diff::base_side(base, &paths, ws, OutputCheck::Skip)?;
     let mut found = affected::affected(
         &Inputs {
             rendered: old.as_ref(),

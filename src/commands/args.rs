@@ -439,6 +439,10 @@ pub struct DriftArgs {
     /// a scheduled job's share of the fleet.
     #[arg(long, value_name = "FILE")]
     pub sites_from: Option<PathBuf>,
+    /// Check nothing: combine the JSON reports of earlier checks (the shards
+    /// of a fleet's check) into one report, in --format.
+    #[arg(long, value_name = "REPORT", num_args = 1.., conflicts_with_all = ["sites", "sites_from", "target", "dry_run"])]
+    pub combine: Vec<PathBuf>,
     /// Check only this target: terraform, bicep, helm or compose.
     #[arg(long, value_name = "TARGET", value_parser = one_of(Target::ALL, Target::as_str))]
     pub target: Option<Target>,

@@ -7,7 +7,7 @@ use super::{CommandError, Context, Outcome, paths_or_sites, render_specs};
 use crate::commands::args::DiffArgs;
 use crate::diff::format::{self, DiffFormat};
 use crate::diff::{self, Side, base};
-use crate::render::pipeline::{Rendered, render_all};
+use crate::render::pipeline::{OutputCheck, Rendered, render_all_as};
 use crate::source::tree::Tree;
 use crate::validate::Specs;
 use crate::workspace::Workspace;
@@ -22,13 +22,14 @@ pub(super) fn diff(
     let new = render_specs(
         &paths,
         ws,
+        OutputCheck::Parse,
         "error: cannot diff: the specs or blueprints are invalid\n".into(),
     )?;
     let mut data = new.data.clone();
     let mut strays = Vec::new();
     let old = match &args.base {
         Some(revision) => {
-            let (base, _) = base_side(revision, &paths, ws)?;
+            let (base, _) = base_side(revision, &paths, ws, OutputCheck::Parse)?;
             if let Some(base) = &base {
                 data.extend(base.data.clone());
             }
@@ -80,6 +81,7 @@ pub(super) fn base_side(
     revision: &str,
     paths: &[std::path::PathBuf],
     ws: &Workspace,
+    check: OutputCheck,
 ) -> Result<(Option<Rendered>, Tree), CommandError> {
     let mut wanted: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     wanted.push(&ws.blueprints);
@@ -101,7 +103,7 @@ pub(super) fn base_side(
         paths: paths.to_vec(),
     };
     let tree = specs.tree();
-    match render_all(specs, &ws.blueprints, None, &|_, _| {}) {
+    match render_all_as(specs, &ws.blueprints, None, check, &|_, _| {}) {
         Ok(base) => Ok((Some(base), tree)),
         // A base without the specs (they came later) compares as empty.
         Err(_) if paths.iter().all(|p| tree.kind(p).is_err()) => Ok((None, tree)),

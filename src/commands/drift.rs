@@ -16,6 +16,9 @@ pub(super) fn drift(
     ws: &crate::workspace::Workspace,
     context: &Context,
 ) -> Result<Outcome, CommandError> {
+    if !args.combine.is_empty() {
+        return combine(args);
+    }
     // The sites are taken as a plan takes them: stale rendered output is
     // refused (its difference from the code is not drift), and sites their
     // customer operates are left out unless named.
@@ -75,13 +78,9 @@ pub(super) fn drift(
         &quiet,
         &never_asked,
     );
-    let outcomes = &executed.outcomes;
-    let stdout = match args.format {
-        DriftFormat::Text => drift::text(outcomes),
-        DriftFormat::Markdown => drift::markdown(outcomes),
-        DriftFormat::Json => drift::json(outcomes),
-    };
-    let totals = drift::totals(outcomes);
+    let checked = drift::checked(&executed.outcomes);
+    let stdout = report(&checked, args.format);
+    let totals = drift::totals(&checked);
     stderr.push_str(&format!("drift: {}\n", totals.line()));
     if let Some(interruption) = &executed.interrupted {
         stderr.push_str(&interruption.line());
@@ -91,16 +90,64 @@ pub(super) fn drift(
             code: interruption.exit_code(),
         });
     }
-    let code = if totals.failed > 0 || !refused.is_empty() {
+    Ok(Outcome {
+        stdout,
+        stderr,
+        code: exit_code(&totals, !refused.is_empty()),
+    })
+}
+
+fn report(checked: &[drift::Checked], format: DriftFormat) -> String {
+    match format {
+        DriftFormat::Text => drift::text(checked),
+        DriftFormat::Markdown => drift::markdown(checked),
+        DriftFormat::Json => drift::json(checked),
+    }
+}
+
+/// 1 when a target could not be checked (or a site was refused), else 2
+/// when one drifted, else 0.
+fn exit_code(totals: &drift::Totals, refused: bool) -> u8 {
+    if totals.failed > 0 || refused {
         1
     } else if totals.drifted > 0 {
         2
     } else {
         0
-    };
+    }
+}
+
+/// `--combine`: the JSON reports of a fleet's shards as one report, exiting
+/// as that one check would have. Every report that cannot be read is
+/// named with where and why, and nothing is printed then.
+fn combine(args: &DriftArgs) -> Result<Outcome, CommandError> {
+    let mut checked = Vec::new();
+    let mut errors = String::new();
+    for path in &args.combine {
+        let name = crate::source::load::display_name(path);
+        match std::fs::read_to_string(path) {
+            Ok(text) => match drift::read_json(&text) {
+                Ok(found) => checked.extend(found),
+                Err(why) => errors.push_str(&format!(
+                    "error: {name}:{why}\n  = help: --combine reads what `sitectl drift --format json` writes\n"
+                )),
+            },
+            Err(error) => errors.push_str(&format!("error: {name}: {error}\n")),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Outcome {
+            stderr: errors,
+            code: 1,
+            ..Outcome::default()
+        });
+    }
+    // Each shard's targets are in site order; so is the whole.
+    checked.sort_by(|a, b| a.site.cmp(&b.site));
+    let totals = drift::totals(&checked);
     Ok(Outcome {
-        stdout,
-        stderr,
-        code,
+        stdout: report(&checked, args.format),
+        stderr: format!("drift: {}\n", totals.line()),
+        code: exit_code(&totals, false),
     })
 }

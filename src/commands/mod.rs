@@ -214,12 +214,14 @@ fn paths_or_sites(paths: &[std::path::PathBuf], ws: &Workspace) -> Vec<std::path
 fn render_specs(
     paths: &[std::path::PathBuf],
     ws: &Workspace,
+    check: crate::render::pipeline::OutputCheck,
     refusal: String,
 ) -> Result<crate::render::pipeline::Rendered, CommandError> {
-    crate::render::pipeline::render_all(
+    crate::render::pipeline::render_all_as(
         crate::validate::Specs::Paths(paths.to_vec()),
         &ws.blueprints,
         None,
+        check,
         &|_, _| {},
     )
     .map_err(|diagnostics| CommandError::invalid(diagnostics, refusal))

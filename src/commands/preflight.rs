@@ -16,6 +16,7 @@ use crate::handoff::{Action, SiteWork};
 use crate::lifecycle::reclaim;
 use crate::output::scan::{self, Stray};
 use crate::render::blueprint::Party;
+use crate::render::pipeline::OutputCheck;
 use crate::render::pipeline::Rendered;
 use crate::source::load::display_name;
 use crate::workspace::Workspace;
@@ -30,6 +31,7 @@ pub(super) fn render_tree(
     super::render_specs(
         &[specs.to_path_buf()],
         ws,
+        OutputCheck::Parse,
         format!(
             "error: refusing to {verb}: the specs or blueprints are invalid; fix them (`sitectl validate`)\n"
         ),

@@ -11,22 +11,42 @@ use std::collections::BTreeMap;
 use super::gate::{PlanError, read_plan};
 
 /// One resource that applying the code would change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// `aws_cloudwatch_log_group.site`, `Deployment/northwind-trial`,
     /// `service app`, an Azure resource id.
     pub address: String,
-    /// `create`, `update`, `replace` or `delete`.
-    pub action: &'static str,
+    pub action: Act,
     /// The attributes an update changes, when the tool says which
     /// (Terraform's plan, what-if's property changes), in name order.
     pub attributes: Vec<String>,
 }
 
+/// What applying the code does to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Act {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Act {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Act::Create => "create",
+            Act::Update => "update",
+            Act::Replace => "replace",
+            Act::Delete => "delete",
+        }
+    }
+}
+
 impl Change {
     /// `aws_cloudwatch_log_group.site: update (retention_in_days)`.
     pub fn line(&self) -> String {
-        let mut line = format!("{}: {}", self.address, self.action);
+        let mut line = format!("{}: {}", self.address, self.action.as_str());
         if !self.attributes.is_empty() {
             line.push_str(&format!(" ({})", self.attributes.join(", ")));
         }
@@ -51,16 +71,16 @@ pub fn terraform(plan_json: &str) -> Result<Vec<Change>, PlanError> {
             .filter_map(|a| a.as_str())
             .collect();
         let action = match actions.as_slice() {
-            ["create"] => "create",
-            ["update"] => "update",
-            ["delete"] => "delete",
-            [_, _] => "replace",
+            ["create"] => Act::Create,
+            ["update"] => Act::Update,
+            ["delete"] => Act::Delete,
+            [_, _] => Act::Replace,
             _ => continue,
         };
         changes.push(Change {
             address: change["address"].as_str().unwrap_or_default().to_string(),
             action,
-            attributes: if action == "update" {
+            attributes: if action == Act::Update {
                 changed_keys(&change["change"])
             } else {
                 Vec::new()
@@ -106,7 +126,7 @@ fn or_whole(changes: Vec<Change>, whole: &str, before: &str, after: &str) -> Vec
     if changes.is_empty() && normalised(before) != normalised(after) {
         return vec![Change {
             address: whole.into(),
-            action: "update",
+            action: Act::Update,
             attributes: Vec::new(),
         }];
     }
@@ -202,9 +222,9 @@ fn compare(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) 
     keys.into_iter()
         .filter_map(|key| {
             let action = match (before.get(key), after.get(key)) {
-                (None, Some(_)) => "create",
-                (Some(_), None) => "delete",
-                (Some(a), Some(b)) if a != b => "update",
+                (None, Some(_)) => Act::Create,
+                (Some(_), None) => Act::Delete,
+                (Some(a), Some(b)) if a != b => Act::Update,
                 _ => return None,
             };
             Some(Change {
@@ -243,9 +263,9 @@ pub fn what_if(json: &str) -> Result<Vec<Change>, WhatIfError> {
         .iter()
         .filter_map(|change| {
             let action = match change["changeType"].as_str()? {
-                "Create" => "create",
-                "Modify" => "update",
-                "Delete" => "delete",
+                "Create" => Act::Create,
+                "Modify" => Act::Update,
+                "Delete" => Act::Delete,
                 _ => return None,
             };
             let mut attributes: Vec<String> = change["delta"]

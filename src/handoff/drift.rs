@@ -1,9 +1,12 @@
 //! The drift report: each target of each site checked is in sync (its
 //! preview changes nothing), drifted (it changes these resources) or
 //! failed (the check could not say), as text for a terminal, Markdown for
-//! the issue a scheduled job keeps up to date, and JSON for scripts.
+//! the issue a scheduled job keeps up to date, and JSON for scripts, which
+//! is also what the shards of a fleet's check are combined from.
 
 use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
 
 use super::{Change, HandoffError, Outcome};
 use crate::diagnostic::words::plural;
@@ -11,7 +14,7 @@ use crate::output::markdown::{LIMIT, cell};
 use crate::source::load::display_name;
 
 /// What a drift check found on one target of one site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
     InSync,
@@ -29,30 +32,54 @@ impl State {
     }
 }
 
-/// The state of one checked target. A check that passed without reading
-/// what it would change cannot vouch for anything: failed, never in sync.
-pub fn state(outcome: &Outcome) -> State {
-    match (&outcome.result, &outcome.changes) {
-        (Ok(()), Some(changes)) if changes.is_empty() => State::InSync,
-        (Ok(()), Some(_)) => State::Drifted,
-        _ => State::Failed,
-    }
+/// One checked target, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checked {
+    pub site: String,
+    pub target: String,
+    pub state: State,
+    pub changes: Vec<Change>,
+    /// Why the check failed.
+    pub error: Option<String>,
+    pub log: String,
 }
 
-fn error_of(outcome: &Outcome) -> Option<String> {
-    match &outcome.result {
-        Err(error) => Some(error.to_string()),
-        Ok(()) if outcome.changes.is_none() => Some(
-            HandoffError::UnreadablePreview("its preview".into(), "nothing was read".into())
-                .to_string(),
-        ),
-        Ok(()) => None,
-    }
+/// What each target's check found. One that passed without reading what
+/// it would change cannot vouch for anything: failed, never in sync.
+pub fn checked(outcomes: &[Outcome]) -> Vec<Checked> {
+    outcomes
+        .iter()
+        .map(|o| {
+            let (state, error) = match (&o.result, &o.changes) {
+                (Ok(()), Some(changes)) if changes.is_empty() => (State::InSync, None),
+                (Ok(()), Some(_)) => (State::Drifted, None),
+                (Ok(()), None) => (
+                    State::Failed,
+                    Some(
+                        HandoffError::UnreadablePreview(
+                            "its preview".into(),
+                            "nothing was read".into(),
+                        )
+                        .to_string(),
+                    ),
+                ),
+                (Err(error), _) => (State::Failed, Some(error.to_string())),
+            };
+            Checked {
+                site: o.site.clone(),
+                target: o.target.to_string(),
+                state,
+                changes: o.changes.clone().unwrap_or_default(),
+                error,
+                log: display_name(&o.log),
+            }
+        })
+        .collect()
 }
 
 /// How many sites and targets were checked, and how many of the targets are
 /// in each state.
-#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub sites: usize,
     pub targets: usize,
@@ -61,16 +88,15 @@ pub struct Totals {
     pub failed: usize,
 }
 
-pub fn totals(outcomes: &[Outcome]) -> Totals {
-    let mut sites: Vec<&str> = outcomes.iter().map(|o| o.site.as_str()).collect();
-    sites.dedup();
+pub fn totals(checked: &[Checked]) -> Totals {
+    let sites: std::collections::BTreeSet<&str> = checked.iter().map(|c| c.site.as_str()).collect();
     let mut totals = Totals {
         sites: sites.len(),
-        targets: outcomes.len(),
+        targets: checked.len(),
         ..Totals::default()
     };
-    for outcome in outcomes {
-        match state(outcome) {
+    for one in checked {
+        match one.state {
             State::InSync => totals.in_sync += 1,
             State::Drifted => totals.drifted += 1,
             State::Failed => totals.failed += 1,
@@ -97,22 +123,15 @@ impl Totals {
 
 /// One line per target, drifted and failed ones first, each change of a
 /// drifted one beneath it.
-pub fn text(outcomes: &[Outcome]) -> String {
+pub fn text(checked: &[Checked]) -> String {
     let mut out = String::new();
-    for outcome in ordered(outcomes) {
-        let state = state(outcome);
-        let _ = write!(
-            out,
-            "{:<8} {}/{}",
-            state.as_str(),
-            outcome.site,
-            outcome.target
-        );
-        match state {
+    for one in ordered(checked) {
+        let _ = write!(out, "{:<8} {}/{}", one.state.as_str(), one.site, one.target);
+        match one.state {
             State::InSync => out.push('\n'),
             State::Drifted => {
-                let _ = writeln!(out, " (log: {})", display_name(&outcome.log));
-                for change in outcome.changes.iter().flatten() {
+                let _ = writeln!(out, " (log: {})", one.log);
+                for change in &one.changes {
                     let _ = writeln!(out, "  {}", change.line());
                 }
             }
@@ -120,8 +139,8 @@ pub fn text(outcomes: &[Outcome]) -> String {
                 let _ = writeln!(
                     out,
                     ": {} (log: {})",
-                    error_of(outcome).unwrap_or_default(),
-                    display_name(&outcome.log)
+                    one.error.as_deref().unwrap_or_default(),
+                    one.log
                 );
             }
         }
@@ -130,9 +149,9 @@ pub fn text(outcomes: &[Outcome]) -> String {
 }
 
 /// Drifted and failed targets first, each group in site order.
-fn ordered(outcomes: &[Outcome]) -> Vec<&Outcome> {
-    let mut ordered: Vec<&Outcome> = outcomes.iter().collect();
-    ordered.sort_by_key(|o| match state(o) {
+fn ordered(checked: &[Checked]) -> Vec<&Checked> {
+    let mut ordered: Vec<&Checked> = checked.iter().collect();
+    ordered.sort_by_key(|c| match c.state {
         State::Drifted => 0,
         State::Failed => 1,
         State::InSync => 2,
@@ -142,8 +161,8 @@ fn ordered(outcomes: &[Outcome]) -> Vec<&Outcome> {
 
 /// The report as the body of an issue: the totals, a row per drifted
 /// resource, then the failures; under GitHub's size limit.
-pub fn markdown(outcomes: &[Outcome]) -> String {
-    let totals = totals(outcomes);
+pub fn markdown(checked: &[Checked]) -> String {
+    let totals = totals(checked);
     let mut out = format!("## Drift\n\n{}.\n\n", totals.line());
     if totals.targets == 0 {
         out.push_str("No site was selected.\n");
@@ -164,15 +183,15 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         }
         out.push('\n');
     };
-    let drifted: Vec<String> = outcomes
+    let drifted: Vec<String> = checked
         .iter()
-        .filter(|o| state(o) == State::Drifted)
-        .flat_map(|o| {
-            o.changes.iter().flatten().map(move |change| {
+        .filter(|c| c.state == State::Drifted)
+        .flat_map(|c| {
+            c.changes.iter().map(move |change| {
                 format!(
                     "| `{}` | {} | `{}` | {} |\n",
-                    cell(&o.site),
-                    o.target,
+                    cell(&c.site),
+                    cell(&c.target),
                     cell(&change.address),
                     cell(&action_cell(change))
                 )
@@ -185,16 +204,16 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         "| site | target | resource | change |\n| --- | --- | --- | --- |",
         drifted,
     );
-    let failed: Vec<String> = outcomes
+    let failed: Vec<String> = checked
         .iter()
-        .filter(|o| state(o) == State::Failed)
-        .map(|o| {
+        .filter(|c| c.state == State::Failed)
+        .map(|c| {
             format!(
                 "| `{}` | {} | {} | `{}` |\n",
-                cell(&o.site),
-                o.target,
-                cell(&error_of(o).unwrap_or_default()),
-                cell(&display_name(&o.log))
+                cell(&c.site),
+                cell(&c.target),
+                cell(c.error.as_deref().unwrap_or_default()),
+                cell(&c.log)
             )
         })
         .collect();
@@ -217,47 +236,40 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
 /// `update: retention_in_days`.
 fn action_cell(change: &Change) -> String {
     if change.attributes.is_empty() {
-        change.action.to_string()
+        change.action.as_str().to_string()
     } else {
-        format!("{}: {}", change.action, change.attributes.join(", "))
+        format!(
+            "{}: {}",
+            change.action.as_str(),
+            change.attributes.join(", ")
+        )
     }
 }
 
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
+/// The JSON report: what `--format json` prints and `--combine` reads.
+#[derive(Serialize, Deserialize)]
+struct Report {
     totals: Totals,
-    targets: Vec<JsonTarget<'a>>,
-}
-
-#[derive(serde::Serialize)]
-struct JsonTarget<'a> {
-    site: &'a str,
-    target: &'a str,
-    state: State,
-    changes: &'a [Change],
-    error: Option<String>,
-    log: String,
+    targets: Vec<Checked>,
 }
 
 /// The report for scripts: the totals, then every target in site order.
-pub fn json(outcomes: &[Outcome]) -> String {
-    let report = JsonReport {
-        totals: totals(outcomes),
-        targets: outcomes
-            .iter()
-            .map(|o| JsonTarget {
-                site: &o.site,
-                target: o.target.as_str(),
-                state: state(o),
-                changes: o.changes.as_deref().unwrap_or_default(),
-                error: error_of(o),
-                log: display_name(&o.log),
-            })
-            .collect(),
+pub fn json(checked: &[Checked]) -> String {
+    let report = Report {
+        totals: totals(checked),
+        targets: checked.to_vec(),
     };
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// The targets of a JSON report (`--format json`), or where and why it is
+/// not one: `line:column: what is wrong`.
+pub fn read_json(text: &str) -> Result<Vec<Checked>, String> {
+    serde_json::from_str::<Report>(text)
+        .map(|report| report.targets)
+        .map_err(|e| format!("{}:{}: {e}", e.line(), e.column()))
 }
 
 #[cfg(test)]
@@ -286,24 +298,24 @@ mod tests {
     fn log_group() -> Change {
         Change {
             address: "aws_cloudwatch_log_group.site".into(),
-            action: "update",
+            action: crate::handoff::changes::Act::Update,
             attributes: vec!["retention_in_days".into()],
         }
     }
 
-    fn fleet() -> Vec<Outcome> {
-        vec![
+    fn fleet() -> Vec<Checked> {
+        checked(&[
             outcome("a", Ok(()), Some(vec![])),
             outcome("b", Ok(()), Some(vec![log_group()])),
             outcome("c", Err(HandoffError::Interrupted), None),
             // Passed, yet read nothing: it cannot vouch for the site.
             outcome("d", Ok(()), None),
-        ]
+        ])
     }
 
     #[test]
     fn a_check_that_read_nothing_is_a_failure_never_in_sync() {
-        let states: Vec<State> = fleet().iter().map(state).collect();
+        let states: Vec<State> = fleet().iter().map(|c| c.state).collect();
         assert_eq!(
             states,
             [State::InSync, State::Drifted, State::Failed, State::Failed]
@@ -350,8 +362,9 @@ mod tests {
     }
 
     #[test]
-    fn the_json_has_the_totals_and_every_target() {
-        let json: serde_json::Value = serde_json::from_str(&json(&fleet())).unwrap();
+    fn the_json_has_the_totals_and_every_target_and_reads_back() {
+        let text = json(&fleet());
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["totals"]["drifted"], 1);
         assert_eq!(json["targets"][1]["state"], "drifted");
         assert_eq!(
@@ -360,5 +373,8 @@ mod tests {
         );
         assert_eq!(json["targets"][0]["state"], "in-sync");
         assert!(json["targets"][0]["error"].is_null());
+        assert_eq!(read_json(&text).unwrap(), fleet());
+        let error = read_json("{\"totals\": {}}").unwrap_err();
+        assert!(error.starts_with("1:"), "{error}");
     }
 }

@@ -17,7 +17,7 @@ use crate::workspace::{BLUEPRINTS, SITES};
 static BLUEPRINT_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static SCHEMA_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
 /// The GitOps loop, the same files this repository runs.
-const WORKFLOWS: [(&str, &str); 2] = [
+const WORKFLOWS: [(&str, &str); 3] = [
     (
         ".github/workflows/sites.yml",
         include_str!("../../.github/workflows/sites.yml"),
@@ -25,6 +25,10 @@ const WORKFLOWS: [(&str, &str); 2] = [
     (
         ".github/workflows/reclaim.yml",
         include_str!("../../.github/workflows/reclaim.yml"),
+    ),
+    (
+        ".github/workflows/drift.yml",
+        include_str!("../../.github/workflows/drift.yml"),
     ),
 ];
 const EXAMPLE: (&str, &str) = (
@@ -56,16 +60,21 @@ render: `sitectl diff --check` proves it is what the specs render to.
 - **pull request**: `sitectl validate` (errors as annotations), `diff
   --check`, and `diff --base` as a comment, data-loss findings first (they
   fail the check); for a branch of this repository, the real plans of the
-  sites it changes as a second comment.
-- **merge to main**: the sites whose rendered output changed since the last
-  apply (the `sites-applied` tag) are planned, gated and applied,
-  infrastructure before workloads. Self-hosted sites are delivered, not
+  sites it affects (`sitectl affected`) as a second comment.
+- **merge to main**: the sites whose rendered output differs from the last
+  apply's (the `sites-applied` tag), as a matrix of parallel jobs, are
+  planned, gated and applied, infrastructure before workloads; once every
+  job has applied, the tag moves. Self-hosted sites are delivered, not
   applied.
 
 `.github/workflows/reclaim.yml` destroys the trials past their end every
 morning and archives their specs under `sites/.reclaimed/`.
 
-Both install the sitectl release named by `SITECTL_VERSION` (built once,
+`.github/workflows/drift.yml` checks every morning that the fleet is still
+what main says (`sitectl drift`, in parallel jobs) and keeps one issue,
+labelled `drift`, with the combined report until the fleet is in sync.
+
+All three install the sitectl release named by `SITECTL_VERSION` (built once,
 then cached); upgrade it in a pull request of its own. The review needs
 nothing more. Plans, applies and reclaims wait until these repository
 variables name the cloud login (Settings, Secrets and variables, Actions,
@@ -191,6 +200,7 @@ mod tests {
             ".gitignore",
             ".github/workflows/sites.yml",
             ".github/workflows/reclaim.yml",
+            ".github/workflows/drift.yml",
         ] {
             assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
         }

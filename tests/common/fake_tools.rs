@@ -21,7 +21,8 @@ case "$(basename "$0") $1 $2" in
   "helm plugin list") if [ -n "$FAKE_HELM_DIFF" ]; then echo "NAME VERSION DESCRIPTION"; echo "diff 3.9.11 Preview helm upgrade changes as a diff"; fi; exit 0 ;;
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
   "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
-  "helm template "*) echo "replicas: 2"; exit 0 ;;
+  "helm template "*) if [ -n "$FAKE_RELEASE_CURRENT" ]; then echo "replicas: 1"; else echo "replicas: 2"; fi; exit 0 ;;
+  "gh issue list") echo "$FAKE_OPEN_ISSUE"; exit 0 ;;
   "az deployment group") if [ "$3" = "what-if" ]; then
       if [ -n "$FAKE_WHAT_IF" ]; then echo "$FAKE_WHAT_IF"; else echo '{"status": "Succeeded", "changes": []}'; fi; exit 0
     fi ;;

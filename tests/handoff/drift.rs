@@ -149,3 +149,82 @@ fn azure_what_if_and_compose_configuration_are_checked_too() {
         text(&compose.stdout)
     );
 }
+
+#[test]
+fn shard_reports_combine_into_one_and_a_bad_report_is_named() {
+    let f = Fixture::new("drift-combine", ALL);
+    let plan = f.dir.join("plan.json");
+    std::fs::write(&plan, LOG_GROUP_DRIFT).unwrap();
+    let env = [
+        ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+        ("FAKE_PLAN_SITE", "acme-learning"),
+    ];
+    // Two shards of the fleet, each checked on its own.
+    for (shard, sites) in [("1", "acme-learning\n"), ("2", "northwind-trial\n")] {
+        let list = f.dir.join(format!("shard-{shard}.txt"));
+        std::fs::write(&list, sites).unwrap();
+        let out = f.run(
+            &[
+                "drift",
+                "--target",
+                "terraform",
+                "--format",
+                "json",
+                "--sites-from",
+                list.to_str().unwrap(),
+            ],
+            &env,
+        );
+        std::fs::write(f.dir.join(format!("drift-{shard}.json")), &out.stdout).unwrap();
+    }
+    let combined = f.run(
+        &[
+            "drift",
+            "--combine",
+            "drift-2.json",
+            "drift-1.json",
+            "--format",
+            "markdown",
+        ],
+        &[],
+    );
+    assert_eq!(
+        combined.status.code(),
+        Some(2),
+        "{}",
+        text(&combined.stderr)
+    );
+    let markdown = text(&combined.stdout);
+    assert!(
+        markdown.starts_with(
+            "## Drift\n\n2 sites (2 targets) checked: 1 drifted, 0 failed, 1 in sync.\n"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| `acme-learning` | terraform |"),
+        "{markdown}"
+    );
+    // Combining runs no tool.
+    let calls = f.calls().len();
+    std::fs::write(
+        f.dir.join("broken.json"),
+        "{\"totals\": {},\n \"targets\": 3}",
+    )
+    .unwrap();
+    let broken = f.run(&["drift", "--combine", "drift-1.json", "broken.json"], &[]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        text(&broken.stderr).starts_with("error: broken.json:1:"),
+        "{}",
+        text(&broken.stderr)
+    );
+    assert!(broken.stdout.is_empty());
+    assert_eq!(f.calls().len(), calls);
+    // Checking and combining at once is a usage error.
+    let both = f.run(
+        &["drift", "acme-learning", "--combine", "drift-1.json"],
+        &[],
+    );
+    assert_eq!(both.status.code(), Some(2));
+}
