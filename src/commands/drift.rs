@@ -78,7 +78,20 @@ pub(super) fn drift(
         &quiet,
         &never_asked,
     );
-    let checked = drift::checked(&executed.outcomes);
+    let mut checked = drift::checked(&executed.outcomes);
+    // A refused site is in the report too, failed: a scheduled check whose
+    // shards are combined from their reports must not lose it.
+    for (site, line) in &refused {
+        checked.push(drift::Checked {
+            site: site.clone(),
+            target: "(all)".into(),
+            state: drift::State::Failed,
+            changes: Vec::new(),
+            error: Some(line.trim().trim_start_matches("error: ").to_string()),
+            log: String::new(),
+        });
+    }
+    checked.sort_by(|a, b| a.site.cmp(&b.site));
     let stdout = report(&checked, args.format);
     let totals = drift::totals(&checked);
     stderr.push_str(&format!("drift: {}\n", totals.line()));

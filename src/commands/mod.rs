@@ -5,6 +5,7 @@
 
 mod affected;
 pub mod args;
+mod atlantis;
 mod diff;
 mod drift;
 mod fleet;
@@ -178,6 +179,8 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Apply(args) => handoff::handoff(args, ws, context, handoff::Action::Apply),
         Command::Destroy(args) => handoff::handoff(args, ws, context, handoff::Action::Destroy),
         Command::Drift(args) => drift::drift(args, ws, context),
+        Command::Atlantis(args) => atlantis::atlantis(args, ws),
+        Command::Gate(args) => atlantis::gate(args, ws),
     };
     result.unwrap_or_else(|error| error.outcome(context))
 }

@@ -104,6 +104,17 @@ pub(super) fn refused_sites(
     refused
 }
 
+/// Whether a site's blueprint says its customer operates it (self-hosted):
+/// it is delivered, not applied.
+pub(super) fn customer_operates(rendered: &Rendered, site: &crate::validate::ValidSite) -> bool {
+    rendered.blueprint_of(site).is_some_and(|b| {
+        b.manifest
+            .responsibilities
+            .as_ref()
+            .is_some_and(|r| r.operates_app.who == Party::Customer)
+    })
+}
+
 pub(super) fn stale_message(site: &str) -> String {
     format!(
         "error: the rendered output of `{site}` is stale or missing: run `sitectl render` (and commit it) first\n"
@@ -203,14 +214,6 @@ pub(super) fn plan(
     // A site whose blueprint says the customer operates it (self-hosted) is
     // delivered, not applied: only an apply or destroy that names it changes
     // it (a plan still shows it).
-    let customer_operates = |v: &&crate::validate::ValidSite| {
-        rendered.blueprint_of(v).is_some_and(|b| {
-            b.manifest
-                .responsibilities
-                .as_ref()
-                .is_some_and(|r| r.operates_app.who == Party::Customer)
-        })
-    };
     let mut delivered = Vec::new();
     let chosen: Vec<_> = rendered
         .valid
@@ -224,7 +227,7 @@ pub(super) fn plan(
         })
         .filter(|v| {
             let named = args.sites.contains(&v.site.metadata.name);
-            let skip = action != Action::Plan && !named && customer_operates(v);
+            let skip = action != Action::Plan && !named && customer_operates(&rendered, v);
             if skip {
                 delivered.push(v.site.metadata.name.clone());
             }

@@ -30,6 +30,10 @@ pub enum Act {
     Update,
     Replace,
     Delete,
+    /// Removed from Terraform's state, left in place (a `removed` block).
+    Forget,
+    /// Taken into Terraform's state (an `import` block).
+    Import,
 }
 
 impl Act {
@@ -39,6 +43,8 @@ impl Act {
             Act::Update => "update",
             Act::Replace => "replace",
             Act::Delete => "delete",
+            Act::Forget => "forget",
+            Act::Import => "import",
         }
     }
 }
@@ -70,12 +76,18 @@ pub fn terraform(plan_json: &str) -> Result<Vec<Change>, PlanError> {
             .flatten()
             .filter_map(|a| a.as_str())
             .collect();
+        let importing = change["change"]["importing"].is_object();
         let action = match actions.as_slice() {
             ["create"] => Act::Create,
             ["update"] => Act::Update,
             ["delete"] => Act::Delete,
+            ["forget"] => Act::Forget,
+            ["no-op"] if importing => Act::Import,
             [_, _] => Act::Replace,
-            _ => continue,
+            // No change, a read, or a kind of change this sitectl does not
+            // know: no known change is taken for none.
+            ["no-op"] | ["read"] => continue,
+            _ => Act::Update,
         };
         changes.push(Change {
             address: change["address"].as_str().unwrap_or_default().to_string(),
@@ -86,6 +98,28 @@ pub fn terraform(plan_json: &str) -> Result<Vec<Change>, PlanError> {
                 Vec::new()
             },
         });
+    }
+    // Outputs count too, as `plan -detailed-exitcode` counts them.
+    if let Some(outputs) = plan["output_changes"].as_object() {
+        for (name, change) in outputs {
+            let actions: Vec<&str> = change["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .collect();
+            let action = match actions.as_slice() {
+                ["no-op"] | [] => continue,
+                ["create"] => Act::Create,
+                ["delete"] => Act::Delete,
+                _ => Act::Update,
+            };
+            changes.push(Change {
+                address: format!("output.{name}"),
+                action,
+                attributes: Vec::new(),
+            });
+        }
     }
     Ok(changes)
 }
@@ -307,6 +341,31 @@ mod tests {
             [
                 "aws_cloudwatch_log_group.site: update (retention_in_days)",
                 "aws_db_instance.site: replace"
+            ]
+        );
+    }
+
+    #[test]
+    fn forgets_imports_outputs_and_unknown_actions_are_changes() {
+        let plan = r#"{"format_version": "1.2",
+          "resource_changes": [
+            {"address": "a.forgotten", "change": {"actions": ["forget"]}},
+            {"address": "a.imported", "change": {"actions": ["no-op"], "importing": {"id": "x"}}},
+            {"address": "a.same", "change": {"actions": ["no-op"]}},
+            {"address": "a.future", "change": {"actions": ["transmogrify"]}}
+          ],
+          "output_changes": {
+            "host": {"actions": ["update"]},
+            "same": {"actions": ["no-op"]}
+          }}"#;
+        let lines: Vec<String> = terraform(plan).unwrap().iter().map(Change::line).collect();
+        assert_eq!(
+            lines,
+            [
+                "a.forgotten: forget",
+                "a.imported: import",
+                "a.future: update",
+                "output.host: update"
             ]
         );
     }

@@ -14,6 +14,7 @@ mod changes;
 pub mod drift;
 mod gate;
 pub mod lock;
+mod process;
 mod report;
 mod run;
 mod steps;

@@ -3,15 +3,14 @@
 //! passed on line by line, and stopped at the deadline.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write as _};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::lock::Lock;
+use super::process::{Log, Printed, run_step};
 use super::{
     Action, Change, Events, HandoffError, Outcome, Pass, Role, SiteWork, Step, Tools, changes,
     read_plan,
@@ -93,7 +92,7 @@ pub struct Limits<'a> {
 }
 
 impl Limits<'_> {
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed) != 0
     }
 }
@@ -238,32 +237,6 @@ fn log_path(site_dir: &Path, action: Action, target: Target) -> PathBuf {
 /// The folder of a site's hand-off logs, beside its rendered output.
 const LOGS: &str = ".sitectl-logs";
 
-/// Where one target's lines go: its log file, and the caller's events
-/// prefixed with `[site/target]`.
-struct Log<'e> {
-    file: fs::File,
-    prefix: String,
-    events: Events<'e>,
-}
-
-impl Log<'_> {
-    /// Into the log file only.
-    fn write(&mut self, line: &str) {
-        let _ = writeln!(self.file, "{line}");
-    }
-
-    /// Shown as it happens, not logged.
-    fn show(&self, line: &str) {
-        (self.events)(&format!("{} {line}", self.prefix));
-    }
-
-    /// Logged and shown.
-    fn both(&mut self, line: &str) {
-        self.write(line);
-        self.show(line);
-    }
-}
-
 fn run_steps(
     steps: &[Step],
     work: &SiteWork,
@@ -299,8 +272,8 @@ fn run_steps(
         out.write(&format!("# {}", jiff::Timestamp::now()));
         out.both(&format!("$ {}", step.display()));
         let started = Instant::now();
-        let (status, captured) = if step.role == Role::Init {
-            first_init.run(|| run_step(step, &mut out, limits))?
+        let (status, printed) = if step.role == Role::Init {
+            init(step, &mut out, limits, first_init)?
         } else {
             run_step(step, &mut out, limits)?
         };
@@ -309,12 +282,24 @@ fn run_steps(
             status,
             started.elapsed().as_secs_f64()
         ));
-        if !status.success() && step.role == Role::Deployed {
-            // Not installed yet: everything it would install is new.
+        if matches!(step.role, Role::Gate | Role::Changes) {
+            out.write(&format!(
+                "(the plan's JSON, {} bytes, is read and not logged: it holds the values of sensitive attributes)",
+                printed.stdout.len()
+            ));
+        }
+        // Not installed yet: everything it would install is new. Any other
+        // failure (no cluster, no right to read the release) is one: the
+        // release cannot be compared, never taken for absent.
+        if !status.success()
+            && step.role == Role::Deployed
+            && printed.stderr.contains(RELEASE_NOT_FOUND)
+        {
             out.show("(release not installed yet)");
             deployed = String::new();
             continue;
         }
+        let captured = printed.stdout;
         if !status.success() {
             return Err(HandoffError::Failed(step.display(), status.to_string()));
         }
@@ -383,6 +368,48 @@ fn run_steps(
     Ok(())
 }
 
+/// What `helm get manifest` says of a release that is not installed.
+const RELEASE_NOT_FOUND: &str = "release: not found";
+
+/// What `terraform init` says when it lost a race it can win when tried
+/// again: another process created, at the same moment, an object every
+/// site's state shares (the `pg` backend's sequence on a new database,
+/// when the jobs of a matrix first apply their sites at once).
+const INIT_RACES: &[&str] = &["duplicate key value violates unique constraint"];
+
+/// How many times an init that lost such a race is tried in all.
+const INIT_TRIES: u32 = 3;
+
+/// `terraform init`: alone until one of the run succeeded (`FirstInit`),
+/// and tried again, after a pause, when it lost a race with another
+/// process (`INIT_RACES`).
+fn init(
+    step: &Step,
+    out: &mut Log<'_>,
+    limits: Limits<'_>,
+    first_init: &FirstInit,
+) -> Result<(ExitStatus, Printed), HandoffError> {
+    let mut tries = 1;
+    loop {
+        let (status, printed) = first_init.run(|| run_step(step, out, limits))?;
+        let raced = INIT_RACES
+            .iter()
+            .find(|race| printed.stderr.contains(*race));
+        match raced {
+            Some(race) if !status.success() && tries < INIT_TRIES && !limits.stopped() => {
+                let pause = Duration::from_secs(2 * u64::from(tries));
+                out.both(&format!(
+                    "init lost a race with another process (\"{race}\"): trying again in {}s",
+                    pause.as_secs()
+                ));
+                std::thread::sleep(pause);
+                tries += 1;
+            }
+            _ => return Ok((status, printed)),
+        }
+    }
+}
+
 /// What a target's preview found, besides passing or failing.
 #[derive(Default)]
 struct Found {
@@ -412,162 +439,6 @@ fn show_diff(out: &mut Log<'_>, deployed: &str, proposed: &str) {
     }
     if unified.is_empty() {
         out.show("no changes");
-    }
-}
-
-/// Runs one command: its lines logged and shown as they come (a step that
-/// captures keeps its stdout instead of showing it), stopped at the
-/// deadline. Returns how it exited and what it captured.
-fn run_step(
-    step: &Step,
-    out: &mut Log<'_>,
-    limits: Limits<'_>,
-) -> Result<(ExitStatus, String), HandoffError> {
-    if limits.stopped() {
-        return Err(HandoffError::Interrupted);
-    }
-    let timeout = limits.timeout;
-    let mut child = Command::new(&step.program)
-        .args(&step.args)
-        .current_dir(&step.cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // A group of its own: the tool and everything it starts are stopped
-        // together, and a Ctrl-C at the terminal reaches sitectl alone.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| HandoffError::Failed(step.program.clone(), e.to_string()))?;
-    // Both streams are read on their own threads, whole lines at a time,
-    // so a tool that hangs can be stopped at the deadline.
-    let (sender, lines) = std::sync::mpsc::channel::<(bool, String)>();
-    let streams: [(bool, Option<Box<dyn std::io::Read + Send>>); 2] = [
-        (
-            true,
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ),
-        (
-            false,
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ),
-    ];
-    for (is_stdout, stream) in streams {
-        let sender = sender.clone();
-        if let Some(stream) = stream {
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if sender.send((is_stdout, line)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    }
-    drop(sender);
-    let started = Instant::now();
-    let mut captured = String::new();
-    let captures = !matches!(step.role, Role::Run | Role::Init);
-    // When the tool exited while something it started still holds its
-    // output open: that is stopped shortly after, never waited for.
-    let mut exited: Option<(ExitStatus, Instant)> = None;
-    loop {
-        match lines.recv_timeout(Duration::from_millis(50)) {
-            Ok((is_stdout, line)) => {
-                out.write(&line);
-                if captures && is_stdout {
-                    captured.push_str(&line);
-                    captured.push('\n');
-                } else {
-                    out.show(&line);
-                }
-                // No `continue`: a tool that never stops talking is still
-                // stopped at its deadline or by an interruption.
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if exited.is_none()
-                    && let Some(status) = child
-                        .try_wait()
-                        .map_err(|e| HandoffError::Io(e.to_string()))?
-                {
-                    exited = Some((status, Instant::now()));
-                }
-                if let Some((status, at)) = exited
-                    && at.elapsed() > LEFTOVER_GRACE
-                {
-                    // SAFETY: the group this run created; a group id is not
-                    // given to a new process while a member of it lives.
-                    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
-                    out.write("stopped: what the tool left running after it exited");
-                    return Ok((status, captured));
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                if let Some((status, _)) = exited {
-                    // What it started let go of the output, but may still run.
-                    // SAFETY: the group this run created (see below).
-                    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
-                    return Ok((status, captured));
-                }
-                if let Some(status) = child
-                    .try_wait()
-                    .map_err(|e| HandoffError::Io(e.to_string()))?
-                {
-                    // Nothing of the group may outlive the step.
-                    // SAFETY: as above.
-                    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
-                    return Ok((status, captured));
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        if limits.stopped() {
-            stop_group(&mut child);
-            out.write("stopped: the run was interrupted");
-            return Err(HandoffError::Interrupted);
-        }
-        if started.elapsed() > timeout {
-            stop_group(&mut child);
-            out.write(&format!("stopped: no answer after {}s", timeout.as_secs()));
-            return Err(HandoffError::TimedOut(step.display(), timeout.as_secs()));
-        }
-    }
-}
-
-/// How long what a tool started may hold its output open after the tool
-/// exited (a last line still in a pipe) before it is stopped.
-const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
-
-/// How long a stopped tool gets to stop by itself: terraform finishes the
-/// resource at hand, saves its state and releases its lock; helm rolls back.
-const GRACE: Duration = Duration::from_secs(120);
-
-/// Stops a tool and everything it started. The whole group gets SIGINT, as
-/// Ctrl-C at a terminal gives it (terraform and its providers, helm and its
-/// plugins are made for that: they finish the step at hand and stop); a
-/// script's loop stops with its child. Whatever is left of the group once
-/// the tool exited, or after the grace period, gets SIGKILL.
-fn stop_group(child: &mut Child) {
-    let leader = child.id() as libc::pid_t;
-    // SAFETY: killpg only signals the group this run created, which stays
-    // ours until the leader is reaped below.
-    unsafe { libc::killpg(leader, libc::SIGINT) };
-    let grace = Instant::now();
-    loop {
-        // `try_wait` reaps the leader; the group is killed first, while its
-        // id cannot have been reused.
-        let exited = matches!(child.try_wait(), Ok(Some(_)));
-        if exited || grace.elapsed() > GRACE {
-            unsafe { libc::killpg(leader, libc::SIGKILL) };
-            let _ = child.wait();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -20,7 +20,9 @@ case "$(basename "$0") $1 $2" in
   "helm version --short") echo "${FAKE_HELM_VERSION:-v3.15.4}"; exit 0 ;;
   "helm plugin list") if [ -n "$FAKE_HELM_DIFF" ]; then echo "NAME VERSION DESCRIPTION"; echo "diff 3.9.11 Preview helm upgrade changes as a diff"; fi; exit 0 ;;
   "docker compose version") echo "Docker Compose version v2.29.0"; exit 0 ;;
-  "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi; echo "replicas: 1"; exit 0 ;;
+  "helm get manifest") if [ -n "$FAKE_NO_RELEASE" ]; then echo "Error: release: not found" >&2; exit 1; fi
+    if [ -n "$FAKE_HELM_FORBIDDEN" ]; then echo 'Error: query: failed to query with labels: secrets is forbidden: User "reader" cannot list resource "secrets"' >&2; exit 1; fi
+    echo "replicas: 1"; exit 0 ;;
   "helm template "*) if [ -n "$FAKE_RELEASE_CURRENT" ]; then echo "replicas: 1"; else echo "replicas: 2"; fi; exit 0 ;;
   "gh issue list") echo "$FAKE_OPEN_ISSUE"; exit 0 ;;
   "az deployment group") if [ "$3" = "what-if" ]; then
@@ -46,6 +48,12 @@ if [ -n "$FAKE_SHARED_STATE" ] && [ "$(basename "$0") $1" = "terraform init" ] &
     echo 'Error: pq: duplicate key value violates unique constraint "pg_class_relname_nsp_index"' >&2; exit 1
   fi
   sleep 0.5; : > "$FAKE_LOG.created"
+fi
+# Another process created the pg backend's shared sequence at the same
+# moment: the first init fails, the next one finds it.
+if [ -n "$FAKE_INIT_RACE_ONCE" ] && [ "$(basename "$0") $1" = "terraform init" ] && [ ! -e "$FAKE_LOG.raced" ]; then
+  : > "$FAKE_LOG.raced"
+  echo 'Error: pq: duplicate key value violates unique constraint "pg_type_typname_nsp_index"' >&2; exit 1
 fi
 if [ -n "$FAKE_FAIL_CALL" ] && [ "$(basename "$0") $1" = "$FAKE_FAIL_CALL" ]; then
   echo "simulated failure of $FAKE_FAIL_CALL" >&2; exit 4

@@ -84,6 +84,77 @@ fn a_new_state_database_is_set_up_by_one_init_before_the_others_run() {
     assert!(inits >= 4, "{:#?}", f.calls());
 }
 
+#[test]
+fn an_init_that_lost_a_race_with_another_process_is_tried_again() {
+    // The jobs of a matrix first-applying their sites at once, each its own
+    // sitectl: one init creates the state database's sequence, another fails.
+    let f = Fixture::new("init-race", ALL);
+    let out = f.run(
+        &["plan", "northwind-trial", "--target", "terraform"],
+        &[("FAKE_INIT_RACE_ONCE", "1")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let inits = f
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("terraform init"))
+        .count();
+    assert_eq!(inits, 2, "{:#?}", f.calls());
+    let log = std::fs::read_to_string(
+        f.dir
+            .join("rendered/northwind-trial/.sitectl-logs/plan-terraform.log"),
+    )
+    .unwrap();
+    assert!(
+        log.contains("init lost a race with another process"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_release_helm_cannot_read_is_a_failure_never_a_new_install() {
+    let f = Fixture::new("helm-forbidden", ALL);
+    let env = [("FAKE_HELM_FORBIDDEN", "1")];
+    let out = f.run(&["plan", "northwind-trial", "--target", "helm"], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("(release not installed yet)"));
+    let drift = f.run(&["drift", "northwind-trial", "--target", "helm"], &env);
+    assert_eq!(drift.status.code(), Some(1), "{}", text(&drift.stderr));
+    assert!(
+        text(&drift.stdout).starts_with("failed   northwind-trial/helm:"),
+        "{}",
+        text(&drift.stdout)
+    );
+}
+
+#[test]
+fn the_plans_json_is_read_by_the_gate_and_never_logged() {
+    // `terraform show -json` holds the values of sensitive attributes (a
+    // generated database password); the logs are kept and uploaded.
+    let f = Fixture::new("plan-secret", ALL);
+    let plan = f.dir.join("plan.json");
+    std::fs::write(&plan, r#"{"format_version": "1.2", "resource_changes": [{"address": "random_password.postgres_admin", "change": {"actions": ["create"], "after": {"result": "canary-5ecret-value"}}}]}"#).unwrap();
+    let env = [
+        ("FAKE_PLAN_JSON", plan.to_str().unwrap()),
+        ("FAKE_PLAN_SITE", "northwind-trial"),
+    ];
+    for action in ["plan", "drift"] {
+        let out = f.run(&[action, "northwind-trial", "--target", "terraform"], &env);
+        let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            said.contains("1 to add") || said.contains("random_password.postgres_admin: create"),
+            "{said}"
+        );
+        assert!(!said.contains("canary-5ecret-value"), "{said}");
+        let log = std::fs::read_to_string(f.dir.join(format!(
+            "rendered/northwind-trial/.sitectl-logs/{action}-terraform.log"
+        )))
+        .unwrap();
+        assert!(!log.contains("canary-5ecret-value"), "{log}");
+        assert!(log.contains("is read and not logged"), "{log}");
+    }
+}
+
 /// The position of the first recorded call that starts with `prefix`.
 fn first_call(calls: &[String], prefix: &str) -> usize {
     calls

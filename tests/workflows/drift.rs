@@ -10,7 +10,7 @@ use crate::common::git;
 use super::runner::{JobRun, run_job, run_matrix, sitectl};
 
 /// One morning's run: select, check every shard, report.
-fn morning(repo: &Path, env: &[(&str, String)]) -> JobRun {
+fn morning(repo: &Path, env: &[(&str, String)], checked: &str) -> JobRun {
     let select = run_job(repo, ("drift.yml", "select"), env, &[]);
     assert!(select.codes.values().all(|c| *c == 0), "{:?}", select.codes);
     let matrix = &select.outputs["shards"]["matrix"];
@@ -23,8 +23,11 @@ fn morning(repo: &Path, env: &[(&str, String)]) -> JobRun {
         // 0, 1 and 2 are all a report: the step passes on each.
         assert!(job.codes.values().all(|c| *c == 0), "{:?}", job.codes);
     }
-    let token = [("github.token", "a-token".to_string())];
-    let report = run_job(repo, ("drift.yml", "report"), env, &token);
+    let expressions = [
+        ("github.token", "a-token".to_string()),
+        ("needs.check.result", checked.to_string()),
+    ];
+    let report = run_job(repo, ("drift.yml", "report"), env, &expressions);
     assert!(report.codes.values().all(|c| *c == 0), "{:?}", report.codes);
     report
 }
@@ -85,7 +88,7 @@ fn the_morning_check_keeps_one_issue_open_while_the_fleet_drifts() {
         ],
     ]
     .concat();
-    let report = morning(&repo, &drifting);
+    let report = morning(&repo, &drifting, "success");
     assert_eq!(report.outputs["report"]["status"], "2");
     let body = std::fs::read_to_string(repo.join("drift.md")).unwrap();
     assert!(
@@ -114,7 +117,22 @@ fn the_morning_check_keeps_one_issue_open_while_the_fleet_drifts() {
     // The next morning, with the issue open and the fleet reconciled: closed.
     std::fs::remove_file(&log).unwrap();
     let in_sync = [&faked[..], &[("FAKE_OPEN_ISSUE", "7".to_string())]].concat();
-    let report = morning(&repo, &in_sync);
+    // A shard that failed before its report: the issue is never closed then.
+    let report = morning(&repo, &in_sync, "failure");
+    assert_eq!(report.outputs["report"]["status"], "1");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.contains("gh issue edit 7 --body-file drift.md"),
+        "{calls}"
+    );
+    assert!(!calls.contains("gh issue close"), "{calls}");
+    assert!(
+        std::fs::read_to_string(repo.join("drift.md"))
+            .unwrap()
+            .contains("**Not every shard reported**")
+    );
+    std::fs::remove_file(&log).unwrap();
+    let report = morning(&repo, &in_sync, "success");
     assert_eq!(report.outputs["report"]["status"], "0");
     let calls = std::fs::read_to_string(&log).unwrap();
     assert!(calls.contains("gh issue close 7 --comment"), "{calls}");
