@@ -8,8 +8,8 @@
 //!   Bicep grammar, Chromium) judge it;
 //! - `aws_end_to_end`: the whole loop with real Terraform and the real AWS
 //!   provider against moto, state in a real PostgreSQL;
-//! - `diff`, `promote`, `reclaim`, `handoff`, `init`, `affected`, `atlantis`:
-//!   whole command loops on a
+//! - `diff`, `promote`, `reclaim`, `handoff`, `init`, `affected`, `atlantis`,
+//!   `gitops`: whole command loops on a
 //!   copy of the repository, with fake tools only where no real one exists here;
 //! - `workflows`: actionlint on every workflow, and the pull-request, merge
 //!   (a matrix of apply jobs) and drift jobs' steps run in order on a
@@ -32,6 +32,7 @@ mod cli;
 mod conformance;
 mod crash;
 mod diff;
+mod gitops;
 mod handoff;
 mod hostile;
 mod init;

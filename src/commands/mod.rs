@@ -5,9 +5,9 @@
 
 mod affected;
 pub mod args;
-mod atlantis;
 mod diff;
 mod drift;
+mod engines;
 mod fleet;
 mod handoff;
 mod preflight;
@@ -179,8 +179,9 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Apply(args) => handoff::handoff(args, ws, context, handoff::Action::Apply),
         Command::Destroy(args) => handoff::handoff(args, ws, context, handoff::Action::Destroy),
         Command::Drift(args) => drift::drift(args, ws, context),
-        Command::Atlantis(args) => atlantis::atlantis(args, ws),
-        Command::Gate(args) => atlantis::gate(args, ws),
+        Command::Atlantis(args) => engines::atlantis(args, ws),
+        Command::Gate(args) => engines::gate(args, ws),
+        Command::Gitops(args) => engines::gitops(args, ws),
     };
     result.unwrap_or_else(|error| error.outcome(context))
 }

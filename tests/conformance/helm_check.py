@@ -351,6 +351,9 @@ def check_literals(values: dict[str, Any], objects: list[tuple[str, str, dict]])
         for claim in claims:
             expect("PersistentVolumeClaim annotation helm.sh/resource-policy",
                    claim["metadata"]["annotations"].get("helm.sh/resource-policy"), "keep")
+            expect("PersistentVolumeClaim annotation argocd.argoproj.io/sync-options",
+                   claim["metadata"]["annotations"].get("argocd.argoproj.io/sync-options"),
+                   "Prune=false,Delete=false")
     elif claims:
         problems.append("a PersistentVolumeClaim was rendered with persistence off")
 

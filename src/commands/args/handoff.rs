@@ -169,3 +169,30 @@ pub struct ReclaimArgs {
     pub tools: ToolArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct GitopsArgs {
+    /// The git repository the controller reads this repository from.
+    #[arg(long, value_name = "URL")]
+    pub repo_url: String,
+    /// The branch it follows.
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    pub revision: String,
+    /// Which controller: argocd (one ApplicationSet) or flux (a HelmRelease a site).
+    #[arg(long, value_enum, default_value_t = GitopsEngine::Argocd)]
+    pub engine: GitopsEngine,
+    /// Where to write it [default: gitops/argocd.yaml or gitops/flux.yaml at the repository's root].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write nothing: exit 1 when the file is not what the sites make.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// The GitOps controller `gitops` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GitopsEngine {
+    /// Argo CD: an ApplicationSet with a git files generator over the rendered values.
+    Argocd,
+    /// Flux: a GitRepository and a HelmRelease per site.
+    Flux,
+}

@@ -137,6 +137,8 @@ pub enum Command {
     Atlantis(AtlantisArgs),
     /// Refuse a saved Terraform plan (`terraform show -json`) that deletes a data-bearing resource.
     Gate(GateArgs),
+    /// Write the Argo CD ApplicationSet (or Flux HelmReleases) that deploys every site's Helm values.
+    Gitops(GitopsArgs),
     /// List every site with tier, deployment, seats, trial end and list price.
     Inventory(InventoryArgs),
     /// List trials past (or near) their end; exit 1 when any is past it.
