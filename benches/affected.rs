@@ -1,8 +1,9 @@
 //! Fleet-scale change detection: `sitectl affected` (the release binary, as
 //! CI runs it) over N synthetic sites committed with their rendered output
 //! in a git repository, after a one-line spec change and after a one-line
-//! template change; then the `--format matrix` a merge workflow reads, and
-//! `drift --dry-run` (every site's commands, planned, none run).
+//! template change; then the `--format matrix` a merge workflow reads,
+//! `atlantis` and `gitops --engine flux` over every site, and `drift
+//! --dry-run` (every site's commands, planned, none run).
 //!
 //! Run: `cargo bench --bench affected` (N defaults to 10,000; set
 //! `SITECTL_BENCH_SITES` to change it, `SITECTL_BENCH_DIR` to work in
@@ -122,6 +123,25 @@ fn main() {
     assert!(jobs <= 256, "{jobs} jobs");
     println!("affected --format matrix, the same change: {matrix:.2} s, {jobs} jobs");
     git(&dir, &["checkout", "-q", "--", "blueprints"]);
+
+    let (atlantis, _) = time(&dir, &["atlantis", "--out", "atlantis.yaml"], &[0]);
+    let projects = std::fs::read_to_string(dir.join("atlantis.yaml"))
+        .unwrap()
+        .matches("\n- name: ")
+        .count();
+    println!("atlantis: {atlantis:.2} s, {projects} projects");
+    let (gitops, _) = time(
+        &dir,
+        &[
+            "gitops",
+            "--engine",
+            "flux",
+            "--repo-url",
+            "https://git.example/sites.git",
+        ],
+        &[0],
+    );
+    println!("gitops --engine flux: {gitops:.2} s");
 
     let (drift, commands) = time(&dir, &["drift", "--dry-run"], &[0]);
     println!(

@@ -5,16 +5,30 @@
 
 use std::path::{Path, PathBuf};
 
-use super::preflight::{customer_operates, render_tree};
+use super::preflight::customer_operates;
 use super::{CommandError, Outcome};
 use crate::commands::args::{AtlantisArgs, GateArgs, GitopsArgs, GitopsEngine};
 use crate::fleet::atlantis::{Project, atlantis_yaml};
 use crate::fleet::gitops;
 use crate::handoff::read_plan;
+use crate::render::pipeline::{OutputCheck, Rendered};
 use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::source::tree::{Tree, lexical};
 use crate::workspace::Workspace;
+
+/// What the specs render to, for the sites and targets they have: the
+/// output's bytes are not parsed here (`render` and `diff --check` do).
+fn render_sites(ws: &Workspace, verb: &str) -> Result<Rendered, CommandError> {
+    super::render_specs(
+        std::slice::from_ref(&ws.sites),
+        ws,
+        OutputCheck::Skip,
+        format!(
+            "error: refusing to {verb}: the specs or blueprints are invalid; fix them (`sitectl validate`)\n"
+        ),
+    )
+}
 
 /// The repository's root: the folder that holds the blueprints.
 fn repository(ws: &Workspace) -> PathBuf {
@@ -55,7 +69,7 @@ fn in_repository(ws: &Workspace, path: &Path, what: &str) -> Result<String, Comm
 /// The projects of every site with Terraform output that sitectl applies
 /// (not one its customer operates), in name order.
 fn projects(ws: &Workspace) -> Result<Vec<Project>, CommandError> {
-    let rendered = render_tree(&ws.sites, ws, "write atlantis.yaml")?;
+    let rendered = render_sites(ws, "write atlantis.yaml")?;
     let out = in_repository(ws, &ws.rendered, "rendered folder")?;
     let mut projects: Vec<Project> = rendered
         .valid
@@ -94,7 +108,7 @@ pub(super) fn atlantis(args: &AtlantisArgs, ws: &Workspace) -> Result<Outcome, C
 }
 
 pub(super) fn gitops(args: &GitopsArgs, ws: &Workspace) -> Result<Outcome, CommandError> {
-    let rendered = render_tree(&ws.sites, ws, "write the GitOps objects")?;
+    let rendered = render_sites(ws, "write the GitOps objects")?;
     let out = in_repository(ws, &ws.rendered, "rendered folder")?;
     let chart = in_repository(ws, &ws.chart(), "chart")?;
     let mut deployed = Vec::new();
