@@ -204,6 +204,22 @@ fn committed_output_another_version_rendered_is_affected_and_the_empty_tree_is_e
             "why": ["its committed output differs from main's (rendered by another sitectl version)"],
         }])
     );
+    // A site its render finds takes the targets whose committed output
+    // differs too: the spec changes its Helm values, the Terraform differs
+    // from what was committed.
+    repo.edit("northwind-trial.yaml", "seats: 25", "seats: 20");
+    let found = json(&repo.sitectl(&["affected", "--base", "main", "--format", "json"]));
+    assert_eq!(found[0]["site"], "northwind-trial", "{found}");
+    assert_eq!(
+        found[0]["targets"],
+        serde_json::json!(["terraform", "helm"]),
+        "{found}"
+    );
+    assert_eq!(
+        found[0]["why"],
+        serde_json::json!(["spec sites/northwind-trial.yaml"])
+    );
+    repo.edit("northwind-trial.yaml", "seats: 20", "seats: 25");
     // The empty tree as the base (a fleet never applied): every site is new.
     let empty = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
     let found = json(&repo.sitectl(&["affected", "--base", empty, "--format", "json"]));

@@ -62,12 +62,25 @@ pub(super) fn affected_sites(
         let target = Target::ALL.iter().find(|t| t.as_str() == folder);
         if let Some(target) = target
             && rendered.contains(site)
-            && !found.iter().any(|f| f.site == site)
         {
             committed
                 .entry(site.to_string())
                 .or_default()
                 .insert(*target);
+        }
+    }
+    // A site found by its render takes the targets whose committed output
+    // differs too: those are applied as well.
+    for site in &mut found {
+        if let Some(mut targets) = committed.remove(&site.site) {
+            targets.extend(
+                Target::ALL
+                    .iter()
+                    .filter(|t| site.targets.iter().any(|s| s == t.as_str())),
+            );
+            let mut targets: Vec<Target> = targets.into_iter().collect();
+            Target::apply_order(&mut targets);
+            site.targets = targets.iter().map(|t| t.to_string()).collect();
         }
     }
     for (site, targets) in committed {

@@ -126,6 +126,7 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
     // The merge: the push applies the two sites it changed, one matrix job
     // each, planned first, infrastructure before workloads, nothing else.
     git(&repo, &["checkout", "-q", "main"]);
+    let before = git(&repo, &["rev-parse", "HEAD"]);
     git(&repo, &["merge", "-q", "--ff-only", "contoso"]);
     let after = git(&repo, &["rev-parse", "HEAD"]);
     let push = [&faked[..], &[("GITHUB_SHA", after)]].concat();
@@ -178,6 +179,25 @@ fn a_pull_request_reviews_and_its_merge_applies_what_changed_in_order() {
     assert!(again.codes.values().all(|c| *c == 0), "{:?}", again.codes);
     assert_eq!(again.outputs["affected"]["any"], "false");
     assert_eq!(again.outputs["affected"]["matrix"], r#"{"include":[]}"#);
+    // A re-run of the older push, after this one applied: refused, never
+    // applying older code nor moving the tag back.
+    let older = [&faked[..], &[("GITHUB_SHA", before.clone())]].concat();
+    let rerun = run_job(&repo, ("sites.yml", "select"), &older, &[]);
+    assert_eq!(
+        rerun
+            .codes
+            .get("The sites whose rendered output differs from the last apply's"),
+        Some(&1),
+        "{:?}",
+        rerun.codes
+    );
+    let mark = run_job(&repo, ("sites.yml", "mark"), &older, &[]);
+    assert!(mark.codes.values().all(|c| *c == 0), "{:?}", mark.codes);
+    assert_eq!(
+        git(&origin, &["rev-parse", "refs/tags/sites-applied"]),
+        git(&repo, &["rev-parse", "HEAD"]),
+        "the tag never moves back"
+    );
 
     // A pull request that removes a site's spec is a data-loss finding: the
     // comment still comes, then the job fails.
