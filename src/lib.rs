@@ -3,7 +3,7 @@
 //!
 //! The pipeline reads off the folders, each stage taking the previous one's
 //! type: `source` → `validate` → `render` → `output` → `diff` → `handoff`.
-//! `lifecycle`, `fleet` and `preview` are built on it; `commands` turns a
+//! `lifecycle`, `fleet`, `delivery` and `preview` are built on it; `commands` turns a
 //! command line into an [`Outcome`]. ARCHITECTURE.md at the root of the
 //! repository is the map.
 //!
@@ -18,6 +18,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod commands;
+mod delivery;
 mod diagnostic;
 mod diff;
 mod fleet;

@@ -9,7 +9,7 @@
 //! - `aws_end_to_end`: the whole loop with real Terraform and the real AWS
 //!   provider against moto, state in a real PostgreSQL;
 //! - `diff`, `promote`, `reclaim`, `handoff`, `init`, `affected`, `atlantis`,
-//!   `gitops`: whole command loops on a
+//!   `gitops`, `license`: whole command loops on a
 //!   copy of the repository, with fake tools only where no real one exists here;
 //! - `workflows`: actionlint on every workflow, and the pull-request, merge
 //!   (a matrix of apply jobs) and drift jobs' steps run in order on a
@@ -37,6 +37,7 @@ mod handoff;
 mod hostile;
 mod init;
 mod injection;
+mod license;
 mod preview;
 mod preview_browser;
 mod promote;

@@ -13,6 +13,7 @@ mod handoff;
 mod preflight;
 pub use handoff::interrupted;
 mod init;
+mod license;
 mod new;
 mod preview;
 mod promote;
@@ -182,6 +183,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Atlantis(args) => engines::atlantis(args, ws),
         Command::Gate(args) => engines::gate(args, ws),
         Command::Gitops(args) => engines::gitops(args, ws),
+        Command::License(args) => license::license(args, ws, context),
     };
     result.unwrap_or_else(|error| error.outcome(context))
 }

@@ -13,7 +13,9 @@ use crate::render::target::Target;
 use crate::spec::{Cloud, Currency, Deployment, Tier};
 use crate::workspace::Overrides;
 
+mod delivery;
 mod handoff;
+pub use delivery::*;
 pub use handoff::*;
 
 #[derive(Debug, Parser)]
@@ -139,6 +141,8 @@ pub enum Command {
     Gate(GateArgs),
     /// Write the Argo CD ApplicationSet (or Flux HelmReleases) that deploys every site's Helm values.
     Gitops(GitopsArgs),
+    /// Issue and verify the license keys of self-hosted sites.
+    License(LicenseArgs),
     /// List every site with tier, deployment, seats, trial end and list price.
     Inventory(InventoryArgs),
     /// List trials past (or near) their end; exit 1 when any is past it.

@@ -1,0 +1,54 @@
+//! The arguments of what is delivered to a customer who runs the product:
+//! license keys.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct LicenseArgs {
+    #[command(subcommand)]
+    pub command: LicenseCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Sign a site's license key (a JWT, RS256) from its spec.
+    Issue(LicenseIssueArgs),
+    /// Check a license key's signature and dates as the application does; exit 1 unless valid.
+    Verify(LicenseVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LicenseIssueArgs {
+    /// The site whose license to sign.
+    #[arg(value_name = "SITE")]
+    pub site: String,
+    /// The private key (PEM, RSA), a file outside the repository.
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "key_env",
+        conflicts_with = "key_env"
+    )]
+    pub key: Option<PathBuf>,
+    /// The environment variable that holds the private key (PEM, RSA).
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// Write the token to FILE (readable by its owner only) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LicenseVerifyArgs {
+    /// The token, or a file that holds it.
+    #[arg(value_name = "TOKEN_OR_FILE")]
+    pub token: String,
+    /// The public key (PEM) [default: license-public.pem in the blueprints folder].
+    #[arg(long, value_name = "PATH")]
+    pub public_key: Option<PathBuf>,
+    /// The day to judge the dates by, as YYYY-MM-DD [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+}

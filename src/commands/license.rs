@@ -1,0 +1,220 @@
+//! `license issue` and `license verify`: a site's license key signed from
+//! its spec with a private key that never lives in the repository, and the
+//! application's check of a key, said in words.
+
+use std::path::{Path, PathBuf};
+
+use super::{CommandError, Context, Outcome};
+use crate::commands::args::{LicenseArgs, LicenseCommand, LicenseIssueArgs, LicenseVerifyArgs};
+use crate::delivery::license::{self, Claims, Verdict};
+use crate::diagnostic::words::did_you_mean;
+use crate::source::load::display_name;
+use crate::source::tree::lexical;
+use crate::validate::{self, Specs};
+use crate::workspace::Workspace;
+
+/// Where the public key lives: committed beside the blueprints, for the
+/// application's build and for anyone to verify a key with.
+pub(super) const PUBLIC_KEY: &str = "license-public.pem";
+
+pub(super) fn license(
+    args: &LicenseArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    match &args.command {
+        LicenseCommand::Issue(args) => issue(args, ws, context),
+        LicenseCommand::Verify(args) => verify(args, ws),
+    }
+}
+
+/// "Now", or the start of `SITECTL_TODAY` for reproducible runs.
+fn now(context: &Context) -> Result<jiff::Timestamp, CommandError> {
+    if context.today.is_none() {
+        return Ok(jiff::Timestamp::now());
+    }
+    let today = super::today(None, context)?;
+    today
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|e| CommandError::Failed(e.to_string()))
+}
+
+/// The private key's PEM: from a file outside the repository (a key in it
+/// would be read by everyone who can read the specs), or an environment
+/// variable.
+fn private_key(args: &LicenseIssueArgs, ws: &Workspace) -> Result<Vec<u8>, CommandError> {
+    if let Some(var) = &args.key_env {
+        return std::env::var(var).map(String::into_bytes).map_err(|_| {
+            CommandError::Usage(format!("--key-env {var}: no such environment variable"))
+        });
+    }
+    let path = args.key.as_deref().unwrap_or(Path::new(""));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| lexical(&cwd.join(path)));
+    let blueprints = lexical(&cwd.join(&ws.blueprints));
+    let repository = blueprints.parent().map(Path::to_path_buf);
+    if let Some(repository) = repository
+        && let Ok(repository) = std::fs::canonicalize(&repository)
+        && real.starts_with(&repository)
+    {
+        return Err(CommandError::Usage(format!(
+            "--key {}: the private key is inside the repository, where everyone who reads the specs can read it: move it out (and rotate it), or pass it with --key-env",
+            display_name(path)
+        )));
+    }
+    std::fs::read(path)
+        .map_err(|e| CommandError::Failed(format!("--key {}: {e}", display_name(path))))
+}
+
+fn issue(
+    args: &LicenseIssueArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    let key = private_key(args, ws)?;
+    let checked = validate::validate_specs(Specs::Paths(vec![ws.sites.clone()]), &ws.blueprints);
+    let Some(site) = checked
+        .sites
+        .iter()
+        .find(|v| v.site.metadata.name == args.site)
+    else {
+        let names = checked.sites.iter().map(|v| v.site.metadata.name.as_str());
+        let hint = did_you_mean(&args.site, names)
+            .map(|near| format!(" (did you mean `{near}`?)"))
+            .unwrap_or_default();
+        if !checked.diagnostics.is_empty() {
+            return Err(CommandError::invalid(
+                Box::new(checked.diagnostics),
+                format!(
+                    "error: no valid site `{}`: fix the specs first\n",
+                    args.site
+                ),
+            ));
+        }
+        return Err(CommandError::Usage(format!(
+            "no site `{}` under {}{hint}",
+            args.site,
+            display_name(&ws.sites)
+        )));
+    };
+    let claims = license::claims(&site.site, now(context)?)
+        .map_err(|e| CommandError::Failed(e.to_string()))?;
+    let token = license::sign(&claims, &key).map_err(|e| CommandError::Failed(e.to_string()))?;
+    let mut outcome = Outcome {
+        stderr: format!("issued {}\n", describe(&claims)),
+        ..Outcome::default()
+    };
+    match &args.out {
+        Some(file) => {
+            write_private(file, format!("{token}\n").as_bytes()).map_err(|e| {
+                CommandError::Failed(format!("cannot write {}: {e}", display_name(file)))
+            })?;
+            outcome
+                .stderr
+                .push_str(&format!("wrote {}\n", display_name(file)));
+        }
+        None => outcome.stdout = format!("{token}\n"),
+    }
+    Ok(outcome)
+}
+
+/// A license key is a credential: written atomically, readable by its
+/// owner alone.
+fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    crate::output::write::write_atomic(file, bytes)?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+}
+
+/// `the license of Umbrella Research Labs (umbrella-airgap): enterprise, 300 seats, ...`
+fn describe(claims: &Claims) -> String {
+    format!(
+        "the license of {} ({}): {}, {} seats, {} to {}, {}",
+        claims.customer.name,
+        claims.sub,
+        claims.edition,
+        claims.seats,
+        license::day(claims.nbf),
+        license::day(claims.exp - 1),
+        if claims.phone_home_required {
+            format!(
+                "phones home (runs {} days without reaching us)",
+                claims.offline_grace_days
+            )
+        } else {
+            "air-gapped (never phones home)".to_string()
+        }
+    )
+}
+
+fn verify(args: &LicenseVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandError> {
+    let public: PathBuf = args
+        .public_key
+        .clone()
+        .unwrap_or_else(|| ws.blueprints.join(PUBLIC_KEY));
+    let pem = std::fs::read(&public).map_err(|e| {
+        CommandError::Failed(format!(
+            "the public key {}: {e}{}",
+            display_name(&public),
+            if args.public_key.is_none() {
+                " (commit it beside the blueprints, or name it with --public-key)"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    let token = match std::fs::read_to_string(&args.token) {
+        Ok(text) => text,
+        Err(_) if args.token.matches('.').count() == 2 => args.token.clone(),
+        Err(e) => {
+            return Err(CommandError::Usage(format!(
+                "{}: neither a token (three parts joined by dots) nor a file it can read: {e}",
+                args.token
+            )));
+        }
+    };
+    let now = match args.as_of {
+        Some(date) => date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| CommandError::Usage(e.to_string()))?,
+        None => jiff::Timestamp::now(),
+    };
+    let verdict =
+        license::verify(&token, &pem, now).map_err(|e| CommandError::Failed(e.to_string()))?;
+    let shown = |claims: &Claims| serde_json::to_string_pretty(claims).unwrap_or_default() + "\n";
+    Ok(match verdict {
+        Verdict::Valid(claims) => Outcome {
+            stdout: shown(&claims),
+            stderr: format!("valid: {}\n", describe(&claims)),
+            code: 0,
+        },
+        Verdict::Expired(claims) => Outcome {
+            stdout: shown(&claims),
+            stderr: format!(
+                "expired: it ended on {}; {}\n",
+                license::day(claims.exp - 1),
+                describe(&claims)
+            ),
+            code: 1,
+        },
+        Verdict::NotYetValid(claims) => Outcome {
+            stdout: shown(&claims),
+            stderr: format!(
+                "not yet valid: it starts on {}; {}\n",
+                license::day(claims.nbf),
+                describe(&claims)
+            ),
+            code: 1,
+        },
+        Verdict::BadSignature(why) => Outcome {
+            stderr: format!(
+                "bad signature: not a key signed by the pair of {} ({why}); nothing of it can be trusted\n",
+                display_name(&public)
+            ),
+            code: 1,
+            ..Outcome::default()
+        },
+    })
+}
