@@ -201,7 +201,7 @@ fn committed_output_another_version_rendered_is_affected_and_the_empty_tree_is_e
             "site": "northwind-trial",
             "change": "modified",
             "targets": ["terraform"],
-            "why": ["its committed output differs from main's (rendered by another sitectl version)"],
+            "why": ["its committed output differs from main's while its inputs render the same (another sitectl version rendered it, or it was edited by hand)"],
         }])
     );
     // A site its render finds takes the targets whose committed output

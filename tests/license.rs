@@ -243,6 +243,44 @@ fn a_license_key_verifies_with_pyjwt_and_an_edited_one_with_neither() {
     ]);
     assert_eq!(inside.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&inside.stderr).contains("inside the repository"));
+    // Keys mixed up are said to be, not taken for a bad signature.
+    let swapped = repo.sitectl(&[
+        "license",
+        "issue",
+        "umbrella-airgap",
+        "--key",
+        public.to_str().unwrap(),
+    ]);
+    assert_eq!(swapped.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&swapped.stderr).contains("is a public key"));
+    let swapped = repo.sitectl(&[
+        "license",
+        "verify",
+        "umbrella.jwt",
+        "--public-key",
+        private.to_str().unwrap(),
+    ]);
+    assert_eq!(swapped.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&swapped.stderr).contains("is a private key"));
+    let neither = repo.sitectl(&["license", "issue", "umbrella-airgap"]);
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&neither.stderr).contains("--key-env"));
+    // A customer's key checks anywhere, with the public key named, and
+    // from stdin.
+    let mut anywhere = Command::new(env!("CARGO_BIN_EXE_sitectl"));
+    anywhere
+        .args(["license", "verify", "-", "--public-key"])
+        .arg(&public)
+        .args(["--as-of", "2026-12-01"])
+        .current_dir(&keys)
+        .stdin(std::fs::File::open(&token_file).unwrap());
+    let out = anywhere.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A site without a license gets no key.
     let unlicensed = repo.sitectl(&[
         "license",

@@ -91,7 +91,7 @@ pub(super) fn affected_sites(
             change: Change::Modified,
             targets: targets.iter().map(|t| t.to_string()).collect(),
             why: vec![format!(
-                "its committed output differs from {base}'s (rendered by another sitectl version)"
+                "its committed output differs from {base}'s while its inputs render the same (another sitectl version rendered it, or it was edited by hand)"
             )],
         });
     }

@@ -92,9 +92,9 @@ pub(super) fn base_side(
         match error {
             // What the command line asked for cannot be: a usage error, so
             // that a workflow never reads a typo as data loss (exit 1).
-            base::GitError::UnknownRevision(_) | base::GitError::Outside(_) => {
-                CommandError::Usage(message)
-            }
+            base::GitError::UnknownRevision(_)
+            | base::GitError::Outside(_)
+            | base::GitError::NotARepository => CommandError::Usage(message),
             base::GitError::NoGit | base::GitError::Failed(_) => CommandError::Failed(message),
         }
     })?;

@@ -98,13 +98,36 @@ pub(super) fn atlantis(args: &AtlantisArgs, ws: &Workspace) -> Result<Outcome, C
         .clone()
         .unwrap_or_else(|| repository(ws).join("atlantis.yaml"));
     let what = format!("{} projects", projects.len());
-    write_or_check(
+    let root = repository(ws);
+    let warnings = not_rendered(
+        projects
+            .iter()
+            .map(|p| (p.site.as_str(), root.join(&p.dir))),
+    );
+    let mut outcome = write_or_check(
         &file,
         &atlantis_yaml(&projects),
         args.check,
         &what,
         "sitectl atlantis",
-    )
+    )?;
+    outcome.stderr.insert_str(0, &warnings);
+    Ok(outcome)
+}
+
+/// A warning per site whose rendered output an engine will read but that is
+/// not on disk yet: the file is still what the sites make, and the engine
+/// finds nothing there until the output is rendered and committed.
+fn not_rendered<'a>(expected: impl Iterator<Item = (&'a str, PathBuf)>) -> String {
+    expected
+        .filter(|(_, path)| !path.exists())
+        .map(|(site, path)| {
+            format!(
+                "warning: `{site}` is not rendered yet ({} is missing): run `sitectl render` and commit its output\n",
+                display_name(&path)
+            )
+        })
+        .collect()
 }
 
 pub(super) fn gitops(args: &GitopsArgs, ws: &Workspace) -> Result<Outcome, CommandError> {
@@ -152,6 +175,13 @@ pub(super) fn gitops(args: &GitopsArgs, ws: &Workspace) -> Result<Outcome, Comma
         .clone()
         .unwrap_or_else(|| repository(ws).join("gitops").join(name));
     let what = format!("{} sites", deployed.len());
+    let root = repository(ws);
+    let warnings = not_rendered(deployed.iter().map(|(site, _)| {
+        (
+            site.as_str(),
+            root.join(format!("{out}/{site}/helm/values.yaml")),
+        )
+    }));
     let again = format!(
         "sitectl gitops --engine {} --repo-url {} --revision {}",
         match args.engine {
@@ -161,7 +191,9 @@ pub(super) fn gitops(args: &GitopsArgs, ws: &Workspace) -> Result<Outcome, Comma
         crate::diagnostic::words::shell_quoted(&args.repo_url),
         crate::diagnostic::words::shell_quoted(&args.revision)
     );
-    write_or_check(&file, &text, args.check, &what, &again)
+    let mut outcome = write_or_check(&file, &text, args.check, &what, &again)?;
+    outcome.stderr.insert_str(0, &warnings);
+    Ok(outcome)
 }
 
 /// Writes `text` to `file` unless it is there already (atomically), or
@@ -214,7 +246,14 @@ pub(super) fn gate(args: &GateArgs, ws: &Workspace) -> Result<Outcome, CommandEr
     } else {
         std::fs::read_to_string(&args.plan)
     }
-    .map_err(|error| CommandError::Failed(format!("{name}: {error}")))?;
+    .map_err(|error| {
+        // A file the command line names that is not there: a usage error.
+        if error.kind() == std::io::ErrorKind::NotFound {
+            CommandError::Usage(format!("{name}: {error}"))
+        } else {
+            CommandError::Failed(format!("{name}: {error}"))
+        }
+    })?;
     let blueprints = crate::render::blueprint::load_all(&Tree::Disk, &ws.blueprints).map_err(
         |diagnostics| {
             CommandError::invalid(

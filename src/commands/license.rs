@@ -45,11 +45,14 @@ fn now(context: &Context) -> Result<jiff::Timestamp, CommandError> {
 /// variable.
 fn private_key(args: &LicenseIssueArgs, ws: &Workspace) -> Result<Vec<u8>, CommandError> {
     if let Some(var) = &args.key_env {
-        return std::env::var(var).map(String::into_bytes).map_err(|_| {
+        let pem = std::env::var(var).map(String::into_bytes).map_err(|_| {
             CommandError::Usage(format!("--key-env {var}: no such environment variable"))
-        });
+        })?;
+        return refuse_public(pem, &format!("--key-env {var}"));
     }
     let path = args.key.as_deref().unwrap_or(Path::new(""));
+    let pem = read_named(path, "--key")?;
+    let pem = refuse_public(pem, &format!("--key {}", display_name(path)))?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let real = std::fs::canonicalize(path).unwrap_or_else(|_| lexical(&cwd.join(path)));
     let blueprints = lexical(&cwd.join(&ws.blueprints));
@@ -63,8 +66,29 @@ fn private_key(args: &LicenseIssueArgs, ws: &Workspace) -> Result<Vec<u8>, Comma
             display_name(path)
         )));
     }
-    std::fs::read(path)
-        .map_err(|e| CommandError::Failed(format!("--key {}: {e}", display_name(path))))
+    Ok(pem)
+}
+
+/// A file the command line names: one that is not there is a usage error.
+fn read_named(path: &Path, flag: &str) -> Result<Vec<u8>, CommandError> {
+    std::fs::read(path).map_err(|e| {
+        let message = format!("{flag} {}: {e}", display_name(path));
+        if e.kind() == std::io::ErrorKind::NotFound {
+            CommandError::Usage(message)
+        } else {
+            CommandError::Failed(message)
+        }
+    })
+}
+
+/// A public key where the private one is wanted is a mix-up, said as one.
+fn refuse_public(pem: Vec<u8>, named: &str) -> Result<Vec<u8>, CommandError> {
+    if String::from_utf8_lossy(&pem).contains("PUBLIC KEY-----") {
+        return Err(CommandError::Usage(format!(
+            "{named} is a public key: sign with the private key of the pair (the public one goes to blueprints/{PUBLIC_KEY})"
+        )));
+    }
+    Ok(pem)
 }
 
 fn issue(
@@ -154,7 +178,7 @@ fn verify(args: &LicenseVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandEr
         .clone()
         .unwrap_or_else(|| ws.blueprints.join(PUBLIC_KEY));
     let pem = std::fs::read(&public).map_err(|e| {
-        CommandError::Failed(format!(
+        CommandError::Usage(format!(
             "the public key {}: {e}{}",
             display_name(&public),
             if args.public_key.is_none() {
@@ -164,7 +188,22 @@ fn verify(args: &LicenseVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandEr
             }
         ))
     })?;
-    let token = match std::fs::read_to_string(&args.token) {
+    if String::from_utf8_lossy(&pem).contains("PRIVATE KEY-----") {
+        return Err(CommandError::Usage(format!(
+            "{} is a private key: verify with the public key of the pair (and keep the private one out of sight)",
+            display_name(&public)
+        )));
+    }
+    let stdin = || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    };
+    let read = if args.token == "-" {
+        stdin()
+    } else {
+        std::fs::read_to_string(&args.token)
+    };
+    let token = match read {
         Ok(text) => text,
         Err(_) if args.token.matches('.').count() == 2 => args.token.clone(),
         Err(e) => {

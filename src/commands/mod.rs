@@ -140,8 +140,18 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let workspace = Workspace::find(&cwd, cli.overrides());
     let ws = &workspace;
     let needs_repository = !matches!(
-        cli.command,
+        &cli.command,
         Command::Schema | Command::Completions(_) | Command::Man | Command::Init(_)
+    ) && !matches!(
+        // Checking a customer's key against a named public key needs no
+        // repository.
+        &cli.command,
+        Command::License(args::LicenseArgs {
+            command: args::LicenseCommand::Verify(args::LicenseVerifyArgs {
+                public_key: Some(_),
+                ..
+            })
+        })
     );
     if !ws.found && needs_repository {
         // As git and cargo do outside a repository: say so, and how to

@@ -17,6 +17,10 @@ pub enum GitError {
     NoGit,
     #[error("`{0}` is not a revision of this repository")]
     UnknownRevision(String),
+    #[error(
+        "the sites repository is not a git repository (run `git init`, or run this in a clone)"
+    )]
+    NotARepository,
     #[error("git failed: {0}")]
     Failed(String),
     #[error("{0} is outside this git repository")]
@@ -49,6 +53,8 @@ pub fn files_at(revision: &str, repository: &Path, paths: &[&Path]) -> Result<Fi
     let cwd = std::env::current_dir().map_err(|e| GitError::Failed(e.to_string()))?;
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
     let repository = lexical(&cwd.join(repository));
+    // Outside a git repository, say so: no revision could be found there.
+    git(&repository, &["rev-parse", "--git-dir"]).map_err(|_| GitError::NotARepository)?;
     git(
         &repository,
         &[

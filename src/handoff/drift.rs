@@ -71,7 +71,12 @@ pub fn checked(outcomes: &[Outcome]) -> Vec<Checked> {
                 state,
                 changes: o.changes.clone().unwrap_or_default(),
                 error,
-                log: display_name(&o.log),
+                // A target that never ran (skipped, no tool) has no log.
+                log: if o.log.is_file() {
+                    display_name(&o.log)
+                } else {
+                    String::new()
+                },
             }
         })
         .collect()
@@ -130,7 +135,7 @@ pub fn text(checked: &[Checked]) -> String {
         match one.state {
             State::InSync => out.push('\n'),
             State::Drifted => {
-                let _ = writeln!(out, " (log: {})", one.log);
+                let _ = writeln!(out, "{}", log_part(&one.log));
                 for change in &one.changes {
                     let _ = writeln!(out, "  {}", change.line());
                 }
@@ -138,14 +143,23 @@ pub fn text(checked: &[Checked]) -> String {
             State::Failed => {
                 let _ = writeln!(
                     out,
-                    ": {} (log: {})",
+                    ": {}{}",
                     one.error.as_deref().unwrap_or_default(),
-                    one.log
+                    log_part(&one.log)
                 );
             }
         }
     }
     out
+}
+
+/// ` (log: PATH)`, or nothing for a target that wrote none.
+fn log_part(log: &str) -> String {
+    if log.is_empty() {
+        String::new()
+    } else {
+        format!(" (log: {log})")
+    }
 }
 
 /// Drifted and failed targets first, each group in site order.
@@ -209,11 +223,15 @@ pub fn markdown(checked: &[Checked]) -> String {
         .filter(|c| c.state == State::Failed)
         .map(|c| {
             format!(
-                "| `{}` | {} | {} | `{}` |\n",
+                "| `{}` | {} | {} | {} |\n",
                 cell(&c.site),
                 cell(&c.target),
                 cell(c.error.as_deref().unwrap_or_default()),
-                cell(&c.log)
+                if c.log.is_empty() {
+                    "-".to_string()
+                } else {
+                    format!("`{}`", cell(&c.log))
+                }
             )
         })
         .collect();
@@ -330,10 +348,8 @@ mod tests {
     fn the_text_puts_drift_first_with_each_change() {
         let text = text(&fleet());
         let lines: Vec<&str> = text.lines().collect();
-        assert!(
-            lines[0].starts_with("drifted  b/terraform (log: "),
-            "{text}"
-        );
+        // No log was written for these: none is named.
+        assert_eq!(lines[0], "drifted  b/terraform", "{text}");
         assert_eq!(
             lines[1],
             "  aws_cloudwatch_log_group.site: update (retention_in_days)"

@@ -220,3 +220,65 @@ fn stop_group(child: &mut Child) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The line of a tool's stderr that says why it failed: the last one that
+/// starts `Error:` (terraform, helm, az), else the last non-blank one;
+/// without colour codes, and cut to a line's length.
+pub(super) fn last_error_line(stderr: &str) -> Option<String> {
+    let plain: Vec<String> = stderr
+        .lines()
+        .map(|line| {
+            strip_ansi(line)
+                .trim_matches(|c: char| c.is_whitespace() || "│╷╵".contains(c))
+                .to_string()
+        })
+        .filter(|line| !line.is_empty())
+        .collect();
+    let line = plain
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("Error:") || l.starts_with("error:"))
+        .or_else(|| plain.last())?;
+    Some(line.chars().take(200).collect())
+}
+
+/// `text` without ANSI escape sequences (terraform colours what it prints).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // Parameters up to the final byte, a letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failures_reason_is_the_tools_last_error_without_colour() {
+        let stderr = "\u{1b}[31m╷\u{1b}[0m\n\u{1b}[31m│\u{1b}[0m \u{1b}[1m\u{1b}[31mError: \u{1b}[0m\u{1b}[1mNo valid credential sources found\u{1b}[0m\n\u{1b}[31m╵\u{1b}[0m\n";
+        assert_eq!(
+            last_error_line(stderr).as_deref(),
+            Some("Error: No valid credential sources found")
+        );
+        assert_eq!(
+            last_error_line("warming up\nboom\n").as_deref(),
+            Some("boom")
+        );
+        assert_eq!(last_error_line(""), None);
+    }
+}

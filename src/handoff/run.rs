@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::lock::Lock;
-use super::process::{Log, Printed, run_step};
+use super::process::{Log, Printed, last_error_line, run_step};
 use super::{
     Action, Change, Events, HandoffError, Outcome, Pass, Role, SiteWork, Step, Tools, changes,
     read_plan,
@@ -301,7 +301,12 @@ fn run_steps(
         }
         let captured = printed.stdout;
         if !status.success() {
-            return Err(HandoffError::Failed(step.display(), status.to_string()));
+            // The tool's last word on why, beside the status: a report's
+            // reader should not need the log to know what went wrong.
+            let why = last_error_line(&printed.stderr)
+                .map(|line| format!("{status}: {line}"))
+                .unwrap_or_else(|| status.to_string());
+            return Err(HandoffError::Failed(step.display(), why));
         }
         match step.role {
             Role::Run | Role::Init => {}

@@ -228,3 +228,23 @@ fn shard_reports_combine_into_one_and_a_bad_report_is_named() {
     );
     assert_eq!(both.status.code(), Some(2));
 }
+
+#[test]
+fn a_failed_check_says_why_in_the_tools_words_and_names_only_logs_that_exist() {
+    let f = Fixture::new("drift-why", ALL);
+    let out = f.run(
+        &["drift", "northwind-trial"],
+        &[("FAKE_FAIL_CALL", "terraform init")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("failed   northwind-trial/terraform: `") && stdout.contains("failed with exit status: 4: simulated failure of terraform init (log: rendered/northwind-trial/.sitectl-logs/drift-terraform.log)"),
+        "{stdout}"
+    );
+    // Helm was skipped: it ran nothing and wrote no log, so none is named.
+    assert!(
+        stdout.contains("failed   northwind-trial/helm: skipped: `terraform` failed before it, in an earlier phase\n"),
+        "{stdout}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 
 #[derive(Debug, Args)]
 pub struct LicenseArgs {
@@ -19,7 +19,9 @@ pub enum LicenseCommand {
     Verify(LicenseVerifyArgs),
 }
 
+/// One of `--key` and `--key-env` names the private key.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("signing_key").required(true).args(["key", "key_env"])))]
 pub struct LicenseIssueArgs {
     /// The site whose license to sign.
     #[arg(value_name = "SITE")]
@@ -42,7 +44,7 @@ pub struct LicenseIssueArgs {
 
 #[derive(Debug, Args)]
 pub struct LicenseVerifyArgs {
-    /// The token, or a file that holds it.
+    /// The token, or a file that holds it (`-` for stdin).
     #[arg(value_name = "TOKEN_OR_FILE")]
     pub token: String,
     /// The public key (PEM) [default: license-public.pem in the blueprints folder].

@@ -55,7 +55,7 @@ pub struct HandoffArgs {
 /// and drift.
 #[derive(Debug, Clone, Args)]
 pub struct ToolArgs {
-    /// Sites handed off at once.
+    /// Sites worked on at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub jobs: u64,
     /// Stop a command still running after this many seconds (it gets SIGINT, then two minutes).

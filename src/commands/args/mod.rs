@@ -141,7 +141,7 @@ pub enum Command {
     Gate(GateArgs),
     /// Write the Argo CD ApplicationSet (or Flux HelmReleases) that deploys every site's Helm values.
     Gitops(GitopsArgs),
-    /// Issue and verify the license keys of self-hosted sites.
+    /// Issue and verify the license keys of licensed (enterprise) sites.
     License(LicenseArgs),
     /// List every site with tier, deployment, seats, trial end and list price.
     Inventory(InventoryArgs),
