@@ -15,6 +15,7 @@
 //!   (a matrix of apply jobs) and drift jobs' steps run in order on a
 //!   repository made by `sitectl init`;
 //! - `hostile`, `schema_types`: hostile input, and the schema against the types;
+//!   `locks`: the fuzz crate's lock file against the crate's;
 //! - `untrusted_output`: links, foreign files and what a stopped run left
 //!   under the output folder; `crash`: render, promote and reclaim killed
 //!   with SIGKILL 30 times each, and the next run recovering; `secrets`:
@@ -38,6 +39,7 @@ mod hostile;
 mod init;
 mod injection;
 mod license;
+mod locks;
 mod preview;
 mod preview_browser;
 mod promote;
