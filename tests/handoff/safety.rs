@@ -110,9 +110,13 @@ fn misspelt_names_and_zero_jobs_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert_says(&out, "--allow-data-loss acme-learnig: no site of that name");
     assert!(f.calls().iter().all(|c| !c.starts_with("terraform")));
-    for flag in ["--jobs", "--timeout"] {
+    for (flag, says) in [
+        ("--jobs", "`0` is not a whole number from 1 to 256"),
+        ("--timeout", "`0` is not a whole number, 1 or more"),
+    ] {
         let out = f.run(&["plan", flag, "0"], &[]);
         assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
+        assert_says(&out, says);
     }
 }
 

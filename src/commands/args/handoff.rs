@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::one_of;
+use super::{count, one_of};
 use crate::render::target::Target;
 
 #[derive(Debug, Args)]
@@ -56,10 +56,10 @@ pub struct HandoffArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ToolArgs {
     /// Sites worked on at once.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count(1, 256))]
     pub jobs: u64,
     /// Stop a command still running after this many seconds (it gets SIGINT, then two minutes).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = count(1, u64::MAX))]
     pub timeout: u64,
     /// The Terraform program: terraform, tofu or a path (default: the first on PATH).
     #[arg(long, value_name = "PROGRAM", env = "SITECTL_TERRAFORM")]

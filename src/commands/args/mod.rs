@@ -90,6 +90,22 @@ fn one_of<T: Copy + Send + Sync + 'static>(
     })
 }
 
+/// A parser for a whole number from `min` to `max`, whose error says the
+/// bounds in words (clap's own prints `0 is not in 1..18446744073709551615`).
+pub(crate) fn count(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |text: &str| {
+        let bounds = if max == u64::MAX {
+            format!("a whole number, {min} or more")
+        } else {
+            format!("a whole number from {min} to {max}")
+        };
+        match text.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("`{text}` is not {bounds}")),
+        }
+    }
+}
+
 /// A shell completion script, for `sitectl completions SHELL`.
 pub fn completion_script(shell: Shell) -> String {
     let mut script = Vec::new();
@@ -337,7 +353,7 @@ pub struct AffectedArgs {
     pub format: AffectedFormat,
     /// Sites per job of `--format matrix` [default: 1, or as many as keep
     /// the matrix within GitHub's 256 jobs].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = count(1, u64::MAX))]
     pub shard_size: Option<u64>,
 }
 
