@@ -61,6 +61,16 @@ impl Workspace {
     pub fn chart(&self) -> PathBuf {
         crate::render::blueprint::chart(&self.blueprints)
     }
+
+    /// The repository's root, absolute: the folder that holds the blueprints
+    /// (git, Atlantis and GitOps controllers see paths from there).
+    pub fn repository(&self) -> PathBuf {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let blueprints = crate::source::tree::lexical(&cwd.join(&self.blueprints));
+        blueprints
+            .parent()
+            .map_or_else(|| blueprints.clone(), Path::to_path_buf)
+    }
 }
 
 #[cfg(test)]

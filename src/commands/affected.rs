@@ -45,8 +45,8 @@ pub(super) fn affected_sites(
     // Committed output (the rendered-manifests pattern) is what was applied:
     // where it differs from the revision's although both sides render the
     // same, another sitectl version rendered it, and its sites change too.
-    let repository = ws.blueprints.parent().unwrap_or(std::path::Path::new(""));
-    let changed = base::changed_under(base, repository, &ws.rendered)
+    let repository = ws.repository();
+    let changed = base::changed_under(base, &repository, &ws.rendered)
         .map_err(|error| CommandError::Failed(format!("--base {base}: {error}")))?;
     let rendered: BTreeSet<&str> = new
         .valid

@@ -86,8 +86,8 @@ pub(super) fn base_side(
     let mut wanted: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     wanted.push(&ws.blueprints);
     // The repository is the one that holds the blueprints.
-    let repository = ws.blueprints.parent().unwrap_or(std::path::Path::new(""));
-    let files = base::files_at(revision, repository, &wanted).map_err(|error| {
+    let repository = ws.repository();
+    let files = base::files_at(revision, &repository, &wanted).map_err(|error| {
         let message = format!("--base {revision}: {error}");
         match error {
             // What the command line asked for cannot be: a usage error, so

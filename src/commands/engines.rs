@@ -30,19 +30,10 @@ fn render_sites(ws: &Workspace, verb: &str) -> Result<Rendered, CommandError> {
     )
 }
 
-/// The repository's root: the folder that holds the blueprints.
-fn repository(ws: &Workspace) -> PathBuf {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let blueprints = lexical(&cwd.join(&ws.blueprints));
-    blueprints
-        .parent()
-        .map_or_else(|| blueprints.clone(), Path::to_path_buf)
-}
-
 /// `path` relative to the repository's root, `/`-separated; a path outside
 /// it is refused, as is one an engine would read as a glob.
 fn in_repository(ws: &Workspace, path: &Path, what: &str) -> Result<String, CommandError> {
-    let repository = repository(ws);
+    let repository = ws.repository();
     let cwd = std::env::current_dir().unwrap_or_default();
     let full = lexical(&cwd.join(path));
     let relative = full.strip_prefix(&repository).map_err(|_| {
@@ -96,9 +87,9 @@ pub(super) fn atlantis(args: &AtlantisArgs, ws: &Workspace) -> Result<Outcome, C
     let file = args
         .out
         .clone()
-        .unwrap_or_else(|| repository(ws).join("atlantis.yaml"));
+        .unwrap_or_else(|| ws.repository().join("atlantis.yaml"));
     let what = format!("{} projects", projects.len());
-    let root = repository(ws);
+    let root = ws.repository();
     let warnings = not_rendered(
         projects
             .iter()
@@ -173,9 +164,9 @@ pub(super) fn gitops(args: &GitopsArgs, ws: &Workspace) -> Result<Outcome, Comma
     let file = args
         .out
         .clone()
-        .unwrap_or_else(|| repository(ws).join("gitops").join(name));
+        .unwrap_or_else(|| ws.repository().join("gitops").join(name));
     let what = format!("{} sites", deployed.len());
-    let root = repository(ws);
+    let root = ws.repository();
     let warnings = not_rendered(deployed.iter().map(|(site, _)| {
         (
             site.as_str(),

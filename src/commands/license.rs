@@ -34,10 +34,7 @@ fn now(context: &Context) -> Result<jiff::Timestamp, CommandError> {
         return Ok(jiff::Timestamp::now());
     }
     let today = super::today(None, context)?;
-    today
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .map_err(|e| CommandError::Failed(e.to_string()))
+    license::start_of_day(today).map_err(|e| CommandError::Failed(e.to_string()))
 }
 
 /// The private key's PEM: from a file outside the repository (a key in it
@@ -55,10 +52,7 @@ fn private_key(args: &LicenseIssueArgs, ws: &Workspace) -> Result<Vec<u8>, Comma
     let pem = refuse_public(pem, &format!("--key {}", display_name(path)))?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let real = std::fs::canonicalize(path).unwrap_or_else(|_| lexical(&cwd.join(path)));
-    let blueprints = lexical(&cwd.join(&ws.blueprints));
-    let repository = blueprints.parent().map(Path::to_path_buf);
-    if let Some(repository) = repository
-        && let Ok(repository) = std::fs::canonicalize(&repository)
+    if let Ok(repository) = std::fs::canonicalize(ws.repository())
         && real.starts_with(&repository)
     {
         return Err(CommandError::Usage(format!(
@@ -214,10 +208,9 @@ fn verify(args: &LicenseVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandEr
         }
     };
     let now = match args.as_of {
-        Some(date) => date
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| CommandError::Usage(e.to_string()))?,
+        Some(date) => {
+            license::start_of_day(date).map_err(|e| CommandError::Usage(e.to_string()))?
+        }
         None => jiff::Timestamp::now(),
     };
     let verdict =

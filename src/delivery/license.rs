@@ -58,10 +58,17 @@ pub enum LicenseError {
     Sign(String),
 }
 
+/// The moment `date` starts, UTC: a license's days and a verification's
+/// `--as-of` are whole UTC days.
+pub fn start_of_day(date: Date) -> Result<Timestamp, jiff::Error> {
+    date.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+}
+
 /// Seconds since the epoch at the start of `date`, UTC.
 fn start_of(date: Date) -> i64 {
-    date.to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp().as_second())
+    start_of_day(date)
+        .map(|t| t.as_second())
         .unwrap_or_default()
 }
 
