@@ -31,10 +31,30 @@ pub struct Manifest {
     pub settings: BTreeMap<String, serde_json::Value>,
     pub targets: BTreeMap<Target, TargetFiles>,
     pub data_resources: Vec<DataResource>,
+    /// The images its sites run, each release pinned by image ID: an
+    /// air-gapped site runs only these, and its bundle's install checks them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<PinnedImage>,
     /// Who does what for the site, for `sitectl preview`; kept in the
     /// blueprint so that a custom blueprint states its own split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responsibilities: Option<Responsibilities>,
+}
+
+/// One release of an image, pinned by its image ID: the digest of its
+/// configuration, which names every layer by the digest of its content. It
+/// is what `docker save` writes and `docker load` restores, the same under
+/// any registry and any name; a registry's manifest digest is not (it
+/// changes with the layers' compression of whoever pushed them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PinnedImage {
+    /// The image's name below a registry, e.g. `app`.
+    pub repository: String,
+    /// The release, e.g. `2026.11.1`.
+    pub tag: String,
+    /// `sha256:` and 64 hexadecimal digits.
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,6 +427,13 @@ impl Manifest {
     /// The blueprint's cloud: `cloud`, else Azure.
     pub fn cloud(&self) -> Cloud {
         self.cloud.unwrap_or(Cloud::Azure)
+    }
+
+    /// The pin of `repository:tag`, if the blueprint has one.
+    pub fn pinned(&self, repository: &str, tag: &str) -> Option<&PinnedImage> {
+        self.images
+            .iter()
+            .find(|p| p.repository == repository && p.tag == tag)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The render stage: valid sites through their blueprints' templates, every output parsed in its own language before anyone may write it.
 
+pub mod airgap;
 pub mod blueprint;
 pub mod engine;
 pub mod escape;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostics;
+use crate::render::airgap;
 use crate::render::blueprint::{self, Blueprint, Blueprints, DataResource};
 use crate::render::engine::{Engine, RenderedFile};
 use crate::render::target::Target;
@@ -204,8 +205,15 @@ pub(crate) fn render_sites(
         let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(count, total);
         let rendered = engine.render_site(valid, catalog, only_target)?;
+        // What an air-gapped site runs is part of being valid: checked
+        // whether or not the outputs are parsed.
+        let air_gap = engine
+            .blueprint_for(valid)
+            .ok()
+            .and_then(|blueprint| airgap::pinned_images(valid, blueprint, &rendered).err())
+            .unwrap_or_default();
         if check == OutputCheck::Skip {
-            return Ok((rendered, Vec::new()));
+            return Ok((rendered, air_gap));
         }
         let mut values = None;
         let problems: Vec<_> = rendered
@@ -218,6 +226,7 @@ pub(crate) fn render_sites(
                     verify::check(f, values).expect_err("it failed once")
                 })
             })
+            .chain(air_gap)
             .collect();
         Ok((rendered, problems))
     });

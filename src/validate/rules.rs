@@ -32,6 +32,39 @@ pub enum RuleError {
     SecretInPlainText { at: String },
     #[error("`{at}` holds {code}, a Unicode noncharacter, which YAML and Compose readers refuse")]
     Noncharacter { at: String, code: String },
+    #[error(
+        "an air-gapped site names no `registry`: its images would be pulled from outside the customer's network"
+    )]
+    AirGappedWithoutRegistry,
+    #[error(
+        "`selfhosted.registry` is `{registry}`, a public registry, which an air-gapped network cannot reach"
+    )]
+    AirGappedPublicRegistry { registry: String },
+}
+
+/// Registries on the internet: an air-gapped site's images cannot come from
+/// one. Their subdomains count too (`europe-docker.pkg.dev`).
+const PUBLIC_REGISTRIES: &[&str] = &[
+    "docker.io",
+    "registry-1.docker.io",
+    "index.docker.io",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "pkg.dev",
+    "registry.k8s.io",
+    "public.ecr.aws",
+    "mcr.microsoft.com",
+    "registry.gitlab.com",
+    "nvcr.io",
+];
+
+/// Whether `registry` (a host, an optional port and path) is on the internet.
+fn is_public_registry(registry: &str) -> bool {
+    let host = registry.split(['/', ':']).next().unwrap_or_default();
+    PUBLIC_REGISTRIES
+        .iter()
+        .any(|public| host == *public || host.ends_with(&format!(".{public}")))
 }
 
 impl Problem for RuleError {
@@ -44,6 +77,8 @@ impl Problem for RuleError {
             RuleError::PlaceholderId { .. } => "rule-placeholder-id",
             RuleError::SecretInPlainText { .. } => "rule-secret-in-plain-text",
             RuleError::Noncharacter { .. } => "rule-noncharacter",
+            RuleError::AirGappedWithoutRegistry => "rule-air-gapped-without-registry",
+            RuleError::AirGappedPublicRegistry { .. } => "rule-air-gapped-public-registry",
         }
     }
 
@@ -64,6 +99,12 @@ impl Problem for RuleError {
             }
             RuleError::Noncharacter { .. } => {
                 "remove it: it is never part of a name or an address (it often comes from a copy and paste)".into()
+            }
+            RuleError::AirGappedWithoutRegistry => {
+                "add `registry:` under `selfhosted`: the registry inside the customer's network that holds the images, e.g. `registry.acme.internal:5000/sitectl`".into()
+            }
+            RuleError::AirGappedPublicRegistry { .. } => {
+                "name the registry inside the customer's network that mirrors the images, e.g. `registry.acme.internal:5000/sitectl`".into()
             }
             RuleError::SecretInPlainText { .. } => {
                 "move it to `extensions.secrets` as a reference (`https://<vault>.vault.azure.net/secrets/<name>`, `k8s:<secret>/<key>` or `env:<NAME>`), and rotate it if it was a real secret".into()
@@ -162,6 +203,28 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
             report(pointer, RuleError::PlaceholderId { at });
         }
     }
+    if document
+        .root
+        .get("spec")
+        .and_then(|s| s.get("selfhosted"))
+        .and_then(|s| s.get("airGapped"))
+        .map(|a| &a.value)
+        == Some(&Value::Bool(true))
+    {
+        match text_at(document, "/spec/selfhosted/registry") {
+            None => report(
+                "/spec/selfhosted/airGapped",
+                RuleError::AirGappedWithoutRegistry,
+            ),
+            Some(registry) if is_public_registry(registry) => report(
+                "/spec/selfhosted/registry",
+                RuleError::AirGappedPublicRegistry {
+                    registry: registry.to_string(),
+                },
+            ),
+            Some(_) => {}
+        }
+    }
     // Every string goes into some output; a noncharacter breaks its readers.
     for (path, node, text) in locate::string_values(&document.root) {
         if let Some(c) = text.chars().find(|c| is_noncharacter(*c)) {
@@ -246,4 +309,28 @@ pub fn check_unique_names<'a>(
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public_registry;
+
+    #[test]
+    fn public_registries_are_known_by_host_and_subdomain_whatever_the_port_and_path() {
+        for public in [
+            "docker.io/library",
+            "ghcr.io/acme",
+            "europe-docker.pkg.dev/acme/images",
+            "quay.io:443/acme",
+        ] {
+            assert!(is_public_registry(public), "{public}");
+        }
+        for private in [
+            "registry.umbrella.internal:5000/sitectl",
+            "harbor.acme.local",
+            "notdocker.io.acme.internal",
+        ] {
+            assert!(!is_public_registry(private), "{private}");
+        }
+    }
 }
