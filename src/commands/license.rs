@@ -10,7 +10,7 @@ use crate::delivery::license::{self, Claims, Verdict};
 use crate::diagnostic::words::did_you_mean;
 use crate::source::load::display_name;
 use crate::source::tree::lexical;
-use crate::validate::{self, Specs};
+use crate::validate::{self, Specs, ValidSite};
 use crate::workspace::Workspace;
 
 /// Where the public key lives: committed beside the blueprints, for the
@@ -29,7 +29,7 @@ pub(super) fn license(
 }
 
 /// "Now", or the start of `SITECTL_TODAY` for reproducible runs.
-fn now(context: &Context) -> Result<jiff::Timestamp, CommandError> {
+pub(super) fn now(context: &Context) -> Result<jiff::Timestamp, CommandError> {
     if context.today.is_none() {
         return Ok(jiff::Timestamp::now());
     }
@@ -40,14 +40,18 @@ fn now(context: &Context) -> Result<jiff::Timestamp, CommandError> {
 /// The private key's PEM: from a file outside the repository (a key in it
 /// would be read by everyone who can read the specs), or an environment
 /// variable.
-fn private_key(args: &LicenseIssueArgs, ws: &Workspace) -> Result<Vec<u8>, CommandError> {
-    if let Some(var) = &args.key_env {
+pub(super) fn private_key(
+    key: Option<&Path>,
+    key_env: Option<&str>,
+    ws: &Workspace,
+) -> Result<Vec<u8>, CommandError> {
+    if let Some(var) = key_env {
         let pem = std::env::var(var).map(String::into_bytes).map_err(|_| {
             CommandError::Usage(format!("--key-env {var}: no such environment variable"))
         })?;
         return refuse_public(pem, &format!("--key-env {var}"));
     }
-    let path = args.key.as_deref().unwrap_or(Path::new(""));
+    let path = key.unwrap_or(Path::new(""));
     let pem = read_named(path, "--key")?;
     let pem = refuse_public(pem, &format!("--key {}", display_name(path)))?;
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -64,7 +68,7 @@ fn private_key(args: &LicenseIssueArgs, ws: &Workspace) -> Result<Vec<u8>, Comma
 }
 
 /// A file the command line names: one that is not there is a usage error.
-fn read_named(path: &Path, flag: &str) -> Result<Vec<u8>, CommandError> {
+pub(super) fn read_named(path: &Path, flag: &str) -> Result<Vec<u8>, CommandError> {
     std::fs::read(path).map_err(|e| {
         let message = format!("{flag} {}: {e}", display_name(path));
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -85,37 +89,35 @@ fn refuse_public(pem: Vec<u8>, named: &str) -> Result<Vec<u8>, CommandError> {
     Ok(pem)
 }
 
+/// The valid site named `name` of the workspace, or why there is none.
+pub(super) fn find_site(name: &str, ws: &Workspace) -> Result<ValidSite, CommandError> {
+    let checked = validate::validate_specs(Specs::Paths(vec![ws.sites.clone()]), &ws.blueprints);
+    if let Some(site) = checked.sites.iter().find(|v| v.site.metadata.name == name) {
+        return Ok(site.clone());
+    }
+    let names = checked.sites.iter().map(|v| v.site.metadata.name.as_str());
+    let hint = did_you_mean(name, names)
+        .map(|near| format!(" (did you mean `{near}`?)"))
+        .unwrap_or_default();
+    if !checked.diagnostics.is_empty() {
+        return Err(CommandError::invalid(
+            Box::new(checked.diagnostics),
+            format!("error: no valid site `{name}`: fix the specs first\n"),
+        ));
+    }
+    Err(CommandError::Usage(format!(
+        "no site `{name}` under {}{hint}",
+        display_name(&ws.sites)
+    )))
+}
+
 fn issue(
     args: &LicenseIssueArgs,
     ws: &Workspace,
     context: &Context,
 ) -> Result<Outcome, CommandError> {
-    let key = private_key(args, ws)?;
-    let checked = validate::validate_specs(Specs::Paths(vec![ws.sites.clone()]), &ws.blueprints);
-    let Some(site) = checked
-        .sites
-        .iter()
-        .find(|v| v.site.metadata.name == args.site)
-    else {
-        let names = checked.sites.iter().map(|v| v.site.metadata.name.as_str());
-        let hint = did_you_mean(&args.site, names)
-            .map(|near| format!(" (did you mean `{near}`?)"))
-            .unwrap_or_default();
-        if !checked.diagnostics.is_empty() {
-            return Err(CommandError::invalid(
-                Box::new(checked.diagnostics),
-                format!(
-                    "error: no valid site `{}`: fix the specs first\n",
-                    args.site
-                ),
-            ));
-        }
-        return Err(CommandError::Usage(format!(
-            "no site `{}` under {}{hint}",
-            args.site,
-            display_name(&ws.sites)
-        )));
-    };
+    let key = private_key(args.key.as_deref(), args.key_env.as_deref(), ws)?;
+    let site = find_site(&args.site, ws)?;
     let claims = license::claims(&site.site, now(context)?)
         .map_err(|e| CommandError::Failed(e.to_string()))?;
     let token = license::sign(&claims, &key).map_err(|e| CommandError::Failed(e.to_string()))?;
@@ -146,7 +148,7 @@ fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// `the license of Umbrella Research Labs (umbrella-airgap): enterprise, 300 seats, ...`
-fn describe(claims: &Claims) -> String {
+pub(super) fn describe(claims: &Claims) -> String {
     format!(
         "the license of {} ({}): {}, {} seats, {} to {}, {}",
         claims.customer.name,

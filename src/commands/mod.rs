@@ -5,6 +5,7 @@
 
 mod affected;
 pub mod args;
+mod bundle;
 mod diff;
 mod drift;
 mod engines;
@@ -194,6 +195,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Gate(args) => engines::gate(args, ws),
         Command::Gitops(args) => engines::gitops(args, ws),
         Command::License(args) => license::license(args, ws, context),
+        Command::Bundle(args) => bundle::bundle(args, ws, context),
     };
     result.unwrap_or_else(|error| error.outcome(context))
 }

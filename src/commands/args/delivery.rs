@@ -1,5 +1,5 @@
 //! The arguments of what is delivered to a customer who runs the product:
-//! license keys.
+//! license keys and air-gap bundles.
 
 use std::path::PathBuf;
 
@@ -51,6 +51,60 @@ pub struct LicenseVerifyArgs {
     #[arg(long, value_name = "PATH")]
     pub public_key: Option<PathBuf>,
     /// The day to judge the dates by, as YYYY-MM-DD [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+}
+
+/// `sitectl bundle SITE ...` builds; `sitectl bundle verify FILE` checks.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    group(ArgGroup::new("signing_key").args(["key", "key_env"]))
+)]
+pub struct BundleArgs {
+    #[command(subcommand)]
+    pub command: Option<BundleCommand>,
+    /// The air-gapped site to bundle.
+    #[arg(value_name = "SITE", required = true)]
+    pub site: Option<String>,
+    /// Where to write it: FILE.tar.gz (or .tgz) for one archive, else a new folder.
+    #[arg(long, value_name = "DIR|FILE.tar.gz", required = true)]
+    pub out: Option<PathBuf>,
+    /// The private key (PEM, RSA) that signs the bundle and its license, a file outside the repository.
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "key_env",
+        conflicts_with = "key_env"
+    )]
+    pub key: Option<PathBuf>,
+    /// The environment variable that holds the private key (PEM, RSA).
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// A `docker save` archive of a pinned image (repeat it); images without one are saved from the local Docker engine.
+    #[arg(long = "image-archive", value_name = "FILE")]
+    pub image_archives: Vec<PathBuf>,
+    /// The public key of the pair (PEM) [default: license-public.pem in the blueprints folder].
+    #[arg(long, value_name = "PATH")]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Check a bundle as its install script does: signature, every file's SHA-256, the license; exit 1 unless whole, ours and licensed today.
+    Verify(BundleVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleVerifyArgs {
+    /// The bundle: FILE.tar.gz, or the folder it was unpacked or written into.
+    #[arg(value_name = "FILE|DIR")]
+    pub bundle: PathBuf,
+    /// The public key (PEM) [default: license-public.pem in the blueprints folder].
+    #[arg(long, value_name = "PATH")]
+    pub public_key: Option<PathBuf>,
+    /// The day to judge the license by, as YYYY-MM-DD [default: now].
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<jiff::civil::Date>,
 }

@@ -159,6 +159,8 @@ pub enum Command {
     Gitops(GitopsArgs),
     /// Issue and verify the license keys of licensed (enterprise) sites.
     License(LicenseArgs),
+    /// Build a signed air-gap bundle of a self-hosted site (files, images, license, scripts), or verify one.
+    Bundle(BundleArgs),
     /// List every site with tier, deployment, seats, trial end and list price.
     Inventory(InventoryArgs),
     /// List trials past (or near) their end; exit 1 when any is past it.

@@ -1,0 +1,399 @@
+//! `sitectl bundle SITE`: an air-gapped site's signed bundle (its rendered
+//! files, the images it runs, its license key, the scripts that install it);
+//! `sitectl bundle verify`: the check those scripts make.
+
+use std::path::{Path, PathBuf};
+
+use super::license::{describe, find_site, now, private_key, read_named};
+use super::{CommandError, Context, Outcome};
+use crate::commands::args::{BundleArgs, BundleCommand, BundleVerifyArgs};
+use crate::delivery::bundle::{self, Chart, Image, Inputs, archive, images};
+use crate::delivery::license::{self, Verdict};
+use crate::render::{airgap, blueprint, pipeline};
+use crate::source::load::display_name;
+use crate::spec::Deployment;
+use crate::validate::Specs;
+use crate::workspace::Workspace;
+
+pub(super) fn bundle(
+    args: &BundleArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    match &args.command {
+        Some(BundleCommand::Verify(verify_args)) => verify(verify_args, ws),
+        None => build(args, ws, context),
+    }
+}
+
+/// The public key: `--public-key`, else the one committed beside the blueprints.
+fn public_key(given: Option<&Path>, ws: &Workspace) -> Result<(PathBuf, Vec<u8>), CommandError> {
+    let path = given.map_or_else(
+        || ws.blueprints.join(super::license::PUBLIC_KEY),
+        Path::to_path_buf,
+    );
+    let pem = std::fs::read(&path).map_err(|e| {
+        CommandError::Usage(format!(
+            "the public key {}: {e}{}",
+            display_name(&path),
+            if given.is_none() {
+                " (commit it beside the blueprints, or name it with --public-key)"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    if String::from_utf8_lossy(&pem).contains("PRIVATE KEY-----") {
+        return Err(CommandError::Usage(format!(
+            "{} is a private key: name the public key of the pair",
+            display_name(&path)
+        )));
+    }
+    Ok((path, pem))
+}
+
+fn failed(error: impl ToString) -> CommandError {
+    CommandError::Failed(error.to_string())
+}
+
+/// The chart every Helm values file feeds, as `helm package` lays it out.
+fn chart(ws: &Workspace) -> Result<Chart, CommandError> {
+    let dir = blueprint::chart(&ws.blueprints);
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        let entry = entry.map_err(failed)?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(&dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        let bytes = std::fs::read(entry.path())
+            .map_err(|e| failed(format!("{}: {e}", display_name(entry.path()))))?;
+        files.push((relative, bytes));
+    }
+    let chart_yaml = files
+        .iter()
+        .find(|(path, _)| path == "Chart.yaml")
+        .and_then(|(_, bytes)| crate::source::yaml::parse(&String::from_utf8_lossy(bytes)).ok())
+        .map(|root| root.to_json())
+        .ok_or_else(|| failed(format!("{}: no readable Chart.yaml", display_name(&dir))))?;
+    let field = |key: &str| {
+        chart_yaml
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| failed(format!("{}/Chart.yaml has no `{key}`", display_name(&dir))))
+    };
+    Ok(Chart {
+        name: field("name")?,
+        version: field("version")?,
+        files,
+    })
+}
+
+/// The archive of every pinned image: from `--image-archive`, else saved
+/// from the local Docker engine into `scratch`.
+fn image_archives(
+    pinned: &[(String, String)],
+    given: &[PathBuf],
+    scratch: &Path,
+) -> Result<Vec<Image>, CommandError> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for path in given {
+        read_named(path, "--image-archive")?;
+        let ids = images::image_ids(path).map_err(|e| CommandError::Usage(e.to_string()))?;
+        let mut used = false;
+        for id in ids {
+            if pinned.iter().any(|(_, pin)| *pin == id) {
+                used = true;
+                found.push((id, path.clone()));
+            }
+        }
+        if !used {
+            return Err(CommandError::Usage(format!(
+                "--image-archive {}: it holds no image the site runs (pinned: {})",
+                display_name(path),
+                pinned
+                    .iter()
+                    .map(|(reference, id)| format!("{reference} {id}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let mut chosen = Vec::new();
+    for (reference, id) in pinned {
+        let archive = match found.iter().find(|(found, _)| found == id) {
+            Some((_, path)) => path.clone(),
+            None => images::save(id, reference, scratch).map_err(|e| {
+                failed(format!(
+                    "{e}\nhint: load or pull it into the local engine, or pass its `docker save` archive with --image-archive FILE"
+                ))
+            })?,
+        };
+        chosen.push(Image {
+            id: id.clone(),
+            reference: reference.clone(),
+            archive,
+        });
+    }
+    Ok(chosen)
+}
+
+fn build(args: &BundleArgs, ws: &Workspace, context: &Context) -> Result<Outcome, CommandError> {
+    let (Some(name), Some(out)) = (&args.site, &args.out) else {
+        return Err(CommandError::Usage(
+            "name the site and --out (or `sitectl bundle verify FILE`)".into(),
+        ));
+    };
+    let key = private_key(args.key.as_deref(), args.key_env.as_deref(), ws)?;
+    let (public_path, public) = public_key(args.public_key.as_deref(), ws)?;
+    let valid = find_site(name, ws)?;
+    let spec = &valid.site.spec;
+    if spec.deployment != Deployment::Selfhosted || airgap::air_gapped_registry(&valid).is_none() {
+        return Err(CommandError::Usage(format!(
+            "site `{name}` is not air-gapped ({}): a bundle carries everything a site without internet runs; set `selfhosted.airGapped: true` and its `registry`",
+            spec.deployment
+        )));
+    }
+    let rendered = pipeline::render_all(
+        Specs::Paths(vec![valid.document.source.path.clone()]),
+        &ws.blueprints,
+        None,
+        &|_, _| {},
+    )
+    .map_err(|diagnostics| {
+        CommandError::invalid(
+            diagnostics,
+            format!("error: site `{name}` does not render\n"),
+        )
+    })?;
+    let blueprint = rendered
+        .blueprint_of(&valid)
+        .ok_or_else(|| failed(format!("site `{name}` has no blueprint")))?;
+    let pinned: Vec<(String, String)> = airgap::pinned_images(&valid, blueprint, &rendered.files)
+        .map_err(|problems| {
+            let mut diagnostics = crate::diagnostic::Diagnostics::default();
+            diagnostics.list.extend(problems);
+            CommandError::invalid(
+                Box::new(diagnostics),
+                format!("error: site `{name}` runs unpinned images\n"),
+            )
+        })?
+        .into_iter()
+        .map(|(reference, pin)| (reference, pin.id.clone()))
+        .collect();
+    let issued = now(context)?;
+    let claims = license::claims(&valid.site, issued).map_err(failed)?;
+    if issued.as_second() >= claims.exp {
+        return Err(CommandError::Failed(format!(
+            "the license of `{name}` ended on {}: renew it in the spec (`license.end`) before bundling; its install would refuse it",
+            license::day(claims.exp - 1)
+        )));
+    }
+    let token = license::sign(&claims, &key).map_err(failed)?;
+    let chart = if rendered
+        .files
+        .iter()
+        .any(|f| f.target == crate::render::target::Target::Helm)
+    {
+        Some(chart(ws)?)
+    } else {
+        None
+    };
+    let scratch = tempdir(out)?;
+    let result = (|| {
+        let images = image_archives(&pinned, &args.image_archives, &scratch.0)?;
+        let inputs = Inputs {
+            site: name,
+            customer: &valid.site.metadata.customer,
+            version: &spec.app.version,
+            rendered: &rendered.files,
+            chart,
+            images,
+            license: token,
+            license_until: license::day(claims.exp - 1),
+            public_key: public.clone(),
+            issued: u64::try_from(claims.iat).unwrap_or_default(),
+        };
+        let entries = bundle::entries(&inputs, &key).map_err(|e| match e {
+            bundle::BundleError::NotAPair { .. } => CommandError::Usage(format!(
+                "the private key is not the pair of {}: the customer could not verify the bundle (name the right one with --public-key)",
+                display_name(&public_path)
+            )),
+            other => failed(other),
+        })?;
+        write(out, &inputs.top(), &entries, inputs.issued)?;
+        Ok(format!(
+            "wrote {}: {name} {}, {} files, {} images; {}; signed by the pair of {} (sha256 {})\n",
+            display_name(out),
+            spec.app.version,
+            entries.len(),
+            inputs.images.len(),
+            describe(&claims),
+            display_name(&public_path),
+            bundle::fingerprint(&public)
+        ))
+    })();
+    drop(scratch);
+    Ok(Outcome::note(result?))
+}
+
+/// A folder beside `out` for saved images, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(out: &Path) -> Result<Scratch, CommandError> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = parent.join(format!(".{name}.{}.images.tmp", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| failed(format!("cannot create {}: {e}", display_name(&dir))))?;
+    Ok(Scratch(dir))
+}
+
+fn is_archive(out: &Path) -> bool {
+    let name = out.to_string_lossy();
+    name.ends_with(".tar.gz") || name.ends_with(".tgz")
+}
+
+/// Writes the bundle whole or not at all: into a temporary name beside
+/// `out`, renamed into place.
+fn write(
+    out: &Path,
+    top: &str,
+    entries: &[archive::Entry],
+    mtime: u64,
+) -> Result<(), CommandError> {
+    let cannot = |e: std::io::Error| failed(format!("cannot write {}: {e}", display_name(out)));
+    let temporary = {
+        let mut name = out.as_os_str().to_owned();
+        name.push(format!(".{}.tmp", std::process::id()));
+        PathBuf::from(name)
+    };
+    if is_archive(out) {
+        if out.is_dir() {
+            return Err(CommandError::Usage(format!(
+                "--out {}: a folder has that name",
+                display_name(out)
+            )));
+        }
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(cannot)?;
+        }
+        let written = (|| {
+            let file = std::fs::File::create(&temporary)?;
+            let file = archive::write_tar_gz(std::io::BufWriter::new(file), top, entries, mtime)?;
+            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&temporary, out)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        return written.map_err(cannot);
+    }
+    if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) || out.is_file() {
+        return Err(CommandError::Usage(format!(
+            "--out {}: it exists and is not an empty folder; name a new folder, or FILE.tar.gz",
+            display_name(out)
+        )));
+    }
+    let written = (|| {
+        archive::write_folder(&temporary, entries)?;
+        if out.is_dir() {
+            std::fs::remove_dir(out)?;
+        }
+        std::fs::rename(&temporary, out)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&temporary);
+    }
+    written.map_err(cannot)
+}
+
+fn verify(args: &BundleVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandError> {
+    let (public_path, public) = public_key(args.public_key.as_deref(), ws)?;
+    let path = &args.bundle;
+    let listing = if path.is_dir() {
+        archive::read_folder(path)
+    } else {
+        read_named(path, "bundle")?;
+        archive::read_tar_gz(path)
+    }
+    .map_err(|e| {
+        failed(format!(
+            "{}: not a readable bundle: {e}",
+            display_name(path)
+        ))
+    })?;
+    let as_of = match args.as_of {
+        Some(date) => {
+            license::start_of_day(date).map_err(|e| CommandError::Usage(e.to_string()))?
+        }
+        None => jiff::Timestamp::now(),
+    };
+    let report = bundle::verify::check(&listing, &public, as_of).map_err(failed)?;
+    let mut stderr = String::new();
+    for problem in &report.problems {
+        stderr.push_str(&format!("error: {problem}\n"));
+    }
+    let what = format!(
+        "{} {}",
+        report.site.as_deref().unwrap_or("(no site)"),
+        report.version.as_deref().unwrap_or("(no version)")
+    );
+    match &report.license {
+        Some(Verdict::Valid(claims)) => {
+            stderr.push_str(&format!("license: valid: {}\n", describe(claims)))
+        }
+        Some(Verdict::Expired(claims)) => stderr.push_str(&format!(
+            "error: license: expired on {}: its install would refuse it\n",
+            license::day(claims.exp - 1)
+        )),
+        Some(Verdict::NotYetValid(claims)) => stderr.push_str(&format!(
+            "error: license: not valid before {}\n",
+            license::day(claims.nbf)
+        )),
+        Some(Verdict::BadSignature(why)) => {
+            stderr.push_str(&format!("error: license: bad signature ({why})\n"))
+        }
+        None => {}
+    }
+    let passed = report.passed();
+    stderr.push_str(&if passed {
+        format!(
+            "verified {}: {what}, {} signed files, signed by the pair of {}\n",
+            display_name(path),
+            report.signed,
+            display_name(&public_path)
+        )
+    } else {
+        format!(
+            "refused {}: {what}: {} problem{}; install nothing from it\n",
+            display_name(path),
+            report.problems.len()
+                + usize::from(!matches!(report.license, Some(Verdict::Valid(_)) | None)),
+            if report.problems.len() == 1 { "" } else { "s" }
+        )
+    });
+    Ok(Outcome {
+        stderr,
+        code: u8::from(!passed),
+        ..Outcome::default()
+    })
+}
