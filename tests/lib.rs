@@ -27,6 +27,7 @@
 mod common;
 
 mod affected;
+mod air_gap;
 mod atlantis;
 mod aws_end_to_end;
 mod cli;

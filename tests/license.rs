@@ -11,7 +11,7 @@ use crate::common::require_tool;
 use crate::diff::Repo;
 
 /// An RSA key pair made with openssl, outside the repository.
-fn key_pair(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+pub(crate) fn key_pair(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     require_tool("openssl", "apt-get install openssl");
     std::fs::create_dir_all(dir).unwrap();
     let private = dir.join("private.pem");
