@@ -28,6 +28,7 @@ mod common;
 
 mod affected;
 mod air_gap;
+mod air_gap_install;
 mod atlantis;
 mod aws_end_to_end;
 mod cli;
