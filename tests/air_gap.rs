@@ -117,6 +117,14 @@ impl Bundling {
     }
 }
 
+impl Drop for Bundling {
+    fn drop(&mut self) {
+        for folder in ["keys", "images"] {
+            let _ = std::fs::remove_dir_all(self.repo.0.with_extension(folder));
+        }
+    }
+}
+
 pub(crate) fn said(output: &Output) -> String {
     format!(
         "{}{}",
