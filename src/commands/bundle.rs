@@ -352,11 +352,10 @@ fn verify(args: &BundleVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandErr
     for problem in &report.problems {
         stderr.push_str(&format!("error: {problem}\n"));
     }
-    let what = format!(
-        "{} {}",
-        report.site.as_deref().unwrap_or("(no site)"),
-        report.version.as_deref().unwrap_or("(no version)")
-    );
+    let what = match (&report.site, &report.version) {
+        (Some(site), Some(version)) => format!("{site} {version}"),
+        _ => format!("no {} names its site and release", bundle::METADATA),
+    };
     match &report.license {
         Some(Verdict::Valid(claims)) => {
             stderr.push_str(&format!("license: valid: {}\n", describe(claims)))
@@ -375,6 +374,8 @@ fn verify(args: &BundleVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandErr
         None => {}
     }
     let passed = report.passed();
+    let license_refused = usize::from(!matches!(report.license, Some(Verdict::Valid(_)) | None));
+    let count = report.problems.len() + license_refused;
     stderr.push_str(&if passed {
         format!(
             "verified {}: {what}, {} signed files, signed by the pair of {}\n",
@@ -384,11 +385,9 @@ fn verify(args: &BundleVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandErr
         )
     } else {
         format!(
-            "refused {}: {what}: {} problem{}; install nothing from it\n",
+            "refused {}: {what}: {count} problem{}; install nothing from it\n",
             display_name(path),
-            report.problems.len()
-                + usize::from(!matches!(report.license, Some(Verdict::Valid(_)) | None)),
-            if report.problems.len() == 1 { "" } else { "s" }
+            if count == 1 { "" } else { "s" }
         )
     });
     Ok(Outcome {

@@ -328,7 +328,7 @@ mod tests {
             [
                 "top/ 755",
                 "top/a.txt 644",
-                "top/b 755",
+                "top/b/ 755",
                 "top/b/file.txt 644",
                 "top/install.sh 755"
             ]

@@ -135,8 +135,20 @@ pub fn entries(inputs: &Inputs<'_>, pem: &[u8]) -> Result<Vec<Entry>, BundleErro
     }
     let mut listed =
         String::from("# file image-id reference: loaded, checked and named by the scripts\n");
+    let mut files = std::collections::BTreeSet::new();
     for image in &inputs.images {
-        let file = image_file(&image.reference);
+        let mut file = image_file(&image.reference);
+        // Two repositories may end alike (`app`, `acme/app`): the ID tells
+        // their archives apart.
+        if !files.insert(file.clone()) {
+            let short = image
+                .id
+                .trim_start_matches("sha256:")
+                .get(..12)
+                .unwrap_or_default();
+            file = file.replace(".tar", &format!("-{short}.tar"));
+            files.insert(file.clone());
+        }
         let _ = writeln!(listed, "{file} {} {}", image.id, image.reference);
         entries.push(Entry::file(file, image.archive.clone()));
     }
@@ -229,10 +241,9 @@ fn readme(inputs: &Inputs<'_>) -> String {
         .iter()
         .map(|i| {
             format!(
-                "- `{}`: `{}`, image ID `{}`\n",
-                image_file(&i.reference),
-                i.reference,
-                i.id
+                "- `{}`, image ID `{}`
+",
+                i.reference, i.id
             )
         })
         .collect();
