@@ -42,6 +42,10 @@ pub enum SpecError {
     SetPath { arg: String, path: String },
     #[error("--set {arg}: the value is not a YAML value: {message}")]
     SetValue { arg: String, message: String },
+    #[error(
+        "--customer {0:?} gives no site name: nothing of it is a letter or a digit, even transliterated; name the site with --name, e.g. --name acme-learning"
+    )]
+    NoName(String),
 }
 
 /// What the flags say, already defaulted by the command.
@@ -90,35 +94,74 @@ pub struct Built {
     places: Vec<(Vec<String>, Range<usize>)>,
 }
 
-/// A DNS label for the site, from the customer's name.
-pub fn site_name(customer: &str) -> String {
-    let mut name = String::new();
-    for c in customer.chars().flat_map(char::to_lowercase) {
+/// The longest site name a preview derives: room for a suffix under DNS's 63.
+const NAME_LENGTH: usize = 40;
+
+/// A DNS label for the site, from the customer's name: transliterated to
+/// ASCII (`Ærø Skole` → `aero-skole`, `株式会社テスト` → `zhu-shi-hui-she-tesuto`),
+/// words joined by `-`, cut at a word boundary within 40 characters. `None`
+/// when nothing of it is a letter or a digit.
+pub fn site_name(customer: &str) -> Option<String> {
+    // Letters and digits of any script transliterated; everything else (a
+    // symbol, an emoji, punctuation) only separates words.
+    let ascii: String = customer
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                deunicode::deunicode_char(c).unwrap_or(" ")
+            } else {
+                " "
+            }
+        })
+        .collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in ascii.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
-            name.push(c);
-        } else if !name.is_empty() && !name.ends_with('-') {
-            name.push('-');
+            word.push(c);
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
         }
     }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) && !name.is_empty() {
-        name.insert_str(0, "site-");
+    if !word.is_empty() {
+        words.push(word);
     }
-    let name: String = name.chars().take(40).collect();
-    let name = name.trim_end_matches('-');
-    if name.is_empty() {
-        "prospect".into()
-    } else {
-        name.to_string()
+    if words.is_empty() {
+        return None;
     }
+    if !words[0].starts_with(|c: char| c.is_ascii_lowercase()) {
+        words.insert(0, "site".into());
+    }
+    let mut name = String::new();
+    for word in words {
+        let joined = if name.is_empty() {
+            word.len()
+        } else {
+            name.len() + 1 + word.len()
+        };
+        if joined > NAME_LENGTH {
+            if name.is_empty() {
+                // One word longer than the limit: cut it, there is no boundary.
+                name = word[..NAME_LENGTH].to_string();
+            }
+            break;
+        }
+        if !name.is_empty() {
+            name.push('-');
+        }
+        name.push_str(&word);
+    }
+    Some(name)
 }
 
 /// Builds the spec `sitectl new` would write for these flags, then applies
 /// `--seats`, `--features` and every `--set` in order.
 pub fn build(inputs: &Inputs<'_>, catalog: &Catalog) -> Result<Built, SpecError> {
     let customer = inputs.customer.unwrap_or(DEFAULT_CUSTOMER);
-    let name = inputs
-        .name
-        .map_or_else(|| site_name(customer), str::to_string);
+    let name = match inputs.name {
+        Some(name) => name.to_string(),
+        None => site_name(customer).ok_or_else(|| SpecError::NoName(customer.to_string()))?,
+    };
     let args = crate::lifecycle::scaffold::NewSite {
         name: name.clone(),
         tier: inputs.tier,
@@ -493,14 +536,28 @@ mod tests {
 
     #[test]
     fn site_names_are_dns_labels_of_the_customer() {
-        assert_eq!(site_name("Acme Learning, Inc."), "acme-learning-inc");
+        let name = |customer: &str| site_name(customer).unwrap_or_default();
+        assert_eq!(name("Acme Learning, Inc."), "acme-learning-inc");
         assert_eq!(
-            site_name("<script>alert(\"x\")</script>"),
+            name("<script>alert(\"x\")</script>"),
             "script-alert-x-script"
         );
-        assert_eq!(site_name("3M"), "site-3m");
-        assert_eq!(site_name("!!!"), "prospect");
-        assert_eq!(site_name(&"a".repeat(60)).len(), 40);
+        assert_eq!(name("3M"), "site-3m");
+        assert_eq!(site_name("!!!"), None);
+        assert_eq!(name(&"a".repeat(60)).len(), 40);
+    }
+
+    #[test]
+    fn names_in_any_script_transliterate_and_cut_at_a_word_boundary() {
+        let name = |customer: &str| site_name(customer).unwrap_or_default();
+        assert_eq!(name("Ærø Skole & Co. Danmark"), "aero-skole-co-danmark");
+        assert_eq!(name("株式会社テスト"), "zhu-shi-hui-she-tesuto");
+        assert_eq!(name("Müller Grundschule"), "muller-grundschule");
+        let long = name("The International Federation of Learning Platforms Limited");
+        assert_eq!(long, "the-international-federation-of-learning");
+        assert!(long.len() <= 40);
+        assert_eq!(site_name("🙂 — 🙂"), None, "symbols are no name");
+        assert_eq!(name("Acme™ 🙂 Learning"), "acme-learning");
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! The preview for a terminal: the site, its tier's limits, who does what,
-//! the resources per target and every generated file, in aligned columns.
+//! the resources per target and every generated file, in aligned columns
+//! that fit 100 columns (a long last column wraps under itself).
 
 use std::fmt::Write as _;
 
-use crate::diagnostic::report;
 use crate::preview::{Preview, file_path, size};
+
+/// The widest line the preview writes.
+const WIDTH: usize = 100;
+/// The narrowest a wrapped last column gets beside the others; with less
+/// room it goes on lines of its own below its row.
+const NARROWEST: usize = 30;
 
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
@@ -19,17 +25,25 @@ pub fn text(p: &Preview) -> String {
     let mut out = String::new();
     let w = &mut out;
     let spec = &p.site.spec;
-    let _ = writeln!(
+    paragraph(
         w,
-        "Preview: {} for {} ({} tier, {} deployment, blueprint `{}`)",
-        p.site.metadata.name,
-        printable(&p.site.metadata.customer),
-        spec.tier,
-        spec.deployment,
-        p.blueprint
+        &format!(
+            "Preview: {} for {} ({} tier, {} deployment, blueprint `{}`)",
+            p.site.metadata.name,
+            printable(&p.site.metadata.customer),
+            spec.tier,
+            spec.deployment,
+            p.blueprint
+        ),
+        2,
     );
-    let _ = writeln!(w, "{}", p.blueprint_description);
-    let _ = writeln!(w, "\nTier {}: {}", spec.tier, p.limits.tier_description);
+    paragraph(w, &p.blueprint_description, 0);
+    let _ = writeln!(w);
+    paragraph(
+        w,
+        &format!("Tier {}: {}", spec.tier, p.limits.tier_description),
+        2,
+    );
     let mut rows: Vec<[String; 2]> = vec![[
         "seats".into(),
         format!("{} ({})", p.limits.seats, p.limits.seat_rule),
@@ -80,7 +94,8 @@ pub fn text(p: &Preview) -> String {
         }
     }
     for (target, description) in &p.targets {
-        let _ = writeln!(w, "\nResources: {target} ({description})");
+        let _ = writeln!(w);
+        paragraph(w, &format!("Resources: {target} ({description})"), 2);
         let rows: Vec<[String; 3]> = p
             .resources
             .iter()
@@ -110,9 +125,86 @@ pub fn text(p: &Preview) -> String {
     out
 }
 
+/// `text` as lines of at most [`WIDTH`] columns, broken at spaces; the
+/// lines after the first start with `hang` spaces.
+fn paragraph(w: &mut String, text: &str, hang: usize) {
+    for (n, line) in wrap(text, WIDTH - hang).iter().enumerate() {
+        let indent = if n == 0 { 0 } else { hang };
+        let _ = writeln!(w, "{:indent$}{line}", "");
+    }
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces (a word
+/// longer than that keeps a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Rows in aligned columns, two spaces in, the last column wrapped to fit.
 fn indented<R: AsRef<[String]>>(w: &mut String, rows: &[R]) {
-    for line in report::aligned(rows).lines() {
-        let _ = writeln!(w, "  {line}");
+    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    if columns == 0 {
+        return;
+    }
+    let widths: Vec<usize> = (0..columns - 1)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.as_ref().get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // The leading columns get at most WIDTH - NARROWEST: the widest gives
+    // way, and a row whose cell is wider than its column puts its last
+    // column on the lines below.
+    let mut widths = widths;
+    let lead_of = |widths: &[usize]| 2 + widths.iter().map(|w| w + 2).sum::<usize>();
+    while lead_of(&widths) > WIDTH - NARROWEST {
+        let Some(widest) = (0..widths.len()).max_by_key(|&i| widths[i]) else {
+            break;
+        };
+        let excess = lead_of(&widths) - (WIDTH - NARROWEST);
+        widths[widest] = widths[widest].saturating_sub(excess).max(8);
+        if lead_of(&widths) > WIDTH - NARROWEST && widths.iter().all(|w| *w <= 8) {
+            break;
+        }
+    }
+    let lead = lead_of(&widths);
+    for row in rows {
+        let row = row.as_ref();
+        let mut line = String::from("  ");
+        let mut fits = true;
+        for (cell, width) in row.iter().zip(&widths) {
+            fits &= cell.chars().count() <= *width;
+            let _ = write!(line, "{cell:<width$}  ");
+        }
+        let last = row.get(columns - 1).map_or("", String::as_str);
+        if !fits {
+            let _ = writeln!(w, "{}", line.trim_end());
+            line = format!("{:lead$}", "");
+        }
+        for (n, piece) in wrap(last, WIDTH - lead).iter().enumerate() {
+            if n > 0 {
+                line = format!("{:lead$}", "");
+            }
+            line.push_str(piece);
+            let _ = writeln!(w, "{}", line.trim_end());
+        }
     }
 }
 
@@ -122,4 +214,34 @@ fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WIDTH, indented, wrap};
+
+    #[test]
+    fn long_text_wraps_at_spaces_within_the_width() {
+        let text = "word ".repeat(40);
+        let lines = wrap(&text, 20);
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        assert_eq!(lines.join(" "), text.trim_end());
+    }
+
+    #[test]
+    fn a_wide_row_fits_the_width_and_keeps_every_word() {
+        let rows = vec![
+            ["seats".to_string(), "a long explanation ".repeat(12)],
+            ["x".repeat(70), "text beside a wide first column ".repeat(4)],
+        ];
+        let mut out = String::new();
+        indented(&mut out, &rows);
+        assert!(out.lines().all(|l| l.chars().count() <= WIDTH), "{out}");
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        let expected: Vec<String> = rows
+            .iter()
+            .flat_map(|r| r.iter().flat_map(|c| words(c)))
+            .collect();
+        assert_eq!(words(&out), expected);
+    }
 }
