@@ -109,3 +109,73 @@ fn every_tier_and_deployment_the_catalog_allows_previews() {
         );
     }
 }
+
+/// Every tier × deployment the catalog allows, each page's facts checked
+/// against each other: one backup policy, no region for a self-hosted
+/// site, no template text or Markdown leaking into the customer's page.
+#[test]
+fn no_page_states_two_backup_policies_or_a_region_for_a_self_hosted_site() {
+    let sets = vec!["spec.license.annualPrice=90000".to_string()];
+    let mut seen = 0;
+    for tier in [Tier::Trial, Tier::Paid, Tier::Enterprise] {
+        for deployment in [
+            Deployment::Managed,
+            Deployment::Dedicated,
+            Deployment::Byoi,
+            Deployment::Selfhosted,
+        ] {
+            let inputs = Inputs {
+                tier,
+                deployment,
+                customer: Some("Globex"),
+                name: None,
+                seats: None,
+                features: &[],
+                sets: if tier == Tier::Enterprise { &sets } else { &[] },
+                app_version: "2026.11.1",
+                today: "2026-11-22".parse().unwrap(),
+            };
+            // A pair the catalog refuses is no page.
+            let Ok(p) = preview::preview(&inputs, Path::new("blueprints")) else {
+                continue;
+            };
+            seen += 1;
+            let what = format!("{tier} on {deployment}");
+            let backups = p.backups_line();
+            let duty = p
+                .duties()
+                .into_iter()
+                .find(|d| d.what == "backs up the data")
+                .unwrap_or_else(|| panic!("{what}: no backups duty"));
+            match backups.as_str() {
+                "none on this tier" => assert_eq!(duty.who, "nobody", "{what}: {duty:?}"),
+                b if b.starts_with("by the customer") => {
+                    assert_eq!(duty.who, "customer", "{what}: {duty:?}")
+                }
+                b => {
+                    assert!(b.ends_with("by us"), "{what}: {b}");
+                    assert_ne!(duty.who, "customer", "{what}: {duty:?}");
+                    let schedule = b.trim_end_matches(", by us");
+                    assert!(duty.note.contains(schedule), "{what}: {b} vs {duty:?}");
+                }
+            }
+            let page = sitectl::preview::html::page(&p);
+            let shown = page.split("<section id=\"files\"").next().unwrap();
+            if deployment == Deployment::Selfhosted {
+                assert!(!shown.contains("region "), "{what}: a region badge");
+            }
+            for leak in ["names.", "`", "{{", "settings."] {
+                assert!(
+                    !shown.contains(leak),
+                    "{what}: `{leak}` leaks into the page"
+                );
+            }
+            let text = preview::text(&p);
+            assert!(
+                text.lines().all(|l| l.chars().count() <= 100),
+                "{what}: a line wider than 100 columns"
+            );
+        }
+    }
+    assert!(seen >= 6, "only {seen} tier × deployment pairs previewed");
+}

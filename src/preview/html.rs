@@ -56,6 +56,7 @@ tr:last-child td { border-bottom: none; }
 .who.us { background: var(--ours-bg); color: var(--ours); }
 .who.customer { background: var(--theirs-bg); color: var(--theirs); }
 .who.shared { background: var(--shared-bg); color: var(--shared); }
+.who.nobody { background: #fdecec; color: #a12626; }
 .data { color: var(--theirs); font-weight: 600; font-size: 12px; }
 .muted { color: var(--muted); }
 details { border: 1px solid var(--line); border-radius: 8px; margin: 8px 0; }
@@ -65,6 +66,31 @@ details pre { margin: 0; padding: 12px; border-top: 1px solid var(--line); backg
 footer { color: var(--muted); font-size: 13px; text-align: center; margin-top: 24px; }
 @media (max-width: 800px) { .cards { grid-template-columns: repeat(2, 1fr); } }
 "#;
+
+/// Prose for the page: escaped, and Markdown's `code` spans (as blueprints
+/// and the chart describe things) drawn as code, never as raw backticks.
+pub fn prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut parts = text.split('`').peekable();
+    let mut code = false;
+    while let Some(part) = parts.next() {
+        // An unpaired backtick at the end stays text.
+        if code && parts.peek().is_none() {
+            out.push('`');
+            out.push_str(&escape(part));
+            break;
+        }
+        if code {
+            out.push_str("<code>");
+            out.push_str(&escape(part));
+            out.push_str("</code>");
+        } else {
+            out.push_str(&escape(part));
+        }
+        code = !code;
+    }
+    out
+}
 
 /// The whole page.
 pub fn page(p: &Preview) -> String {
@@ -85,14 +111,17 @@ pub fn page(p: &Preview) -> String {
         w,
         "<header>\n<h1>{customer}</h1>\n<p>What the customer gets: site <code>{name}</code>, blueprint <code>{blueprint}</code>. {description}</p>\n\
          <div class=\"badges\"><span class=\"badge tier\">{tier} tier</span><span class=\"badge\">{deployment}</span>\
-         <span class=\"badge\">region {region}</span><span class=\"badge\">release {version}</span></div>\n\
+         {region}<span class=\"badge\">release {version}</span></div>\n\
          <pre class=\"command\" aria-label=\"command line\">{command}</pre>\n</header>\n",
         name = escape(&p.site.metadata.name),
         blueprint = escape(&p.blueprint),
         description = escape(&p.blueprint_description),
         tier = spec.tier,
         deployment = spec.deployment,
-        region = escape(&spec.region),
+        region = p
+            .region()
+            .map(|region| format!("<span class=\"badge\">region {}</span>", escape(region)))
+            .unwrap_or_default(),
         version = escape(&spec.app.version),
         command = escape(&p.command),
     );
@@ -130,7 +159,7 @@ fn cards(w: &mut String, p: &Preview) {
         format!(
             "<div class=\"card\" id=\"{id}\"><h2>{title}</h2><div class=\"value\">{}</div><div class=\"note\">{}</div></div>\n",
             escape(value),
-            escape(note)
+            prose(note)
         )
     };
     let _ = write!(
@@ -155,10 +184,6 @@ fn cards(w: &mut String, p: &Preview) {
         ),
         card("term", "Term", &term.0, &term.1),
     );
-}
-
-fn party_class(party: Option<Party>) -> &'static str {
-    party.map_or("shared", Party::as_str)
 }
 
 /// Colours of a zone: (stroke, fill) by whose infrastructure it is.
@@ -348,15 +373,14 @@ fn responsibilities(w: &mut String, p: &Preview) {
                 escape(&r.app_runs_in),
                 escape(&r.data_lives_in)
             );
-            for (what, duty) in r.duties() {
-                let who = duty.who.as_str();
+            for duty in p.duties() {
                 let _ = writeln!(
                     w,
                     "<tr><td>{}</td><td><span class=\"who {}\">{}</span></td><td>{}</td></tr>",
-                    escape(what),
-                    party_class(Some(duty.who)),
-                    if who == "us" { "we do" } else { who },
-                    escape(&duty.note)
+                    escape(duty.what),
+                    duty.party,
+                    escape(&duty.who),
+                    prose(&duty.note)
                 );
             }
             w.push_str("</tbody>\n</table>\n");
@@ -378,7 +402,7 @@ fn limits(w: &mut String, p: &Preview) {
         w,
         "<section id=\"limits\">\n<h2>Tier {}: limits and features</h2>\n<p class=\"muted\">{}</p>\n<table>\n<tbody>\n",
         spec.tier,
-        escape(&p.limits.tier_description)
+        prose(&p.limits.tier_description)
     );
     let mut rows = vec![
         (
@@ -412,7 +436,7 @@ fn limits(w: &mut String, p: &Preview) {
         let _ = writeln!(
             w,
             "<tr><th scope=\"row\">{name}</th><td>{}</td></tr>",
-            escape(&value)
+            prose(&value)
         );
     }
     w.push_str("</tbody>\n</table>\n</section>\n");
@@ -425,7 +449,7 @@ fn resources(w: &mut String, p: &Preview) {
             w,
             "<h3>{}</h3>\n<p class=\"muted\">{}</p>\n",
             escape(target.as_str()),
-            escape(description)
+            prose(description)
         );
         let rows: Vec<_> = p.resources.iter().filter(|r| r.target == *target).collect();
         if rows.is_empty() {
@@ -444,7 +468,7 @@ fn resources(w: &mut String, p: &Preview) {
                 "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}{data}</td></tr>",
                 escape(&r.kind),
                 escape(&r.name),
-                escape(&r.description)
+                prose(&r.description)
             );
         }
         w.push_str("</tbody>\n</table>\n");

@@ -15,7 +15,7 @@ use std::path::Path;
 use crate::diagnostic::Diagnostics;
 use crate::preview::flags::{Built, Inputs, SpecError};
 pub use crate::preview::resources::Resource;
-use crate::render::blueprint::{Blueprint, Responsibilities};
+use crate::render::blueprint::{Blueprint, Party, Responsibilities};
 use crate::render::engine::RenderedFile;
 use crate::render::pipeline::render_checked;
 use crate::render::target::Target;
@@ -51,6 +51,9 @@ pub struct Preview {
     pub blueprint: String,
     pub blueprint_description: String,
     pub limits: Limits,
+    /// Who backs up and on what schedule: the one source of the tier card,
+    /// the limits table and the responsibilities' row.
+    pub backups: BackupPolicy,
     pub price: Price,
     pub responsibilities: Option<Responsibilities>,
     /// Rendered targets and what each is for, in blueprint order.
@@ -81,6 +84,39 @@ pub struct Limits {
     pub features_locked: Vec<(String, Vec<String>)>,
 }
 
+/// Who backs up a site's data, from its blueprint's responsibilities and
+/// its tier's schedule taken together, so that no two places disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackupPolicy {
+    /// We do (alone or with the customer), on the tier's schedule.
+    Ours(Backups),
+    /// We would, but the tier keeps none (a trial).
+    NoneOnThisTier,
+    /// The data lives with the customer, who backs it up by its own policy.
+    Customers,
+}
+
+impl BackupPolicy {
+    fn of(responsibilities: Option<&Responsibilities>, tier: Option<&Backups>) -> BackupPolicy {
+        let customer = responsibilities.is_some_and(|r| r.backs_up.who == Party::Customer);
+        match (customer, tier) {
+            (true, _) => BackupPolicy::Customers,
+            (false, Some(backups)) => BackupPolicy::Ours(backups.clone()),
+            (false, None) => BackupPolicy::NoneOnThisTier,
+        }
+    }
+}
+
+/// A responsibility as shown: what, who (`we do`, `customer`, ...), what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duty {
+    pub what: &'static str,
+    pub who: String,
+    /// The CSS class of the party: `us`, `customer`, `shared`, `nobody`.
+    pub party: &'static str,
+    pub note: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Price {
     Monthly {
@@ -97,7 +133,7 @@ impl Price {
         match self {
             Price::Monthly {
                 amount, currency, ..
-            } => format!("{amount:.2} {currency} per month"),
+            } => format!("{} per month", money(*amount, currency)),
             Price::Negotiated => "negotiated".into(),
         }
     }
@@ -231,15 +267,15 @@ fn summarise(
             let (amount, currency) = crate::fleet::inventory::monthly_price(spec, catalog);
             let basis = match (&spec.license, policy.price.model) {
                 (Some(license), _) => format!(
-                    "license of {:.2} {currency} a year, over 12 months",
-                    license.annual_price
+                    "license of {} a year, over 12 months",
+                    money(license.annual_price, &currency)
                 ),
                 (None, PriceModel::PerSeatMonthly) => format!(
-                    "{} seats × {:.2} {currency} per seat per month",
+                    "{} seats × {} per seat per month",
                     spec.seats,
-                    policy.price.amount.unwrap_or(0.0)
+                    money(policy.price.amount.unwrap_or(0.0), &currency)
                 ),
-                (None, _) => format!("tier `{}` is free", spec.tier),
+                (None, _) => format!("the {} tier is free", spec.tier),
             };
             Price::Monthly {
                 amount,
@@ -276,8 +312,13 @@ fn summarise(
         })
         .map(|d| (d.kind.clone(), d.description.clone()))
         .collect();
+    let backups = BackupPolicy::of(
+        manifest.responsibilities.as_ref(),
+        policy.defaults.backups.as_ref(),
+    );
     Preview {
         command: built.command.text.clone(),
+        backups,
         spec_text: built.source.text.clone(),
         blueprint: blueprint.name.clone(),
         blueprint_description: manifest.description.clone(),
@@ -289,6 +330,30 @@ fn summarise(
         data_tier,
         files,
         site,
+    }
+}
+
+/// An amount of money for people: thousands grouped, the currency's minor
+/// unit (none for yen and won), its code after: `20,000.00 EUR`, `1,500 JPY`.
+pub fn money(amount: f64, currency: &str) -> String {
+    let decimals = match currency {
+        "JPY" | "KRW" | "ISK" | "CLP" | "VND" => 0,
+        _ => 2,
+    };
+    let fixed = format!("{:.*}", decimals, amount.abs());
+    let (whole, fraction) = fixed.split_once('.').unwrap_or((&fixed, ""));
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if amount < 0.0 { "-" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{grouped} {currency}")
+    } else {
+        format!("{sign}{grouped}.{fraction} {currency}")
     }
 }
 
@@ -321,10 +386,70 @@ impl Preview {
     }
 
     pub fn backups_line(&self) -> String {
-        match &self.limits.backups {
-            Some(b) => format!("{}, kept {} days", b.schedule, b.retention_days),
-            None => "none".into(),
+        match &self.backups {
+            BackupPolicy::Ours(b) => {
+                format!("{}, kept {} days, by us", b.schedule, b.retention_days)
+            }
+            BackupPolicy::NoneOnThisTier => "none on this tier".into(),
+            BackupPolicy::Customers => {
+                "by the customer, on its own schedule: the data lives in its environment".into()
+            }
         }
+    }
+
+    /// Where the site runs, when that is ours to say: a self-hosted site
+    /// runs wherever the customer puts it.
+    pub fn region(&self) -> Option<&str> {
+        (self.site.spec.deployment != crate::spec::Deployment::Selfhosted)
+            .then_some(self.site.spec.region.as_str())
+    }
+
+    /// The blueprint's responsibilities as shown, with the backups' row
+    /// made to agree with the tier: a tier without backups has nobody
+    /// backing up, whatever the blueprint would do.
+    pub fn duties(&self) -> Vec<Duty> {
+        let Some(r) = &self.responsibilities else {
+            return Vec::new();
+        };
+        r.duties()
+            .into_iter()
+            .map(|(what, duty)| {
+                let (who, party) = match duty.who {
+                    Party::Us => ("we do", "us"),
+                    Party::Customer => ("customer", "customer"),
+                    Party::Shared => ("shared", "shared"),
+                };
+                let mut shown = Duty {
+                    what,
+                    who: who.into(),
+                    party,
+                    note: duty.note.clone(),
+                };
+                if std::ptr::eq(duty, &r.backs_up) {
+                    match &self.backups {
+                        BackupPolicy::NoneOnThisTier => {
+                            shown.who = "nobody".into();
+                            shown.party = "nobody";
+                            shown.note = format!(
+                                "The {} tier keeps no backups; a paid tier backs up the database and files.",
+                                self.site.spec.tier
+                            );
+                        }
+                        BackupPolicy::Ours(b) => {
+                            shown.note = format!(
+                                "{} ({}, kept {} days).",
+                                duty.note.trim_end_matches('.'),
+                                b.schedule,
+                                b.retention_days
+                            )
+                            .replace(" (see the tier's backups)", "");
+                        }
+                        BackupPolicy::Customers => {}
+                    }
+                }
+                shown
+            })
+            .collect()
     }
 
     pub fn trial_line(&self) -> Option<String> {
@@ -351,5 +476,14 @@ mod tests {
     fn sizes_read_as_people_count() {
         assert_eq!(size(812), "812 B");
         assert_eq!(size(4300), "4.2 KiB");
+    }
+
+    #[test]
+    fn money_groups_thousands_in_the_currencys_unit() {
+        assert_eq!(money(20000.0, "EUR"), "20,000.00 EUR");
+        assert_eq!(money(1234567.891, "USD"), "1,234,567.89 USD");
+        assert_eq!(money(999.5, "GBP"), "999.50 GBP");
+        assert_eq!(money(150000.0, "JPY"), "150,000 JPY");
+        assert_eq!(money(0.0, "USD"), "0.00 USD");
     }
 }

@@ -84,8 +84,8 @@ pub fn text(p: &Preview) -> String {
                     String::new(),
                 ],
             ];
-            for (what, duty) in r.duties() {
-                rows.push([what.into(), duty.who.as_str().into(), duty.note.clone()]);
+            for duty in p.duties() {
+                rows.push([duty.what.into(), duty.who, duty.note]);
             }
             indented(w, &rows);
         }
@@ -195,7 +195,17 @@ fn indented<R: AsRef<[String]>>(w: &mut String, rows: &[R]) {
         }
         let last = row.get(columns - 1).map_or("", String::as_str);
         if !fits {
-            let _ = writeln!(w, "{}", line.trim_end());
+            // Its leading cells as lines of their own, the rest below.
+            let head = row[..columns - 1].join("  ");
+            if head.chars().count() + 2 <= WIDTH {
+                let _ = writeln!(w, "  {head}");
+            } else {
+                for cell in &row[..columns - 1] {
+                    for piece in wrap(cell, WIDTH - 2) {
+                        let _ = writeln!(w, "  {piece}");
+                    }
+                }
+            }
             line = format!("{:lead$}", "");
         }
         for (n, piece) in wrap(last, WIDTH - lead).iter().enumerate() {
