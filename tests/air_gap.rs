@@ -190,6 +190,41 @@ fn two_bundles_from_the_same_inputs_are_byte_identical_and_verify() {
     assert!(verified.status.success(), "{}", said(&verified));
     assert!(said(&verified).contains("verified"), "{}", said(&verified));
 
+    // Beside the archive, its checksum and our signature over it: the
+    // customer checks both with openssl and sha256sum before running
+    // anything from inside it.
+    let checked = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&bundling.public)
+        .arg("-signature")
+        .arg(out.join("one.tar.gz.sha256.sig"))
+        .arg(out.join("one.tar.gz.sha256"))
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "openssl: {}", said(&checked));
+    let summed = Command::new("sha256sum")
+        .args(["--check", "--strict", "one.tar.gz.sha256"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(summed.status.success(), "sha256sum: {}", said(&summed));
+    let leftovers: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // A folder typed with a trailing slash, as a shell completes it.
+    let folder = out.join("folder");
+    let built = bundling.bundle(
+        Path::new(&format!("{}/", folder.display())),
+        "2026-11-22",
+        &[],
+    );
+    assert!(built.status.success(), "{}", said(&built));
+    assert!(folder.join("install.sh").is_file());
+
     // GNU tar reads it: one top folder, the files a customer needs.
     let unpacked = out.join("unpacked");
     std::fs::create_dir_all(&unpacked).unwrap();

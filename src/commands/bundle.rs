@@ -105,7 +105,7 @@ fn image_archives(
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     for path in given {
         read_named(path, "--image-archive")?;
-        let ids = images::image_ids(path).map_err(|e| CommandError::Usage(e.to_string()))?;
+        let ids = images::image_ids(path).map_err(failed)?;
         let mut used = false;
         for id in ids {
             if pinned.iter().any(|(_, pin)| *pin == id) {
@@ -150,6 +150,7 @@ fn build(args: &BundleArgs, ws: &Workspace, context: &Context) -> Result<Outcome
             "name the site and --out (or `sitectl bundle verify FILE`)".into(),
         ));
     };
+    check_out(out)?;
     let key = private_key(args.key.as_deref(), args.key_env.as_deref(), ws)?;
     let (public_path, public) = public_key(args.public_key.as_deref(), ws)?;
     let valid = find_site(name, ws)?;
@@ -205,7 +206,7 @@ fn build(args: &BundleArgs, ws: &Workspace, context: &Context) -> Result<Outcome
     } else {
         None
     };
-    let scratch = tempdir(out)?;
+    let scratch = scratch(out)?;
     let result = (|| {
         let images = image_archives(&pinned, &args.image_archives, &scratch.0)?;
         let inputs = Inputs {
@@ -227,10 +228,14 @@ fn build(args: &BundleArgs, ws: &Workspace, context: &Context) -> Result<Outcome
             )),
             other => failed(other),
         })?;
-        write(out, &inputs.top(), &entries, inputs.issued)?;
+        let written = write(out, &inputs.top(), &entries, (inputs.issued, &key))?;
         Ok(format!(
             "wrote {}: {name} {}, {} files, {} images; {}; signed by the pair of {} (sha256 {})\n",
-            display_name(out),
+            written
+                .iter()
+                .map(|p| display_name(p))
+                .collect::<Vec<_>>()
+                .join(", "),
             spec.app.version,
             entries.len(),
             inputs.images.len(),
@@ -243,7 +248,9 @@ fn build(args: &BundleArgs, ws: &Workspace, context: &Context) -> Result<Outcome
     Ok(Outcome::note(result?))
 }
 
-/// A folder beside `out` for saved images, removed when dropped.
+/// A folder for saved images, removed when dropped: beside `out` when its
+/// folder exists (images are large, and it is where they end up), else
+/// the system's temporary folder.
 struct Scratch(PathBuf);
 
 impl Drop for Scratch {
@@ -252,16 +259,28 @@ impl Drop for Scratch {
     }
 }
 
-fn tempdir(out: &Path) -> Result<Scratch, CommandError> {
-    let parent = out
-        .parent()
+fn parent_of(out: &Path) -> &Path {
+    out.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+}
+
+/// `<parent>/.<name>.<pid>.<what>`: a temporary name beside `out`, whatever
+/// trailing slash `out` was typed with.
+fn beside(out: &Path, what: &str) -> PathBuf {
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = parent.join(format!(".{name}.{}.images.tmp", std::process::id()));
+        .unwrap_or_else(|| "bundle".into());
+    parent_of(out).join(format!(".{name}.{}.{what}", std::process::id()))
+}
+
+fn scratch(out: &Path) -> Result<Scratch, CommandError> {
+    let dir = if parent_of(out).is_dir() {
+        beside(out, "images.tmp")
+    } else {
+        std::env::temp_dir().join(format!("sitectl-bundle-images.{}", std::process::id()))
+    };
     std::fs::create_dir_all(&dir)
         .map_err(|e| failed(format!("cannot create {}: {e}", display_name(&dir))))?;
     Ok(Scratch(dir))
@@ -272,20 +291,9 @@ fn is_archive(out: &Path) -> bool {
     name.ends_with(".tar.gz") || name.ends_with(".tgz")
 }
 
-/// Writes the bundle whole or not at all: into a temporary name beside
-/// `out`, renamed into place.
-fn write(
-    out: &Path,
-    top: &str,
-    entries: &[archive::Entry],
-    mtime: u64,
-) -> Result<(), CommandError> {
-    let cannot = |e: std::io::Error| failed(format!("cannot write {}: {e}", display_name(out)));
-    let temporary = {
-        let mut name = out.as_os_str().to_owned();
-        name.push(format!(".{}.tmp", std::process::id()));
-        PathBuf::from(name)
-    };
+/// What `--out` names must be free to take the bundle: said before any
+/// image is saved.
+fn check_out(out: &Path) -> Result<(), CommandError> {
     if is_archive(out) {
         if out.is_dir() {
             return Err(CommandError::Usage(format!(
@@ -293,37 +301,135 @@ fn write(
                 display_name(out)
             )));
         }
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(cannot)?;
-        }
-        let written = (|| {
-            let file = std::fs::File::create(&temporary)?;
-            let file = archive::write_tar_gz(std::io::BufWriter::new(file), top, entries, mtime)?;
-            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            std::fs::rename(&temporary, out)
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        return written.map_err(cannot);
-    }
-    if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) || out.is_file() {
+    } else if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) || out.is_file() {
         return Err(CommandError::Usage(format!(
             "--out {}: it exists and is not an empty folder; name a new folder, or FILE.tar.gz",
             display_name(out)
         )));
     }
-    let written = (|| {
-        archive::write_folder(&temporary, entries)?;
-        if out.is_dir() {
-            std::fs::remove_dir(out)?;
+    Ok(())
+}
+
+/// A writer that hashes what passes through it: the archive's SHA-256
+/// without reading it back.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buffer)?;
+        sha2::Digest::update(&mut self.hasher, &buffer[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The files a build writes: the bundle, and beside an archive its
+/// detached checksum and signature (`FILE.tar.gz.sha256`, `.sha256.sig`),
+/// which the customer checks before running anything from inside it.
+fn detached(out: &Path) -> (PathBuf, PathBuf) {
+    let mut sums = out.as_os_str().to_owned();
+    sums.push(".sha256");
+    let mut signature = sums.clone();
+    signature.push(".sig");
+    (PathBuf::from(sums), PathBuf::from(signature))
+}
+
+/// Writes the bundle whole or not at all: into temporary names beside
+/// `out`, checked against what was signed, renamed into place.
+fn write(
+    out: &Path,
+    top: &str,
+    entries: &[archive::Entry],
+    (mtime, key): (u64, &[u8]),
+) -> Result<Vec<PathBuf>, CommandError> {
+    use sha2::Digest as _;
+    let cannot = |e: std::io::Error| failed(format!("cannot write {}: {e}", display_name(out)));
+    check_out(out)?;
+    std::fs::create_dir_all(parent_of(out)).map_err(cannot)?;
+    let signed = entries
+        .iter()
+        .find(|e| e.path == bundle::SUMS)
+        .and_then(|e| match &e.source {
+            archive::Source::Bytes(bytes) => {
+                Some(bundle::verify::parse_sums(&String::from_utf8_lossy(bytes)).0)
+            }
+            archive::Source::File(_) => None,
+        })
+        .unwrap_or_default();
+    let changed = |written: &archive::Written| {
+        let moved: Vec<String> = entries
+            .iter()
+            .filter(|e| {
+                signed
+                    .get(&e.path)
+                    .is_some_and(|s| written.get(&e.path) != Some(s))
+            })
+            .map(archive::Entry::origin)
+            .collect();
+        if moved.is_empty() {
+            Ok(())
+        } else {
+            Err(failed(format!(
+                "{} changed while the bundle was written: nothing was written; build it again",
+                moved.join(", ")
+            )))
         }
-        std::fs::rename(&temporary, out)
+    };
+    let temporary = beside(out, "tmp");
+    if is_archive(out) {
+        let (sums_path, signature_path) = detached(out);
+        let (sums_temporary, signature_temporary) =
+            (beside(out, "sha256.tmp"), beside(out, "sig.tmp"));
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = (|| {
+            let file = std::fs::File::create(&temporary).map_err(cannot)?;
+            let hashing = HashingWriter {
+                inner: std::io::BufWriter::new(file),
+                hasher: sha2::Sha256::new(),
+            };
+            let (hashing, written) =
+                archive::write_tar_gz(hashing, top, entries, mtime).map_err(cannot)?;
+            changed(&written)?;
+            let digest = archive::hex(&hashing.hasher.finalize());
+            let file = hashing
+                .inner
+                .into_inner()
+                .map_err(|e| cannot(e.into_error()))?;
+            file.sync_all().map_err(cannot)?;
+            let line = format!("{digest}  {name}\n");
+            let signature = bundle::sign(line.as_bytes(), key).map_err(failed)?;
+            std::fs::write(&sums_temporary, &line).map_err(cannot)?;
+            std::fs::write(&signature_temporary, signature).map_err(cannot)?;
+            std::fs::rename(&temporary, out).map_err(cannot)?;
+            std::fs::rename(&sums_temporary, &sums_path).map_err(cannot)?;
+            std::fs::rename(&signature_temporary, &signature_path).map_err(cannot)
+        })();
+        for path in [&temporary, &sums_temporary, &signature_temporary] {
+            let _ = std::fs::remove_file(path);
+        }
+        return result.map(|()| vec![out.to_path_buf(), sums_path, signature_path]);
+    }
+    let result = (|| {
+        let written = archive::write_folder(&temporary, entries).map_err(cannot)?;
+        changed(&written)?;
+        if out.is_dir() {
+            std::fs::remove_dir(out).map_err(cannot)?;
+        }
+        std::fs::rename(&temporary, out).map_err(cannot)
     })();
-    if written.is_err() {
+    if result.is_err() {
         let _ = std::fs::remove_dir_all(&temporary);
     }
-    written.map_err(cannot)
+    result.map(|()| vec![out.to_path_buf()])
 }
 
 fn verify(args: &BundleVerifyArgs, ws: &Workspace) -> Result<Outcome, CommandError> {

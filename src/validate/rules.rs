@@ -40,6 +40,10 @@ pub enum RuleError {
         "`selfhosted.registry` is `{registry}`, a public registry, which an air-gapped network cannot reach"
     )]
     AirGappedPublicRegistry { registry: String },
+    #[error(
+        "`selfhosted.registry` is `{registry}`, which names no registry host: Docker reads it as a namespace on Docker Hub, which an air-gapped network cannot reach"
+    )]
+    AirGappedRegistryWithoutHost { registry: String },
 }
 
 /// Registries on the internet: an air-gapped site's images cannot come from
@@ -58,6 +62,13 @@ const PUBLIC_REGISTRIES: &[&str] = &[
     "registry.gitlab.com",
     "nvcr.io",
 ];
+
+/// Whether `registry` starts with a host, as Docker tells one from a Docker
+/// Hub namespace: a first part with a dot or a port, or `localhost`.
+fn names_a_host(registry: &str) -> bool {
+    let first = registry.split('/').next().unwrap_or_default();
+    first.contains(['.', ':']) || first == "localhost"
+}
 
 /// Whether `registry` (a host, an optional port and path) is on the internet.
 fn is_public_registry(registry: &str) -> bool {
@@ -79,6 +90,9 @@ impl Problem for RuleError {
             RuleError::Noncharacter { .. } => "rule-noncharacter",
             RuleError::AirGappedWithoutRegistry => "rule-air-gapped-without-registry",
             RuleError::AirGappedPublicRegistry { .. } => "rule-air-gapped-public-registry",
+            RuleError::AirGappedRegistryWithoutHost { .. } => {
+                "rule-air-gapped-registry-without-host"
+            }
         }
     }
 
@@ -103,6 +117,9 @@ impl Problem for RuleError {
             RuleError::AirGappedWithoutRegistry => {
                 "add `registry:` under `selfhosted`: the registry inside the customer's network that holds the images, e.g. `registry.acme.internal:5000/sitectl`".into()
             }
+            RuleError::AirGappedRegistryWithoutHost { registry } => format!(
+                "start it with the registry's host (a name with a dot or a port, or `localhost`), e.g. `registry.acme.internal:5000/{registry}`"
+            ),
             RuleError::AirGappedPublicRegistry { .. } => {
                 "name the registry inside the customer's network that mirrors the images, e.g. `registry.acme.internal:5000/sitectl`".into()
             }
@@ -216,6 +233,12 @@ pub fn check(document: &Document, placeholders: super::Placeholders) -> Vec<Diag
                 "/spec/selfhosted/airGapped",
                 RuleError::AirGappedWithoutRegistry,
             ),
+            Some(registry) if !names_a_host(registry) => report(
+                "/spec/selfhosted/registry",
+                RuleError::AirGappedRegistryWithoutHost {
+                    registry: registry.to_string(),
+                },
+            ),
             Some(registry) if is_public_registry(registry) => report(
                 "/spec/selfhosted/registry",
                 RuleError::AirGappedPublicRegistry {
@@ -313,7 +336,22 @@ pub fn check_unique_names<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::is_public_registry;
+    use super::{is_public_registry, names_a_host};
+
+    #[test]
+    fn a_registry_without_a_host_is_a_docker_hub_namespace() {
+        for hub in ["acme/images", "acme", "sitectl-mirror/app"] {
+            assert!(!names_a_host(hub), "{hub}");
+        }
+        for host in [
+            "registry.acme.internal/sitectl",
+            "mirror:5000",
+            "localhost/app",
+            "harbor.acme",
+        ] {
+            assert!(names_a_host(host), "{host}");
+        }
+    }
 
     #[test]
     fn public_registries_are_known_by_host_and_subdomain_whatever_the_port_and_path() {

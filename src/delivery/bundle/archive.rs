@@ -89,6 +89,35 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A reader that hashes what passes through it.
+struct Hashed<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.hasher.update(&buffer[..read]);
+        Ok(read)
+    }
+}
+
+/// The SHA-256 of each entry as it was written, by path: what the archive
+/// or folder really holds, to compare with what was signed (a file changed
+/// between the two reads would otherwise be signed under the wrong hash).
+pub type Written = BTreeMap<String, String>;
+
+impl Entry {
+    /// Where its bytes come from, for a message.
+    pub fn origin(&self) -> String {
+        match &self.source {
+            Source::File(path) => crate::source::load::display_name(path),
+            Source::Bytes(_) => self.path.clone(),
+        }
+    }
+}
+
 /// Every folder the entries' paths pass through, parents first.
 fn folders(entries: &[Entry]) -> Vec<String> {
     let mut folders = std::collections::BTreeSet::new();
@@ -104,7 +133,13 @@ fn folders(entries: &[Entry]) -> Vec<String> {
 
 /// Writes `entries` below the folder `top/` as a gzipped tar into `out`,
 /// every entry at `mtime` (seconds since the epoch).
-pub fn write_tar_gz<W: Write>(out: W, top: &str, entries: &[Entry], mtime: u64) -> io::Result<W> {
+pub fn write_tar_gz<W: Write>(
+    out: W,
+    top: &str,
+    entries: &[Entry],
+    mtime: u64,
+) -> io::Result<(W, Written)> {
+    let mut written = Written::new();
     let gzip = flate2::GzBuilder::new()
         .mtime(0)
         .write(out, flate2::Compression::default());
@@ -153,36 +188,46 @@ pub fn write_tar_gz<W: Write>(out: W, top: &str, entries: &[Entry], mtime: u64) 
                 let mut header = header(tar::EntryType::Regular, mode, len);
                 // A file that changed size under us would write a broken
                 // archive: read exactly what the header says, or fail.
-                let mut exact = reader.take(len);
+                let mut exact = Hashed {
+                    inner: reader.take(len),
+                    hasher: Sha256::new(),
+                };
                 tar.append_data(&mut header, prefixed(&path), &mut exact)?;
-                if exact.limit() != 0 {
+                if exact.inner.limit() != 0 {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
-                        format!("{} shrank while it was archived", entry.path),
+                        format!("{} shrank while it was archived", entry.origin()),
                     ));
                 }
+                written.insert(entry.path.clone(), hex(&exact.hasher.finalize()));
             }
         }
     }
-    tar.into_inner()?.finish()
+    Ok((tar.into_inner()?.finish()?, written))
 }
 
 /// Writes `entries` into the folder `dir` (which must not exist or be
 /// empty) with their modes.
-pub fn write_folder(dir: &Path, entries: &[Entry]) -> io::Result<()> {
+pub fn write_folder(dir: &Path, entries: &[Entry]) -> io::Result<Written> {
     use std::os::unix::fs::PermissionsExt as _;
+    let mut written = Written::new();
     for entry in entries {
         let path = dir.join(&entry.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let (mut reader, _) = entry.open()?;
+        let (reader, _) = entry.open()?;
+        let mut reader = Hashed {
+            inner: reader,
+            hasher: Sha256::new(),
+        };
         let mut file = File::create(&path)?;
         io::copy(&mut reader, &mut file)?;
         let mode = if entry.executable { 0o755 } else { 0o644 };
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        written.insert(entry.path.clone(), hex(&reader.hasher.finalize()));
     }
-    Ok(())
+    Ok(written)
 }
 
 /// What is in an archive or a folder, as a bundle's check reads it.
@@ -224,6 +269,10 @@ pub fn read_tar_gz(path: &Path) -> io::Result<Listing> {
         let mut entry = entry?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let name = name.trim_start_matches("./").to_string();
+        if name.is_empty() {
+            // `./` itself, as a `tar -C DIR .` writes it.
+            continue;
+        }
         let (first, rest) = name.split_once('/').unwrap_or((&name, ""));
         let unsafe_path = name.starts_with('/') || name.split('/').any(|part| part == "..");
         if unsafe_path {
@@ -300,16 +349,17 @@ mod tests {
 
     #[test]
     fn the_same_entries_in_any_order_give_the_same_bytes() {
-        let one = write_tar_gz(Vec::new(), "top", &entries(), 1_800_000_000).unwrap();
+        let (one, _) = write_tar_gz(Vec::new(), "top", &entries(), 1_800_000_000).unwrap();
         let mut reversed = entries();
         reversed.reverse();
-        let two = write_tar_gz(Vec::new(), "top", &reversed, 1_800_000_000).unwrap();
+        let (two, _) = write_tar_gz(Vec::new(), "top", &reversed, 1_800_000_000).unwrap();
         assert_eq!(one, two);
     }
 
     #[test]
     fn an_archive_reads_back_below_its_top_folder_with_modes_and_one_time() {
-        let bytes = write_tar_gz(Vec::new(), "top", &entries(), 1_800_000_000).unwrap();
+        let (bytes, written) = write_tar_gz(Vec::new(), "top", &entries(), 1_800_000_000).unwrap();
+        assert_eq!(written["a.txt"], hex(&Sha256::digest(b"one\n")));
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
         let mut seen = Vec::new();
         for entry in archive.entries().unwrap() {

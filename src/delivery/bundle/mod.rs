@@ -7,7 +7,8 @@
 //! check the signature and every file before anything is loaded.
 //!
 //! Deterministic: the same inputs (specs, blueprints, image archives, key,
-//! day) give the same bytes; every entry carries the license's issue time.
+//! and the issue moment, which `SITECTL_TODAY` fixes) give the same bytes;
+//! every entry carries the license's issue time.
 
 pub mod archive;
 pub mod images;
@@ -123,11 +124,11 @@ pub fn entries(inputs: &Inputs<'_>, pem: &[u8]) -> Result<Vec<Entry>, BundleErro
             .iter()
             .map(|(path, bytes)| Entry::bytes(path.clone(), bytes.clone()))
             .collect();
-        let packaged = archive::write_tar_gz(Vec::new(), &chart.name, &files, inputs.issued)
+        let (packaged, _) = archive::write_tar_gz(Vec::new(), &chart.name, &files, inputs.issued)
             .map_err(|error| BundleError::Read {
-                path: chart.name.clone(),
-                error,
-            })?;
+            path: chart.name.clone(),
+            error,
+        })?;
         entries.push(Entry::bytes(
             format!("helm/{}-{}.tgz", chart.name, chart.version),
             packaged,
@@ -138,17 +139,25 @@ pub fn entries(inputs: &Inputs<'_>, pem: &[u8]) -> Result<Vec<Entry>, BundleErro
     let mut files = std::collections::BTreeSet::new();
     for image in &inputs.images {
         let mut file = image_file(&image.reference);
-        // Two repositories may end alike (`app`, `acme/app`): the ID tells
-        // their archives apart.
-        if !files.insert(file.clone()) {
-            let short = image
-                .id
-                .trim_start_matches("sha256:")
-                .get(..12)
-                .unwrap_or_default();
-            file = file.replace(".tar", &format!("-{short}.tar"));
-            files.insert(file.clone());
+        // Two repositories may end alike (`app`, `acme/app`): the ID, then a
+        // count, tells their archives apart.
+        let stem = file.trim_end_matches(".tar").to_string();
+        let short = image
+            .id
+            .trim_start_matches("sha256:")
+            .get(..12)
+            .unwrap_or_default()
+            .to_string();
+        let mut n = 1;
+        while files.contains(&file) {
+            file = if n == 1 {
+                format!("{stem}-{short}.tar")
+            } else {
+                format!("{stem}-{short}-{n}.tar")
+            };
+            n += 1;
         }
+        files.insert(file.clone());
         let _ = writeln!(listed, "{file} {} {}", image.id, image.reference);
         entries.push(Entry::file(file, image.archive.clone()));
     }
@@ -170,10 +179,7 @@ pub fn entries(inputs: &Inputs<'_>, pem: &[u8]) -> Result<Vec<Entry>, BundleErro
     let mut sums = String::new();
     for entry in &entries {
         let digest = entry.sha256().map_err(|error| BundleError::Read {
-            path: match &entry.source {
-                archive::Source::File(path) => crate::source::load::display_name(path),
-                archive::Source::Bytes(_) => entry.path.clone(),
-            },
+            path: entry.origin(),
             error,
         })?;
         let _ = writeln!(sums, "{digest}  {}", entry.path);

@@ -33,25 +33,29 @@ impl Report {
     }
 }
 
-/// `hash  path` lines of SHA256SUMS, or the first line that is not one.
-fn parse_sums(text: &str) -> Result<BTreeMap<String, String>, String> {
+/// `hash  path` lines of SHA256SUMS, and a problem for each line that is
+/// not one.
+pub(crate) fn parse_sums(text: &str) -> (BTreeMap<String, String>, Vec<String>) {
     let mut sums = BTreeMap::new();
+    let mut problems = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let Some((digest, path)) = line.split_once("  ") else {
-            return Err(format!(
+            problems.push(format!(
                 "{SUMS} line {}: not `<sha256>  <path>`",
                 number + 1
             ));
+            continue;
         };
         if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
+            problems.push(format!(
                 "{SUMS} line {}: `{digest}` is not a SHA-256",
                 number + 1
             ));
+            continue;
         }
         sums.insert(path.to_string(), digest.to_ascii_lowercase());
     }
-    Ok(sums)
+    (sums, problems)
 }
 
 /// Checks the bundle `listing` with our public key `public` as of `now`.
@@ -73,38 +77,39 @@ pub fn check(listing: &Listing, public: &[u8], now: Timestamp) -> Result<Report,
         })
     };
     let mut signed = 0;
-    match (listing.small.get(SUMS), listing.small.get(SIGNATURE)) {
-        (Some(sums), Some(signature)) => {
-            if !super::verifies(sums, signature, public)? {
-                problems.push(format!(
-                    "{SIGNATURE} does not verify {SUMS} with this public key: the list was changed after it was signed, or signed by another key"
-                ));
-            }
-            match parse_sums(&String::from_utf8_lossy(sums)) {
-                Err(why) => problems.push(why),
-                Ok(sums) => {
-                    signed = sums.len();
-                    for (path, digest) in &sums {
-                        match listing.files.get(path) {
-                            None => problems.push(format!("{path}: signed, but missing")),
-                            Some(actual) if actual != digest => problems.push(format!(
-                                "{path}: its SHA-256 is {actual}, the signed one {digest}: the file was changed or damaged"
-                            )),
-                            Some(_) => {}
-                        }
-                    }
-                    for path in listing.files.keys() {
-                        if path != SUMS && path != SIGNATURE && !sums.contains_key(path) {
-                            problems.push(format!("{path}: not signed (not in {SUMS})"));
-                        }
-                    }
-                }
+    for (name, missing) in [
+        (SUMS, !listing.small.contains_key(SUMS)),
+        (SIGNATURE, !listing.small.contains_key(SIGNATURE)),
+    ] {
+        if missing {
+            problems.push(format!("no {name}: the bundle is not whole"));
+        }
+    }
+    if let (Some(sums), Some(signature)) = (listing.small.get(SUMS), listing.small.get(SIGNATURE))
+        && !super::verifies(sums, signature, public)?
+    {
+        problems.push(format!(
+            "{SIGNATURE} does not verify {SUMS} with this public key: the list was changed after it was signed, or signed by another key"
+        ));
+    }
+    if let Some(sums) = listing.small.get(SUMS) {
+        let (sums, bad_lines) = parse_sums(&String::from_utf8_lossy(sums));
+        problems.extend(bad_lines);
+        signed = sums.len();
+        for (path, digest) in &sums {
+            match listing.files.get(path) {
+                None => problems.push(format!("{path}: signed, but missing")),
+                Some(actual) if actual != digest => problems.push(format!(
+                    "{path}: its SHA-256 is {actual}, the signed one {digest}: the file was changed or damaged"
+                )),
+                Some(_) => {}
             }
         }
-        (sums, _) => problems.push(format!(
-            "no {}: the bundle is not whole",
-            if sums.is_none() { SUMS } else { SIGNATURE }
-        )),
+        for path in listing.files.keys() {
+            if path != SUMS && path != SIGNATURE && !sums.contains_key(path) {
+                problems.push(format!("{path}: not signed (not in {SUMS})"));
+            }
+        }
     }
     let license = match listing.small.get(LICENSE) {
         None => {

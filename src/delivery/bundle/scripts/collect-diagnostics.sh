@@ -20,7 +20,9 @@ done
 need docker tar awk sed
 [ -d "$dir" ] || die "$dir holds no installation: name it with --dir"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out=${out:-$PWD/sitectl-diagnostics-$SITE-$stamp.tar.gz}
+# Beside the installation by default: never inside the bundle's folder,
+# whose check refuses any file it did not sign.
+out=${out:-$dir/sitectl-diagnostics-$SITE-$stamp.tar.gz}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 name=sitectl-diagnostics-$SITE-$stamp
@@ -29,6 +31,9 @@ collected=$scratch/$name
 
 # The secrets' values, to be replaced wherever they appear.
 : >"$scratch/secrets"
+if [ -e "$dir/.env" ] && [ ! -r "$dir/.env" ]; then
+  die "$dir/.env cannot be read, so its secrets could not be redacted: run this as the installation's owner (sudo)"
+fi
 if [ -r "$dir/.env" ]; then
   sed -n 's/^[A-Za-z_][A-Za-z0-9_]*=//p' "$dir/.env" | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/" >>"$scratch/secrets"
 fi

@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+check_timeout "$timeout"
 key=$(public_key "$key")
 verify_bundle "$key"
 check_license "$key"
@@ -48,8 +49,9 @@ if [ ! -e "$dir/.env" ]; then
   password=$(openssl rand -hex 24)
   (
     umask 077
-    sed -e "s|^POSTGRES_PASSWORD=.*|POSTGRES_PASSWORD=$password|" "$dir/.env.example" >"$dir/.env"
+    sed -e "s|^POSTGRES_PASSWORD=.*|POSTGRES_PASSWORD=$password|" "$dir/.env.example" >"$dir/.env.new"
   )
+  mv "$dir/.env.new" "$dir/.env"
 fi
 set_license
 compose up -d || die "docker compose up failed (above): see \`docker logs\` of the container it names, and run ./collect-diagnostics.sh --dir $dir for us"

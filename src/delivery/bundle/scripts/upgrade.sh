@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+check_timeout "$timeout"
 key=$(public_key "$key")
 verify_bundle "$key"
 check_license "$key"
@@ -46,6 +47,7 @@ load_images
 cp "$dir/compose.yaml" "$dir/compose.yaml.previous"
 install_compose_files
 set_license
+add_new_variables
 compose up -d --remove-orphans || die "docker compose up failed (above): see \`docker logs\` of the container it names, and run ./collect-diagnostics.sh --dir $dir for us; compose.yaml.previous is the release before"
 wait_healthy "$timeout"
 say "upgraded $SITE from ${from:-an unknown release} to $VERSION in $dir (the previous compose.yaml is compose.yaml.previous)"

@@ -44,7 +44,7 @@ public_key() {
 # Every file as we signed it, and nothing else: the signature over
 # SHA256SUMS first, then each file's SHA-256, then no file beside them.
 verify_bundle() {
-  local key=$1 unlisted
+  local key=$1 unlisted odd
   need sha256sum openssl awk comm
   [ -f "$here/SHA256SUMS" ] && [ -f "$here/SHA256SUMS.sig" ] ||
     die "the bundle has no SHA256SUMS or no SHA256SUMS.sig: it is not whole; ask us for a new copy"
@@ -52,6 +52,9 @@ verify_bundle() {
     die "the bundle's signature does not verify with $key: it was changed after it was signed, or it is not ours. Load nothing from it; ask us for a new copy"
   (cd "$here" && sha256sum --check --strict --quiet SHA256SUMS) ||
     die "a file of the bundle differs from the one that was signed (above): it was damaged or changed. Load nothing from it; copy the bundle again"
+  odd=$(cd "$here" && find . ! -type f ! -type d | sed 's#^\./##')
+  [ -z "$odd" ] ||
+    die "the bundle's folder holds links or other non-files, which a bundle never has: $(echo "$odd" | tr '\n' ' ')- unpack the bundle again into an empty folder"
   unlisted=$(cd "$here" && find . ! -type d ! -path ./SHA256SUMS ! -path ./SHA256SUMS.sig | sed 's#^\./##' | LC_ALL=C sort |
     LC_ALL=C comm -23 - <(awk '{ print $2 }' SHA256SUMS | LC_ALL=C sort))
   [ -z "$unlisted" ] ||
@@ -73,19 +76,25 @@ b64url_decode() {
 check_license() {
   local key=$1 token header payload signature rest scratch claims exp nbf now
   token=$(tr -d ' \r\n' <"$here/license/license.jwt")
+  # Three base64url parts: nothing else may reach the commands below.
+  [[ $token =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]] ||
+    die "license/license.jwt is not a license key (three base64url parts joined by dots): ask us for a new license"
   header=${token%%.*}
   rest=${token#*.}
   payload=${rest%%.*}
   signature=${rest#*.}
   scratch=$(mktemp -d)
   printf '%s.%s' "$header" "$payload" >"$scratch/signed"
-  b64url_decode "$signature" >"$scratch/signature"
+  if ! b64url_decode "$signature" >"$scratch/signature"; then
+    rm -rf "$scratch"
+    die "the license key's signature is not base64url: ask us for a new license"
+  fi
   if ! openssl dgst -sha256 -verify "$key" -signature "$scratch/signature" "$scratch/signed" >/dev/null 2>&1; then
     rm -rf "$scratch"
     die "the license key's signature does not verify with $key: ask us for a new license"
   fi
   rm -rf "$scratch"
-  claims=$(b64url_decode "$payload")
+  claims=$(b64url_decode "$payload") || die "the license key's claims are not base64url: ask us for a new license"
   exp=$(printf '%s' "$claims" | sed -n 's/.*"exp":\([0-9][0-9]*\).*/\1/p')
   nbf=$(printf '%s' "$claims" | sed -n 's/.*"nbf":\([0-9][0-9]*\).*/\1/p')
   [ -n "$exp" ] && [ -n "$nbf" ] || die "the license key names no validity period: ask us for a new license"
@@ -99,18 +108,30 @@ check_license() {
   say "license: valid until $(date -u -d "@$((exp - 1))" +%F)"
 }
 
-# Every image of images.txt into the local engine, each proven to be the
-# image it is pinned to before it gets the name compose.yaml runs it by.
+# Every image of images.txt into the local engine, named as compose.yaml
+# runs it. Each archive's bytes were checked against the signed SHA256SUMS,
+# and sitectl checked at build time that it holds the pinned image; the ID
+# the engine reports is checked again where the engine reports image IDs
+# (the classic image store; the containerd store reports manifest digests).
 load_images() {
-  local file id reference
+  local file id reference loaded actual
   need docker
   while read -r file id reference; do
     case $file in '' | '#'*) continue ;; esac
     say "loading $reference"
-    docker load --input "$here/$file" >/dev/null || die "docker load --input $file failed (above)"
-    [ "$(docker image inspect --format '{{.Id}}' "$id" 2>/dev/null)" = "$id" ] ||
-      die "$file did not hold image $id: the bundle is not the one that was pinned; ask us for a new copy"
-    docker tag "$id" "$reference"
+    loaded=$(docker load --input "$here/$file" | sed -n 's/^Loaded image\( ID\)\{0,1\}: //p' | tail -n 1) ||
+      die "docker load --input $file failed (above)"
+    [ -n "$loaded" ] || die "docker load --input $file named no image it loaded"
+    docker tag "$loaded" "$reference" || die "docker tag $loaded $reference failed (above)"
+    actual=$(docker image inspect --format '{{.Id}}' "$reference") ||
+      die "the engine has no $reference after loading $file"
+    if [ "$actual" != "$id" ]; then
+      if docker info --format '{{.DriverStatus}}' 2>/dev/null | grep -q 'io.containerd.snapshotter'; then
+        say "note: this engine's containerd image store names $reference $actual; its archive was checked against the signed SHA256SUMS"
+      else
+        die "$file holds image $actual, not the pinned $id: the bundle is not the one that was pinned; ask us for a new copy"
+      fi
+    fi
   done <"$here/images.txt"
 }
 
@@ -128,8 +149,9 @@ compose() {
 # Every container of the project healthy (or running, without a health
 # check) within $1 seconds; an unhealthy or stopped one fails at once.
 wait_healthy() {
+  check_timeout "$1"
   local deadline=$(($(date +%s) + $1)) ids id state waiting
-  ids=$(compose ps -q)
+  ids=$(compose ps -a -q)
   [ -n "$ids" ] || die "no container of $SITE is running (docker compose ps shows none)"
   while :; do
     waiting=
@@ -166,9 +188,27 @@ install_compose_files() {
 set_license() {
   local license
   license=$(tr -d ' \r\n' <"$here/license/license.jwt")
+  rm -f "$dir/.env.new"
   (
     umask 077
     sed -e "s|^SITECTL_LICENSE_KEY=.*|SITECTL_LICENSE_KEY=$license|" "$dir/.env" >"$dir/.env.new"
   )
   mv "$dir/.env.new" "$dir/.env"
+}
+
+# A release may read variables the installed .env lacks: each is added
+# empty (compose.yaml refuses to start without a required one, naming it).
+add_new_variables() {
+  local name
+  while read -r name; do
+    if ! grep -q "^$name=" "$dir/.env"; then
+      printf '%s=\n' "$name" >>"$dir/.env"
+      say "note: this release reads $name: it was added to $dir/.env empty; set it there if compose.yaml needs it"
+    fi
+  done < <(sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' "$here/compose/.env.example")
+}
+
+# A number of seconds, said so at once rather than after the images load.
+check_timeout() {
+  case $1 in '' | *[!0-9]*) die "--timeout $1: a number of seconds, e.g. 600" ;; esac
 }
