@@ -20,6 +20,7 @@ fn build(tier: Tier, deployment: Deployment, customer: Option<&str>, sets: &[Str
         sets,
         app_version: "2026.11.1",
         today: "2026-11-22".parse().unwrap(),
+        domain: None,
     };
     // cargo runs tests from the repository root: relative paths, as a user types them.
     preview::preview(&inputs, Path::new("blueprints"))
@@ -134,6 +135,7 @@ fn no_page_states_two_backup_policies_or_a_region_for_a_self_hosted_site() {
                 sets: if tier == Tier::Enterprise { &sets } else { &[] },
                 app_version: "2026.11.1",
                 today: "2026-11-22".parse().unwrap(),
+                domain: None,
             };
             // A pair the catalog refuses is no page.
             let Ok(p) = preview::preview(&inputs, Path::new("blueprints")) else {

@@ -93,7 +93,7 @@ fn enterprise_byoi_preview_shows_both_infrastructures() {
             "--set",
             "spec.license.annualPrice=150000",
         ],
-        "12500.00 USD per month",
+        "12,500.00 USD per month",
     );
 }
 

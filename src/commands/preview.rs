@@ -38,8 +38,9 @@ pub(super) fn preview(
         sets: &args.set,
         app_version: &app_version,
         today,
+        domain: args.domain.as_deref(),
     };
-    let preview = preview::preview(&inputs, &ws.blueprints).map_err(|error| match error {
+    let mut preview = preview::preview(&inputs, &ws.blueprints).map_err(|error| match error {
         PreviewError::Invalid(diagnostics) => {
             let count = diagnostics.error_count();
             let summary = format!(
@@ -50,6 +51,9 @@ pub(super) fn preview(
         }
         PreviewError::Spec(error) => CommandError::Usage(error.to_string()),
     })?;
+    preview.valid_until = today
+        .checked_add(jiff::Span::new().days(i64::from(args.valid_for)))
+        .unwrap_or(today);
     let body = match args.format {
         PreviewFormat::Text => preview::text(&preview),
         PreviewFormat::Html => preview::html::page(&preview),

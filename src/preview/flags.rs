@@ -27,6 +27,7 @@ pub enum Flag {
     Name,
     Seats,
     Features,
+    Domain,
     /// The n-th `--set`, in the order given.
     Set(usize),
 }
@@ -61,6 +62,8 @@ pub struct Inputs<'a> {
     pub sets: &'a [String],
     pub app_version: &'a str,
     pub today: jiff::civil::Date,
+    /// `--domain`: the customer's own address (turns on `custom-domain`).
+    pub domain: Option<&'a str>,
 }
 
 /// The customer of a preview that names none.
@@ -219,6 +222,39 @@ pub fn build(inputs: &Inputs<'_>, catalog: &Catalog) -> Result<Built, SpecError>
             .collect();
         set(&mut root, &at("spec.features"), scalar(Value::Seq(items)));
         origins.push((at("spec.features"), Flag::Features));
+    }
+    if let Some(domain) = inputs.domain {
+        set(
+            &mut root,
+            &at("spec.domain"),
+            scalar(Value::Str(domain.to_string(), true)),
+        );
+        origins.push((at("spec.domain"), Flag::Domain));
+        // A custom domain is a feature of its own: on with the address.
+        let mut features: Vec<String> = match root.get("spec").and_then(|s| s.get("features")) {
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }) => items
+                .iter()
+                .filter_map(|i| match &i.value {
+                    Value::Str(text, _) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !features.iter().any(|f| f == "custom-domain") {
+            features.push("custom-domain".into());
+            let items = features
+                .into_iter()
+                .map(|f| scalar(Value::Str(f, true)))
+                .collect();
+            set(&mut root, &at("spec.features"), scalar(Value::Seq(items)));
+            if inputs.features.is_empty() {
+                origins.push((at("spec.features"), Flag::Domain));
+            }
+        }
     }
     for (index, arg) in inputs.sets.iter().enumerate() {
         let (path, value) = parse_set(arg)?;
@@ -524,6 +560,9 @@ fn command_line(inputs: &Inputs<'_>) -> CommandLine {
     if !inputs.features.is_empty() {
         add(Flag::Features, "--features", &inputs.features.join(","));
     }
+    if let Some(domain) = inputs.domain {
+        add(Flag::Domain, "--domain", domain);
+    }
     for (index, set) in inputs.sets.iter().enumerate() {
         add(Flag::Set(index), "--set", set);
     }
@@ -614,6 +653,7 @@ mod tests {
             sets: &sets,
             app_version: "2026.11.1",
             today: "2026-11-22".parse().unwrap(),
+            domain: None,
         };
         let built = build(&inputs, &catalog).unwrap();
         let at = built.source.text.find("seats: 30").unwrap();

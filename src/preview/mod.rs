@@ -63,6 +63,13 @@ pub struct Preview {
     /// blueprint's data resources that this render creates.
     pub data_tier: Vec<(String, String)>,
     pub files: Vec<RenderedFile>,
+    /// Where the customer's users reach the site (`https://...`), when the
+    /// output names it.
+    pub address: Option<String>,
+    /// The day the preview was made, and the last day its list price holds
+    /// (the command sets it; 30 days by default).
+    pub prepared: jiff::civil::Date,
+    pub valid_until: jiff::civil::Date,
 }
 
 /// The tier's rules as they apply to this site.
@@ -194,6 +201,7 @@ pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, Previe
         .cloned()
         .expect("a rendered site has its blueprint");
     Ok(summarise(
+        inputs.today,
         &built,
         valid,
         &catalog,
@@ -204,6 +212,7 @@ pub fn preview(inputs: &Inputs<'_>, blueprints: &Path) -> Result<Preview, Previe
 }
 
 fn summarise(
+    prepared: jiff::civil::Date,
     built: &Built,
     valid: ValidSite,
     catalog: &Catalog,
@@ -312,6 +321,18 @@ fn summarise(
         })
         .map(|d| (d.kind.clone(), d.description.clone()))
         .collect();
+    // The site's address as its Helm values name it (`.invalid` is the
+    // output's way of saying none is known), else the spec's domain.
+    let address = files
+        .iter()
+        .filter(|f| f.target == Target::Helm)
+        .find_map(|f| {
+            let root = crate::output::inspect::yaml_tree(&f.contents)?;
+            crate::output::inspect::string_at(&root, "ingress.host").map(str::to_string)
+        })
+        .filter(|host| !host.ends_with(".invalid"))
+        .or_else(|| spec.domain.clone())
+        .map(|host| format!("https://{host}"));
     let backups = BackupPolicy::of(
         manifest.responsibilities.as_ref(),
         policy.defaults.backups.as_ref(),
@@ -330,6 +351,11 @@ fn summarise(
         data_tier,
         files,
         site,
+        address,
+        prepared,
+        valid_until: prepared
+            .checked_add(jiff::Span::new().days(30))
+            .unwrap_or(prepared),
     }
 }
 
@@ -456,6 +482,16 @@ impl Preview {
         self.limits.trial.as_ref().map(|(start, days, end, max)| {
             format!("{days} days from {start}, ends {end} (this tier allows {max} days at most)")
         })
+    }
+
+    /// What the price is: a list price for a catalog tier, the license's
+    /// for a negotiated one.
+    pub fn price_status(&self) -> &'static str {
+        match (&self.price, &self.site.spec.license) {
+            (Price::Negotiated, _) => "price to be negotiated",
+            (_, Some(_)) => "an estimate from the license price given, not a quote",
+            (_, None) => "list price, not a quote",
+        }
     }
 
     pub fn locked_line(&self) -> String {

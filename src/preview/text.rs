@@ -38,6 +38,19 @@ pub fn text(p: &Preview) -> String {
         2,
     );
     paragraph(w, &p.blueprint_description, 0);
+    if let Some(address) = &p.address {
+        let _ = writeln!(w, "Address: {address}");
+    }
+    paragraph(
+        w,
+        &format!(
+            "Prepared on {}, valid until {}: {}.",
+            p.prepared,
+            p.valid_until,
+            p.price_status()
+        ),
+        2,
+    );
     let _ = writeln!(w);
     paragraph(
         w,

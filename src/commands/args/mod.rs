@@ -498,6 +498,12 @@ pub struct PreviewArgs {
     /// Product release (defaults to the newest release used under the specs folder).
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// The customer's own address, e.g. learn.acme.example (turns on the custom-domain feature).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// How long the preview's list price holds, in days from today.
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=365))]
+    pub valid_for: u16,
     /// Also write the generated files to DIR/<site>/<target>/ (and, with
     /// `--format html`, the page to DIR/preview.html).
     #[arg(long, value_name = "DIR")]
