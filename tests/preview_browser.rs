@@ -2,9 +2,12 @@
 //! /usr/bin/chromium, driven by playwright-core from
 //! `tests/conformance/preview_check.mjs`) opens the page from disk, refuses
 //! every network request, and checks that the diagram and the summary are
-//! visible on the first screen and that spec text never ran as script.
-//! Each case leaves a full-page screenshot in
-//! `target/preview-artifacts/<case>.png` for a person to look at.
+//! visible on the first screen and that spec text never ran as script;
+//! then that at 1440, 1280, 1024 and 760 pixels and in print nothing is
+//! wider than its box and no diagram label is cut. Each case leaves
+//! full-page screenshots in `target/preview-artifacts/<case>[-<width>].png`
+//! for a person to look at, and the page printed to `<case>.pdf`, whose
+//! text (read by poppler's pdftotext) must name every resource.
 //!
 //! A missing browser or missing node_modules fails the test with the
 //! command that installs it; it never skips.
@@ -73,6 +76,28 @@ fn check_in_browser(case: &str, args: &[&str], price: &str) {
         screenshot.display()
     );
     println!("screenshot: {}", screenshot.display());
+    // The printed page names every resource the screen does.
+    require_tool("pdftotext", "apt-get install poppler-utils");
+    let pdf = artifacts().join(format!("{case}.pdf"));
+    let mut read = std::process::Command::new("pdftotext");
+    // -raw: in the order the page draws it, so a name wrapped in its cell
+    // reads as one word once the line breaks are gone.
+    read.arg("-raw").arg(&pdf).arg("-");
+    // A name broken across lines in print is joined back before searching.
+    let text: String = run_checked(read, "pdftotext")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("");
+    let names = std::fs::read_to_string(artifacts().join(format!("{case}.resources.txt"))).unwrap();
+    let names: Vec<&str> = names.lines().filter(|n| !n.is_empty()).collect();
+    assert!(!names.is_empty(), "{case}: the page lists no resources");
+    for name in names {
+        let squeezed: String = name.split_whitespace().collect();
+        assert!(
+            text.contains(&squeezed),
+            "{case}: the printed page does not show the resource {name}"
+        );
+    }
 }
 
 #[test]
@@ -114,6 +139,28 @@ fn trial_preview_with_a_hostile_customer_name_stays_inert() {
 }
 
 #[test]
+fn dedicated_preview_with_a_long_name_fits_every_width_and_print() {
+    check_in_browser(
+        "enterprise-dedicated",
+        &[
+            "--tier",
+            "enterprise",
+            "--deployment",
+            "dedicated",
+            "--customer",
+            "The International Federation of Learning Platforms Limited",
+            "--features",
+            "sso,scorm,analytics,custom-domain",
+            "--domain",
+            "learning.federation.example",
+            "--set",
+            "spec.license.annualPrice=240000",
+        ],
+        "20,000.00 USD per month",
+    );
+}
+
+#[test]
 fn selfhosted_preview_puts_everything_in_the_customers_environment() {
     check_in_browser(
         "enterprise-selfhosted",
@@ -125,7 +172,7 @@ fn selfhosted_preview_puts_everything_in_the_customers_environment() {
             "--customer",
             "Umbrella Research",
             "--set",
-            "spec.selfhosted.targets=[compose, helm]",
+            "spec.selfhosted.targets=[compose, helm, bicep]",
         ],
         "negotiated",
     );

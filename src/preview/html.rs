@@ -48,8 +48,13 @@ code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liber
 section { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 18px 20px; margin: 0 0 18px; }
 section > h2 { margin: 0 0 12px; font-size: 18px; }
 svg { display: block; width: 100%; height: auto; }
-table { width: 100%; border-collapse: collapse; }
-th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); }
+table { width: 100%; border-collapse: collapse; table-layout: fixed; }
+th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+#resources th:nth-child(1) { width: 38%; }
+#resources th:nth-child(2) { width: 24%; }
+#responsibilities th:nth-child(1) { width: 22%; }
+#responsibilities th:nth-child(2) { width: 14%; }
+#limits th { width: 26%; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
 tr:last-child td { border-bottom: none; }
 .who { display: inline-block; min-width: 78px; text-align: center; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 700; }
@@ -66,7 +71,15 @@ details pre { margin: 0; padding: 12px; border-top: 1px solid var(--line); backg
 footer { color: var(--muted); font-size: 13px; margin-top: 24px; border-top: 1px solid var(--line); padding-top: 12px; }
 .lead { font-size: 18px; margin: 4px 0; }
 .validity { color: var(--muted); font-size: 14px; }
-@media (max-width: 800px) { .cards { grid-template-columns: repeat(2, 1fr); } }
+@media (max-width: 800px) { .cards { grid-template-columns: repeat(2, 1fr); } main { padding: 20px 14px 36px; } }
+@media print {
+  body { background: #fff; font-size: 12px; }
+  main { max-width: none; padding: 0; }
+  section, .card { break-inside: avoid; border-color: #ccd; }
+  #resources, #files { break-inside: auto; }
+  tr { break-inside: avoid; }
+  .command { background: #fff; color: var(--ink); border: 1px solid var(--line); }
+}
 "#;
 
 /// Prose for the page: escaped, and Markdown's `code` spans (as blueprints
@@ -208,13 +221,29 @@ fn zone_colours(party: Option<Party>) -> (&'static str, &'static str) {
 
 /// Cuts `text` to `max` characters with an ellipsis, before escaping, so
 /// that a long name never runs out of its box.
-fn fit(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        escape(text)
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{}…", escape(cut.trim_end()))
+/// `text` in lines of at most `max` characters, broken after a space or a
+/// comma (a word longer than that is broken where it must): a diagram's
+/// box grows to hold every line rather than cutting one.
+fn wrapped(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_inclusive(' ') {
+        if !line.is_empty() && line.chars().count() + word.trim_end().chars().count() > max {
+            lines.push(line.trim_end().to_string());
+            line.clear();
+        }
+        let mut word = word;
+        while word.trim_end().chars().count() > max {
+            let cut: String = word.chars().take(max).collect();
+            lines.push(cut.clone());
+            word = &word[cut.len()..];
+        }
+        line.push_str(word);
     }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
 }
 
 /// The architecture drawn from the resolved site: who uses it, the app tier
@@ -228,64 +257,6 @@ fn diagram(p: &Preview) -> String {
     let shared_zone = app_where == data_where;
     let spec = &p.site.spec;
     let names = crate::render::resolve::Names::for_site(&p.site.metadata.name);
-    let mut svg = String::new();
-    let s = &mut svg;
-    let _ = write!(
-        s,
-        "<svg id=\"diagram\" viewBox=\"0 0 960 330\" role=\"img\" aria-labelledby=\"diagram-title\" xmlns=\"http://www.w3.org/2000/svg\" \
-         font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif\">\n\
-         <title id=\"diagram-title\">App tier in {}, data tier in {}</title>\n\
-         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">\
-         <path d=\"M0,0 L10,5 L0,10 z\" fill=\"#5b6478\"/></marker></defs>\n",
-        escape(app_where),
-        escape(data_where)
-    );
-    // Users, outside every zone.
-    let _ = writeln!(
-        s,
-        "<g><rect x=\"16\" y=\"125\" width=\"130\" height=\"80\" rx=\"10\" fill=\"#fff\" stroke=\"#5b6478\"/>\
-         <text x=\"81\" y=\"158\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\" fill=\"#1d2433\">Customer's users</text>\
-         <text x=\"81\" y=\"180\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6478\">{} {}</text></g>",
-        spec.seats,
-        plural(spec.seats, "seat", "seats")
-    );
-    let zone = |s: &mut String, x: u32, width: u32, label: &str, party: Option<Party>| {
-        let (stroke, fill) = zone_colours(party);
-        let _ = writeln!(
-            s,
-            "<g class=\"zone\"><rect x=\"{x}\" y=\"20\" width=\"{width}\" height=\"292\" rx=\"14\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\
-             <text x=\"{}\" y=\"44\" font-size=\"12\" font-weight=\"700\" letter-spacing=\"0.06em\" fill=\"{stroke}\">{}</text></g>",
-            x + 16,
-            fit(&label.to_uppercase(), 44)
-        );
-    };
-    if shared_zone {
-        zone(s, 190, 754, app_where, app_party);
-    } else {
-        zone(s, 190, 360, app_where, app_party);
-        zone(s, 584, 360, data_where, data_party);
-    }
-    let tier_box = |s: &mut String, x: u32, title: &str, lines: &[String], party: Option<Party>| {
-        let (stroke, _) = zone_colours(party);
-        let _ = writeln!(
-            s,
-            "<g class=\"tier\"><rect x=\"{x}\" y=\"62\" width=\"320\" height=\"232\" rx=\"10\" fill=\"#fff\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>\
-             <rect x=\"{x}\" y=\"62\" width=\"320\" height=\"34\" rx=\"10\" fill=\"{stroke}\"/><rect x=\"{x}\" y=\"86\" width=\"320\" height=\"10\" fill=\"{stroke}\"/>\
-             <text x=\"{}\" y=\"84\" font-size=\"15\" font-weight=\"700\" fill=\"#fff\">{}</text>",
-            x + 14,
-            escape(title)
-        );
-        for (i, line) in lines.iter().take(8).enumerate() {
-            let _ = writeln!(
-                s,
-                "<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1d2433\">{}</text>",
-                x + 14,
-                120 + 22 * i,
-                fit(line, 42)
-            );
-        }
-        s.push_str("</g>\n");
-    };
     let mut app_lines = vec![
         format!("release {}", spec.app.version),
         format!(
@@ -355,17 +326,97 @@ fn diagram(p: &Preview) -> String {
     if data_lines.is_empty() {
         data_lines.push("no data resource declared".into());
     }
-    tier_box(s, 214, "App tier", &app_lines, app_party);
-    let data_x = if shared_zone { 600 } else { 604 };
+    // Every line whole: wrapped to the box's width, the boxes as tall as
+    // the longer list, the zones and the picture around them.
+    const LINE: usize = 20;
+    let wrap_all =
+        |lines: &[String]| -> Vec<String> { lines.iter().flat_map(|l| wrapped(l, 40)).collect() };
+    let (app_lines, data_lines) = (wrap_all(&app_lines), wrap_all(&data_lines));
+    let rows = app_lines.len().max(data_lines.len()).max(8);
+    let box_height = 34 + 24 + LINE * rows;
+    let zone_height = box_height + 60;
+    let height = zone_height + 38;
+    let mut svg = String::new();
+    let s = &mut svg;
+    let _ = write!(
+        s,
+        "<svg id=\"diagram\" viewBox=\"0 0 960 {height}\" role=\"img\" aria-labelledby=\"diagram-title\" xmlns=\"http://www.w3.org/2000/svg\" \
+         font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif\">\n\
+         <title id=\"diagram-title\">App tier in {}, data tier in {}</title>\n\
+         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">\
+         <path d=\"M0,0 L10,5 L0,10 z\" fill=\"#5b6478\"/></marker></defs>\n",
+        escape(app_where),
+        escape(data_where),
+    );
+    // Users, outside every zone.
+    let _ = writeln!(
+        s,
+        "<g><rect x=\"8\" y=\"125\" width=\"152\" height=\"80\" rx=\"10\" fill=\"#fff\" stroke=\"#5b6478\"/>\
+         <text x=\"84\" y=\"158\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"600\" fill=\"#1d2433\">Customer's users</text>\
+         <text x=\"84\" y=\"180\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6478\">{} {}</text></g>",
+        spec.seats,
+        plural(spec.seats, "seat", "seats")
+    );
+    let zone = |s: &mut String, x: u32, width: u32, label: &str, party: Option<Party>| {
+        let (stroke, fill) = zone_colours(party);
+        let _ = write!(
+            s,
+            "<g class=\"zone\"><rect x=\"{x}\" y=\"20\" width=\"{width}\" height=\"{zone_height}\" rx=\"14\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+        );
+        // Zone labels are short; a long one takes a second line, never a cut.
+        for (i, line) in wrapped(&label.to_uppercase(), 40)
+            .iter()
+            .take(2)
+            .enumerate()
+        {
+            let _ = write!(
+                s,
+                "<text x=\"{}\" y=\"{}\" font-size=\"12\" font-weight=\"700\" letter-spacing=\"0.06em\" fill=\"{stroke}\">{}</text>",
+                x + 16,
+                40 + 13 * i,
+                escape(line)
+            );
+        }
+        s.push_str("</g>\n");
+    };
+    if shared_zone {
+        zone(s, 200, 744, app_where, app_party);
+    } else {
+        zone(s, 200, 356, app_where, app_party);
+        zone(s, 580, 364, data_where, data_party);
+    }
+    let tier_box = |s: &mut String, x: u32, title: &str, lines: &[String], party: Option<Party>| {
+        let (stroke, _) = zone_colours(party);
+        let _ = writeln!(
+            s,
+            "<g class=\"tier\"><rect x=\"{x}\" y=\"62\" width=\"320\" height=\"{box_height}\" rx=\"10\" fill=\"#fff\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>\
+             <rect x=\"{x}\" y=\"62\" width=\"320\" height=\"34\" rx=\"10\" fill=\"{stroke}\"/><rect x=\"{x}\" y=\"86\" width=\"320\" height=\"10\" fill=\"{stroke}\"/>\
+             <text x=\"{}\" y=\"84\" font-size=\"15\" font-weight=\"700\" fill=\"#fff\">{}</text>",
+            x + 14,
+            escape(title)
+        );
+        for (i, line) in lines.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1d2433\">{}</text>",
+                x + 14,
+                120 + LINE * i,
+                escape(line)
+            );
+        }
+        s.push_str("</g>\n");
+    };
+    tier_box(s, 218, "App tier", &app_lines, app_party);
+    let data_x = 602;
     tier_box(s, data_x, "Data tier", &data_lines, data_party);
     let _ = write!(
         s,
-        "<line x1=\"146\" y1=\"165\" x2=\"212\" y2=\"165\" stroke=\"#5b6478\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\
-         <text x=\"179\" y=\"157\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6478\">https</text>\n\
-         <line x1=\"534\" y1=\"178\" x2=\"{}\" y2=\"178\" stroke=\"#5b6478\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\
+        "<line x1=\"160\" y1=\"165\" x2=\"216\" y2=\"165\" stroke=\"#5b6478\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\
+         <text x=\"180\" y=\"157\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6478\">https</text>\n\
+         <line x1=\"538\" y1=\"178\" x2=\"{}\" y2=\"178\" stroke=\"#5b6478\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\
          <text x=\"{}\" y=\"170\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6478\">data</text>\n</svg>\n",
         data_x - 2,
-        (534 + data_x) / 2
+        (538 + data_x) / 2
     );
     svg
 }
@@ -525,8 +576,11 @@ mod tests {
     }
 
     #[test]
-    fn fit_cuts_before_escaping() {
-        assert_eq!(fit("a<b", 10), "a&lt;b");
-        assert_eq!(fit("abcdefghij<", 5), "abcd…");
+    fn long_diagram_lines_wrap_and_keep_every_character() {
+        let text = "Deployment, HorizontalPodAutoscaler, Ingress, PodDisruptionBudget, Service";
+        let lines = wrapped(text, 40);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrapped(&"x".repeat(90), 40).len(), 3);
     }
 }

@@ -7,7 +7,12 @@
 // Fails when the page makes any request other than the file itself, when
 // the diagram or the summary is not visible at the top of the page, when
 // the diagram does not name the app tier and the data tier, or when spec
-// text ran as script. Saves a full-page screenshot either way.
+// text ran as script. Then, at 1440, 1280, 1024 and 760 pixels and in
+// print: fails when the page scrolls sideways, when any element's content
+// is wider than the element (text clipped, a table wider than its card) or
+// a diagram label is cut. Saves a full-page screenshot at each width, and
+// prints the page to SCREENSHOT.pdf with the names of its resources in
+// SCREENSHOT.resources.txt (the caller checks the PDF's text has them).
 import path from 'node:path';
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -85,6 +90,66 @@ try {
   fs.mkdirSync(path.dirname(screenshot), { recursive: true });
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`screenshot: ${screenshot}`);
+
+  // Nothing wider than its box, at every width and in print.
+  const layout = (where) => page.evaluate((where) => {
+    const found = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > doc.clientWidth + 1) {
+      found.push(`${where}: the page scrolls sideways (${doc.scrollWidth} > ${doc.clientWidth} px)`);
+    }
+    for (const el of document.querySelectorAll('main *')) {
+      // Collapsed files and code blocks scroll inside their own box by design.
+      if (el.closest('details:not([open])') || el.closest('pre') || el.closest('svg')) continue;
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || style.display === 'inline') continue;
+      if (['auto', 'scroll'].includes(style.overflowX)) continue;
+      if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+        const what = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + el.className : ''}`;
+        found.push(`${where}: ${what} holds content ${el.scrollWidth - el.clientWidth} px wider than itself: "${el.textContent.trim().slice(0, 60)}"`);
+      }
+    }
+    const svg = document.querySelector('svg#diagram');
+    if (svg) {
+      const view = svg.viewBox.baseVal;
+      for (const text of svg.querySelectorAll('text')) {
+        if (text.textContent.includes('…')) found.push(`${where}: a diagram label is cut: "${text.textContent}"`);
+        const box = text.getBBox();
+        if (box.x < view.x || box.x + box.width > view.x + view.width || box.y + box.height > view.y + view.height) {
+          found.push(`${where}: the diagram label "${text.textContent}" lies outside the picture`);
+        }
+      }
+      // Each label inside the box (rect) of its group.
+      for (const group of svg.querySelectorAll('g')) {
+        const rect = group.querySelector('rect');
+        if (!rect) continue;
+        const r = rect.getBBox();
+        for (const text of group.querySelectorAll('text')) {
+          const t = text.getBBox();
+          if (t.x < r.x - 0.5 || t.x + t.width > r.x + r.width + 0.5) {
+            found.push(`${where}: the diagram label "${text.textContent}" spills out of its box`);
+          }
+        }
+      }
+    }
+    return found;
+  }, where);
+  const stem = screenshot.replace(/\.png$/, '');
+  for (const width of [1440, 1280, 1024, 760]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(50);
+    failures.push(...await layout(`${width} px`));
+    await page.screenshot({ path: `${stem}-${width}.png`, fullPage: true });
+  }
+  await page.emulateMedia({ media: 'print' });
+  // An A4 page's printable width at 96 dpi, less the default margins.
+  await page.setViewportSize({ width: 718, height: 1000 });
+  await page.waitForTimeout(50);
+  failures.push(...await layout('print'));
+  await page.pdf({ path: `${stem}.pdf`, format: 'A4', printBackground: true });
+  const names = await page.locator('#resources tbody td:nth-child(2)').allInnerTexts();
+  fs.writeFileSync(`${stem}.resources.txt`, names.map((n) => n.trim()).join('\n') + '\n');
+  console.log(`pdf: ${stem}.pdf (${names.length} resources)`);
 } finally {
   await browser.close();
 }
