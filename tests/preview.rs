@@ -181,3 +181,37 @@ fn no_page_states_two_backup_policies_or_a_region_for_a_self_hosted_site() {
     }
     assert!(seen >= 6, "only {seen} tier × deployment pairs previewed");
 }
+
+/// A comparison says what moving from one option to the next does to the
+/// data, read off the two renders: tiers on one deployment keep every
+/// data-bearing resource; a move to a dedicated deployment does not, and
+/// the page says how the data is moved.
+#[test]
+fn a_comparison_says_which_moves_keep_the_data_and_which_move_it() {
+    let run = |options: &str| {
+        let output = crate::common::sitectl()
+            .args(["preview", "--compare", options])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let tiers = run("trial,paid,enterprise");
+    assert_eq!(
+        tiers.matches("No data-bearing resource changes").count(),
+        2,
+        "{tiers}"
+    );
+    assert!(!tiers.contains("The data moves"), "{tiers}");
+    let deployments = run("managed,dedicated");
+    assert!(deployments.contains("The data moves"), "{deployments}");
+    assert!(deployments.contains("--move-data"), "{deployments}");
+    assert!(
+        deployments.lines().all(|l| l.chars().count() <= 100),
+        "{deployments}"
+    );
+}

@@ -46,6 +46,11 @@ fn require_browser() {
 }
 
 fn check_in_browser(case: &str, args: &[&str], price: &str) {
+    let page_name = if args.contains(&"--compare") {
+        "compare.html"
+    } else {
+        "preview.html"
+    };
     require_browser();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("preview-{case}"));
     let _ = std::fs::remove_dir_all(&out);
@@ -61,7 +66,7 @@ fn check_in_browser(case: &str, args: &[&str], price: &str) {
         "sitectl preview failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let page = out.join("preview.html");
+    let page = out.join(page_name);
     let screenshot = artifacts().join(format!("{case}.png"));
     let mut command = std::process::Command::new("node");
     command
@@ -176,4 +181,35 @@ fn selfhosted_preview_puts_everything_in_the_customers_environment() {
         ],
         "negotiated",
     );
+}
+
+#[test]
+fn a_comparison_of_three_tiers_is_one_page_that_fits_every_width_and_print() {
+    check_in_browser(
+        "compare-tiers",
+        &[
+            "--compare",
+            "trial,paid,enterprise",
+            "--customer",
+            "Globex Corporation",
+        ],
+        "-",
+    );
+    let pdf = artifacts().join("compare-tiers.pdf");
+    let mut read = std::process::Command::new("pdftotext");
+    read.arg("-raw").arg(&pdf).arg("-");
+    let text = run_checked(read, "pdftotext")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for promise in [
+        "No data-bearing resource changes",
+        "From trial to paid",
+        "From paid to enterprise",
+    ] {
+        assert!(
+            text.contains(promise),
+            "the printed comparison does not say {promise:?}:\n{text}"
+        );
+    }
 }

@@ -28,9 +28,17 @@ pub(super) fn preview(
                 display_name(&ws.sites)
             ))
         })?;
+    if !args.compare.is_empty() {
+        return compare(args, ws, today, &app_version);
+    }
+    let (Some(tier), Some(deployment)) = (args.tier, args.deployment) else {
+        return Err(CommandError::Usage(
+            "name the site's --tier and --deployment (or --compare options)".into(),
+        ));
+    };
     let inputs = Inputs {
-        tier: args.tier,
-        deployment: args.deployment,
+        tier,
+        deployment,
         customer: args.customer.as_deref(),
         name: args.name.as_deref(),
         seats: args.seats,
@@ -40,20 +48,8 @@ pub(super) fn preview(
         today,
         domain: args.domain.as_deref(),
     };
-    let mut preview = preview::preview(&inputs, &ws.blueprints).map_err(|error| match error {
-        PreviewError::Invalid(diagnostics) => {
-            let count = diagnostics.error_count();
-            let summary = format!(
-                "error: {count} {} in the flags: nothing was written\n",
-                plural(count, "error", "errors")
-            );
-            CommandError::invalid(diagnostics, summary)
-        }
-        PreviewError::Spec(error) => CommandError::Usage(error.to_string()),
-    })?;
-    preview.valid_until = today
-        .checked_add(jiff::Span::new().days(i64::from(args.valid_for)))
-        .unwrap_or(today);
+    let mut preview = preview::preview(&inputs, &ws.blueprints).map_err(refused("the flags"))?;
+    preview.valid_until = valid_until(today, args.valid_for);
     let body = match args.format {
         PreviewFormat::Text => preview::text(&preview),
         PreviewFormat::Html => preview::html::page(&preview),
@@ -65,6 +61,156 @@ pub(super) fn preview(
         }),
         Some(out) => write(&preview, body, args.format, out),
     }
+}
+
+/// How a preview that cannot be built stops: every diagnostic, or a usage
+/// error.
+fn refused(what: &str) -> impl Fn(PreviewError) -> CommandError + '_ {
+    move |error| match error {
+        PreviewError::Invalid(diagnostics) => {
+            let count = diagnostics.error_count();
+            let summary = format!(
+                "error: {count} {} in {what}: nothing was written\n",
+                plural(count, "error", "errors")
+            );
+            CommandError::invalid(diagnostics, summary)
+        }
+        PreviewError::Spec(error) => CommandError::Usage(error.to_string()),
+    }
+}
+
+fn valid_until(today: jiff::civil::Date, days: u16) -> jiff::civil::Date {
+    today
+        .checked_add(jiff::Span::new().days(i64::from(days)))
+        .unwrap_or(today)
+}
+
+/// `--compare`: each option built, checked and rendered as a preview of its
+/// own, then put side by side.
+fn compare(
+    args: &PreviewArgs,
+    ws: &Workspace,
+    today: jiff::civil::Date,
+    app_version: &str,
+) -> Result<Outcome, CommandError> {
+    use crate::preview::compare::{self, Axis, Comparison};
+    use crate::spec::{Deployment, Tier};
+    let tiers: Option<Vec<Tier>> = args
+        .compare
+        .iter()
+        .map(|o| Tier::ALL.iter().copied().find(|t| t.as_str() == o))
+        .collect();
+    let deployments: Option<Vec<Deployment>> = args
+        .compare
+        .iter()
+        .map(|o| Deployment::ALL.iter().copied().find(|d| d.as_str() == o))
+        .collect();
+    let options: Vec<(Tier, Deployment)> = match (tiers, deployments) {
+        (Some(tiers), _) => {
+            if args.tier.is_some() {
+                return Err(CommandError::Usage(
+                    "--tier with a comparison of tiers: drop --tier (each option is a tier)".into(),
+                ));
+            }
+            let deployment = args.deployment.unwrap_or(Deployment::Managed);
+            tiers.into_iter().map(|t| (t, deployment)).collect()
+        }
+        (None, Some(deployments)) => {
+            if args.deployment.is_some() {
+                return Err(CommandError::Usage(
+                    "--deployment with a comparison of deployments: drop --deployment (each option is a deployment)".into(),
+                ));
+            }
+            let tier = args.tier.unwrap_or(Tier::Enterprise);
+            deployments.into_iter().map(|d| (tier, d)).collect()
+        }
+        (None, None) => {
+            return Err(CommandError::Usage(format!(
+                "--compare {}: options are all tiers ({}) or all deployments ({})",
+                args.compare.join(","),
+                Tier::ALL
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Deployment::ALL
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    };
+    let axis = if args
+        .compare
+        .iter()
+        .any(|o| Tier::ALL.iter().any(|t| t.as_str() == o))
+    {
+        Axis::Tier
+    } else {
+        Axis::Deployment
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    if options.len() < 2 || options.len() > 4 || !options.iter().all(|o| seen.insert(*o)) {
+        return Err(CommandError::Usage(format!(
+            "--compare {}: two to four different options",
+            args.compare.join(",")
+        )));
+    }
+    let mut previews = Vec::new();
+    for (tier, deployment) in &options {
+        let inputs = Inputs {
+            tier: *tier,
+            deployment: *deployment,
+            customer: args.customer.as_deref(),
+            name: None,
+            seats: None,
+            features: &[],
+            sets: &[],
+            app_version,
+            today,
+            domain: None,
+        };
+        let what = format!("the {tier} tier on the {deployment} deployment");
+        let mut preview = preview::preview(&inputs, &ws.blueprints).map_err(refused(&what))?;
+        preview.valid_until = valid_until(today, args.valid_for);
+        previews.push(preview);
+    }
+    let mut command = format!("sitectl preview --compare {}", args.compare.join(","));
+    match axis {
+        Axis::Tier => command.push_str(&format!(" --deployment {}", options[0].1)),
+        Axis::Deployment => command.push_str(&format!(" --tier {}", options[0].0)),
+    }
+    if let Some(customer) = &args.customer {
+        command.push_str(&format!(
+            " --customer {}",
+            crate::diagnostic::words::shell_quoted(customer)
+        ));
+    }
+    let comparison = Comparison {
+        axis,
+        options: previews,
+        command,
+    };
+    let body = match args.format {
+        PreviewFormat::Text => compare::text(&comparison),
+        PreviewFormat::Html => compare::page(&comparison),
+    };
+    let Some(out) = &args.out else {
+        return Ok(Outcome {
+            stdout: body,
+            ..Outcome::default()
+        });
+    };
+    let name = match args.format {
+        PreviewFormat::Text => "compare.txt",
+        PreviewFormat::Html => "compare.html",
+    };
+    let page = out.join(name);
+    crate::output::write::write_atomic(&page, body.as_bytes()).map_err(|error| {
+        CommandError::Failed(format!("cannot write {}: {error}", display_name(&page)))
+    })?;
+    Ok(Outcome::note(format!("wrote {}\n", display_name(&page))))
 }
 
 /// The generated files under `out` and, for HTML, the page beside them.

@@ -25,7 +25,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --ink: #1d2433; --muted: #5b6478; --line: #dfe3ea; --page: #f5f6f8; --card: #fff;
   --ours: #2f5fd0; --ours-bg: #eef3ff; --theirs: #1f8a5b; --theirs-bg: #ecf8f1; --shared: #9a6a12; --shared-bg: #fdf6e7; }
 * { box-sizing: border-box; }

@@ -3,6 +3,7 @@
 //! up for a sales engineer: resources per target, who does what, the tier's
 //! limits, the list price and every generated file.
 
+pub mod compare;
 pub mod flags;
 pub mod html;
 pub mod resources;

@@ -149,7 +149,7 @@ fn paragraph(w: &mut String, text: &str, hang: usize) {
 
 /// `text` in lines of at most `width` columns, broken at spaces (a word
 /// longer than that keeps a line of its own).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -4,6 +4,9 @@
 //
 //   node preview_check.mjs PAGE.html SCREENSHOT.png EXPECTED_PRICE
 //
+// (A comparison page, `--compare`, has no single price: its table of
+// options must be visible at the top instead, and its PDF must name them.)
+//
 // Fails when the page makes any request other than the file itself, when
 // the diagram or the summary is not visible at the top of the page, when
 // the diagram does not name the app tier and the data tier, or when spec
@@ -63,24 +66,33 @@ try {
       failures.push(`${what} (${selector}) does not start inside the first screen: ${JSON.stringify(box)}`);
     }
   };
-  await visibleAtTop('svg#diagram', 'the architecture diagram');
-  await visibleAtTop('#summary', 'the summary cards');
-  await visibleAtTop('#price', 'the list price');
-  const responsibilities = page.locator('#responsibilities table');
-  if (!(await responsibilities.isVisible())) {
-    failures.push('the responsibilities table is not visible');
+  // A comparison (`--compare`) is one table of options; a preview, cards,
+  // a diagram and its responsibilities.
+  const isComparison = (await page.locator('#compare').count()) > 0;
+  if (isComparison) {
+    await visibleAtTop('#compare', 'the comparison');
+    const columns = await page.locator('#compare thead th[scope=col]').count();
+    if (columns < 2) failures.push(`the comparison has ${columns} options, not 2 or more`);
   } else {
-    const box = await responsibilities.boundingBox();
-    if (!box || box.width <= 0 || box.height <= 0) failures.push('the responsibilities table is empty');
-    const rows = await page.locator('#responsibilities tbody tr').count();
-    if (rows < 4) failures.push(`the responsibilities table has ${rows} rows, not 4`);
-  }
+    await visibleAtTop('svg#diagram', 'the architecture diagram');
+    await visibleAtTop('#summary', 'the summary cards');
+    await visibleAtTop('#price', 'the list price');
+    const responsibilities = page.locator('#responsibilities table');
+    if (!(await responsibilities.isVisible())) {
+      failures.push('the responsibilities table is not visible');
+    } else {
+      const box = await responsibilities.boundingBox();
+      if (!box || box.width <= 0 || box.height <= 0) failures.push('the responsibilities table is empty');
+      const rows = await page.locator('#responsibilities tbody tr').count();
+      if (rows < 4) failures.push(`the responsibilities table has ${rows} rows, not 4`);
+    }
 
-  const price = (await page.locator('#price .value').innerText()).trim();
-  if (price !== expectedPrice) failures.push(`the price reads "${price}", not "${expectedPrice}"`);
-  const diagram = await page.locator('svg#diagram').textContent();
-  for (const name of ['App tier', 'Data tier']) {
-    if (!diagram.includes(name)) failures.push(`the diagram does not name the ${name}`);
+    const price = (await page.locator('#price .value').innerText()).trim();
+    if (price !== expectedPrice) failures.push(`the price reads "${price}", not "${expectedPrice}"`);
+    const diagram = await page.locator('svg#diagram').textContent();
+    for (const name of ['App tier', 'Data tier']) {
+      if (!diagram.includes(name)) failures.push(`the diagram does not name the ${name}`);
+    }
   }
   const scripts = await page.locator('script').count();
   if (scripts > 0) failures.push(`the page holds ${scripts} <script> element(s)`);
@@ -147,7 +159,9 @@ try {
   await page.waitForTimeout(50);
   failures.push(...await layout('print'));
   await page.pdf({ path: `${stem}.pdf`, format: 'A4', printBackground: true });
-  const names = await page.locator('#resources tbody td:nth-child(2)').allInnerTexts();
+  const names = await page
+    .locator(isComparison ? '#compare thead th[scope=col]' : '#resources tbody td:nth-child(2)')
+    .allInnerTexts();
   fs.writeFileSync(`${stem}.resources.txt`, names.map((n) => n.trim()).join('\n') + '\n');
   console.log(`pdf: ${stem}.pdf (${names.length} resources)`);
 } finally {

@@ -475,10 +475,15 @@ pub struct PromoteArgs {
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    #[arg(long, value_name = "TIER", value_parser = one_of(Tier::ALL, Tier::as_str))]
-    pub tier: Tier,
-    #[arg(long, value_name = "DEPLOYMENT", value_parser = one_of(Deployment::ALL, Deployment::as_str))]
-    pub deployment: Deployment,
+    /// The tier [with --compare of deployments, default: enterprise].
+    #[arg(long, value_name = "TIER", value_parser = one_of(Tier::ALL, Tier::as_str), required_unless_present = "compare")]
+    pub tier: Option<Tier>,
+    /// The deployment [with --compare of tiers, default: managed].
+    #[arg(long, value_name = "DEPLOYMENT", value_parser = one_of(Deployment::ALL, Deployment::as_str), required_unless_present = "compare")]
+    pub deployment: Option<Deployment>,
+    /// Put options side by side on one page: tiers (e.g. trial,paid,enterprise) or deployments (e.g. managed,dedicated,byoi,selfhosted), each with its defaults.
+    #[arg(long, value_name = "OPTION,...", value_delimiter = ',', num_args = 1, conflicts_with_all = ["name", "seats", "features", "set", "domain"])]
+    pub compare: Vec<String>,
     /// The customer's display name (default: Prospect).
     #[arg(long, value_name = "NAME")]
     pub customer: Option<String>,
