@@ -50,5 +50,6 @@ mod schema_types;
 mod secrets;
 mod secure_defaults;
 mod snapshots;
+mod trial;
 mod untrusted_output;
 mod workflows;

@@ -20,6 +20,7 @@ mod preview;
 mod promote;
 mod reclaim;
 mod render;
+mod trial;
 mod unlock;
 mod validate;
 
@@ -196,6 +197,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Gitops(args) => engines::gitops(args, ws),
         Command::License(args) => license::license(args, ws, context),
         Command::Bundle(args) => bundle::bundle(args, ws, context),
+        Command::Trial(args) => trial::trial(args, ws, context),
     };
     result.unwrap_or_else(|error| error.outcome(context))
 }

@@ -29,6 +29,7 @@ pub(super) fn new(
         }),
         app_version: args.app_version.clone(),
         azure: args.azure.ids(),
+        labels: Default::default(),
     };
     match scaffold::create(&site, &ws.sites, &ws.blueprints, today) {
         Ok(created) => Ok(Outcome::note(format!(

@@ -5,3 +5,4 @@ pub mod migrate;
 pub mod promote;
 pub mod reclaim;
 pub mod scaffold;
+pub mod signup;

@@ -83,6 +83,66 @@ impl ScaffoldError {
     }
 }
 
+/// The longest site name derived from a customer's: room for a suffix under DNS's 63.
+const NAME_LENGTH: usize = 40;
+
+/// A DNS label for the site, from the customer's name: transliterated to
+/// ASCII (`Ærø Skole` → `aero-skole`, `株式会社テスト` → `zhu-shi-hui-she-tesuto`),
+/// words joined by `-`, cut at a word boundary within 40 characters. `None`
+/// when nothing of it is a letter or a digit.
+pub fn site_name(customer: &str) -> Option<String> {
+    // Letters and digits of any script transliterated; everything else (a
+    // symbol, an emoji, punctuation) only separates words.
+    let ascii: String = customer
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                deunicode::deunicode_char(c).unwrap_or(" ")
+            } else {
+                " "
+            }
+        })
+        .collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in ascii.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    if words.is_empty() {
+        return None;
+    }
+    if !words[0].starts_with(|c: char| c.is_ascii_lowercase()) {
+        words.insert(0, "site".into());
+    }
+    let mut name = String::new();
+    for word in words {
+        let joined = if name.is_empty() {
+            word.len()
+        } else {
+            name.len() + 1 + word.len()
+        };
+        if joined > NAME_LENGTH {
+            if name.is_empty() {
+                // One word longer than the limit: cut it, there is no boundary.
+                name = word[..NAME_LENGTH].to_string();
+            }
+            break;
+        }
+        if !name.is_empty() {
+            name.push('-');
+        }
+        name.push_str(&word);
+    }
+    Some(name)
+}
+
 /// What a new spec is to say; what it leaves out comes from the catalog.
 #[derive(Debug, Clone)]
 pub struct NewSite {
@@ -102,6 +162,8 @@ pub struct NewSite {
     pub app_version: Option<String>,
     /// The customer's Azure IDs, which a byoi site needs.
     pub azure: AzureIds,
+    /// `metadata.labels` (a signup's id), in key order.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 pub use crate::spec::PLACEHOLDER_ID;
@@ -374,7 +436,14 @@ pub(crate) fn spec_text(
         w,
         "  # Free-form labels for inventory and reporting, e.g. {{segment: k12}}."
     );
-    let _ = writeln!(w, "  labels: {{}}");
+    if args.labels.is_empty() {
+        let _ = writeln!(w, "  labels: {{}}");
+    } else {
+        let _ = writeln!(w, "  labels:");
+        for (key, value) in &args.labels {
+            let _ = writeln!(w, "    {key}: {}", quoted(value));
+        }
+    }
     let _ = writeln!(w, "spec:");
     let tiers: Vec<&str> = catalog.tiers.keys().map(|t| t.as_str()).collect();
     let _ = writeln!(w, "  # The commercial tier: {}.", one_of(&tiers));

@@ -97,65 +97,7 @@ pub struct Built {
     places: Vec<(Vec<String>, Range<usize>)>,
 }
 
-/// The longest site name a preview derives: room for a suffix under DNS's 63.
-const NAME_LENGTH: usize = 40;
-
-/// A DNS label for the site, from the customer's name: transliterated to
-/// ASCII (`Ærø Skole` → `aero-skole`, `株式会社テスト` → `zhu-shi-hui-she-tesuto`),
-/// words joined by `-`, cut at a word boundary within 40 characters. `None`
-/// when nothing of it is a letter or a digit.
-pub fn site_name(customer: &str) -> Option<String> {
-    // Letters and digits of any script transliterated; everything else (a
-    // symbol, an emoji, punctuation) only separates words.
-    let ascii: String = customer
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                deunicode::deunicode_char(c).unwrap_or(" ")
-            } else {
-                " "
-            }
-        })
-        .collect();
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    for c in ascii.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            word.push(c);
-        } else if !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-        }
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    if words.is_empty() {
-        return None;
-    }
-    if !words[0].starts_with(|c: char| c.is_ascii_lowercase()) {
-        words.insert(0, "site".into());
-    }
-    let mut name = String::new();
-    for word in words {
-        let joined = if name.is_empty() {
-            word.len()
-        } else {
-            name.len() + 1 + word.len()
-        };
-        if joined > NAME_LENGTH {
-            if name.is_empty() {
-                // One word longer than the limit: cut it, there is no boundary.
-                name = word[..NAME_LENGTH].to_string();
-            }
-            break;
-        }
-        if !name.is_empty() {
-            name.push('-');
-        }
-        name.push_str(&word);
-    }
-    Some(name)
-}
+pub use crate::lifecycle::scaffold::site_name;
 
 /// Builds the spec `sitectl new` would write for these flags, then applies
 /// `--seats`, `--features` and every `--set` in order.
@@ -177,6 +119,7 @@ pub fn build(inputs: &Inputs<'_>, catalog: &Catalog) -> Result<Built, SpecError>
         app_version: Some(inputs.app_version.to_string()),
         // A preview shows a byoi site with placeholder IDs: it deploys nothing.
         azure: Default::default(),
+        labels: Default::default(),
     };
     let text = crate::lifecycle::scaffold::spec_text(
         &args,

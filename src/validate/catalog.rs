@@ -36,6 +36,9 @@ pub struct TierPolicy {
     pub seats: SeatCap,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_window: Option<TrialPolicy>,
+    /// Self-service signups: the trial tier's only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signup: Option<SignupPolicy>,
     pub license: LicenseRule,
     pub extensions: bool,
     pub defaults: TierDefaults,
@@ -49,6 +52,18 @@ pub struct SeatCap {
     pub max: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_license: Option<bool>,
+}
+
+/// What bounds `sitectl trial create`: read from the catalog, never code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SignupPolicy {
+    pub per_domain_per_day: u32,
+    pub max_live_trials: u32,
+    /// The first is the default.
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub refused_domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

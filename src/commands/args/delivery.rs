@@ -1,5 +1,5 @@
 //! The arguments of what is delivered to a customer who runs the product:
-//! license keys and air-gap bundles.
+//! license keys, air-gap bundles and self-service trials.
 
 use std::path::PathBuf;
 
@@ -107,4 +107,41 @@ pub struct BundleVerifyArgs {
     /// The day to judge the license by, as YYYY-MM-DD [default: now].
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<jiff::civil::Date>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrialArgs {
+    #[command(subcommand)]
+    pub command: TrialCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrialCommand {
+    /// Start a self-service trial from a signup: its spec written and rendered, within the catalog's limits; idempotent by --signup-id.
+    Create(TrialCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrialCreateArgs {
+    /// The customer's display name, as the signup form gave it.
+    #[arg(long, value_name = "NAME")]
+    pub customer: String,
+    /// The contact's e-mail address: its domain is what the daily cap counts.
+    #[arg(long, value_name = "EMAIL")]
+    pub contact: String,
+    /// A region the catalog offers trials in [default: its first].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The signup's id: the same id twice gives the same site and changes nothing.
+    #[arg(long, value_name = "ID")]
+    pub signup_id: Option<String>,
+    /// What was done: words, or one JSON document for the calling service.
+    #[arg(long, value_enum, default_value_t = TrialFormat::Text)]
+    pub format: TrialFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrialFormat {
+    Text,
+    Json,
 }

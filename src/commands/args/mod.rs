@@ -159,6 +159,8 @@ pub enum Command {
     Gitops(GitopsArgs),
     /// Issue and verify the license keys of licensed (enterprise) sites.
     License(LicenseArgs),
+    /// Start a self-service trial from a signup (for the landing page's workflow).
+    Trial(TrialArgs),
     /// Build a signed air-gap bundle of a self-hosted site (files, images, license, scripts), or verify one.
     Bundle(BundleArgs),
     /// List every site with tier, deployment, seats, trial end and list price.

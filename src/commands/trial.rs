@@ -1,0 +1,232 @@
+//! `sitectl trial create`: a signup from the landing page becomes a trial
+//! site, its spec written and rendered, within the catalog's limits; what
+//! was done said as JSON for the calling service (or in words).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{CommandError, Context, Outcome, today};
+use crate::commands::args::{TrialArgs, TrialCommand, TrialCreateArgs, TrialFormat};
+use crate::lifecycle::scaffold::{self, NewSite, ScaffoldError};
+use crate::lifecycle::signup::{self, Decision, SIGNUP_LABEL, Signup};
+use crate::render::target::Target;
+use crate::source::load::display_name;
+use crate::spec::{Site, Tier};
+use crate::validate::{self, Specs};
+use crate::workspace::Workspace;
+
+pub(super) fn trial(
+    args: &TrialArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    match &args.command {
+        TrialCommand::Create(args) => create(args, ws, context),
+    }
+}
+
+/// What the calling service reads back.
+fn report(args: &TrialCreateArgs, value: serde_json::Value, words: String, code: u8) -> Outcome {
+    match args.format {
+        TrialFormat::Json => Outcome {
+            stdout: format!("{value:#}\n"),
+            code,
+            ..Outcome::default()
+        },
+        TrialFormat::Text => Outcome {
+            stdout: if code == 0 {
+                words.clone()
+            } else {
+                String::new()
+            },
+            stderr: if code == 0 { String::new() } else { words },
+            code,
+        },
+    }
+}
+
+/// The site's facts: its files (rendered in memory, as written), trial
+/// window and address.
+fn facts(
+    ws: &Workspace,
+    spec: &Path,
+) -> Result<(Site, Vec<String>, Option<String>), CommandError> {
+    let rendered = crate::render::pipeline::render_all(
+        Specs::Paths(vec![spec.to_path_buf()]),
+        &ws.blueprints,
+        None,
+        &|_, _| {},
+    )
+    .map_err(|diagnostics| {
+        CommandError::invalid(diagnostics, "error: the trial's spec does not render\n")
+    })?;
+    let site = rendered
+        .valid
+        .first()
+        .map(|v| v.site.clone())
+        .ok_or_else(|| CommandError::Failed("the trial's spec rendered no site".into()))?;
+    let files = rendered
+        .files
+        .iter()
+        .map(|f| {
+            display_name(
+                &ws.rendered
+                    .join(&f.site)
+                    .join(f.target.as_str())
+                    .join(&f.output),
+            )
+        })
+        .collect();
+    let address = rendered
+        .files
+        .iter()
+        .filter(|f| f.target == Target::Helm)
+        .find_map(|f| {
+            let root = crate::output::inspect::yaml_tree(&f.contents)?;
+            crate::output::inspect::string_at(&root, "ingress.host").map(str::to_string)
+        })
+        .map(|host| format!("https://{host}"));
+    Ok((site, files, address))
+}
+
+fn create(
+    args: &TrialCreateArgs,
+    ws: &Workspace,
+    context: &Context,
+) -> Result<Outcome, CommandError> {
+    let today = today(None, context)?;
+    let catalog = validate::load_catalog(&ws.blueprints).map_err(|diagnostics| {
+        CommandError::invalid(
+            Box::new(diagnostics),
+            "error: the tier catalog has errors: no signup is taken until they are fixed\n",
+        )
+    })?;
+    // The limits count the fleet: a tree that does not validate could hide
+    // trials from the count, so a signup fails closed on it.
+    let checked = validate::validate_specs(Specs::Paths(vec![ws.sites.clone()]), &ws.blueprints);
+    if !checked.diagnostics.is_empty() {
+        return Err(CommandError::invalid(
+            Box::new(checked.diagnostics),
+            "error: the specs have errors: no signup is taken until they are fixed\n",
+        ));
+    }
+    let sites: Vec<Site> = checked.sites.iter().map(|v| v.site.clone()).collect();
+    let (files, _) = crate::source::discover::discover(std::slice::from_ref(&ws.sites));
+    let mut taken: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| f.file_stem()?.to_str().map(str::to_string))
+        .collect();
+    taken.extend(signup::archived_names(&ws.sites));
+    let request = Signup {
+        customer: &args.customer,
+        contact: &args.contact,
+        region: args.region.as_deref(),
+        signup_id: args.signup_id.as_deref(),
+    };
+    let decision = match signup::decide(&request, &catalog, &sites, &taken, today) {
+        Ok(decision) => decision,
+        Err(refusal) => {
+            return Ok(report(
+                args,
+                json!({"status": "refused", "code": refusal.code(), "reason": refusal.to_string()}),
+                format!("refused ({}): {refusal}\n", refusal.code()),
+                1,
+            ));
+        }
+    };
+    let (status, name) = match decision {
+        Decision::Exists { name } => ("exists", name),
+        Decision::Create {
+            name,
+            region,
+            cloud,
+        } => {
+            let policy = catalog.tier(Tier::Trial);
+            let new = NewSite {
+                name: name.clone(),
+                tier: Tier::Trial,
+                deployment: policy.deployments[0],
+                dir: ws.sites.clone(),
+                customer: Some(args.customer.clone()),
+                contact: Some(args.contact.clone()),
+                cloud,
+                region,
+                app_version: None,
+                azure: Default::default(),
+                labels: args
+                    .signup_id
+                    .iter()
+                    .map(|id| (SIGNUP_LABEL.to_string(), id.clone()))
+                    .collect(),
+            };
+            match scaffold::create(&new, &ws.sites, &ws.blueprints, today) {
+                Ok(_) => {}
+                Err(ScaffoldError::Invalid(diagnostics)) => {
+                    return Err(CommandError::invalid(
+                        diagnostics,
+                        "error: the signup makes no valid spec: nothing was written\n",
+                    ));
+                }
+                Err(error) if error.exit_code() == 2 => {
+                    return Err(CommandError::Usage(error.to_string()));
+                }
+                Err(error) => return Err(CommandError::Failed(error.to_string())),
+            }
+            let spec = ws.sites.join(format!("{name}.yaml"));
+            // Written whole or not at all: a render that fails takes the
+            // new spec back out.
+            if let Err(diagnostics) = crate::output::write::render_and_write(
+                Specs::Paths(vec![spec.clone()]),
+                &ws.blueprints,
+                &ws.rendered,
+                None,
+                &|_, _| {},
+            ) {
+                let _ = std::fs::remove_file(&spec);
+                return Err(CommandError::invalid(
+                    diagnostics,
+                    "error: the trial does not render: nothing was written\n",
+                ));
+            }
+            ("created", name)
+        }
+    };
+    let spec = ws.sites.join(format!("{name}.yaml"));
+    let (site, files, address) = facts(ws, &spec)?;
+    let trial = site.spec.trial.as_ref();
+    let start = trial.map(|t| t.start.0.clone());
+    let end = trial.and_then(|t| t.end()).map(|d| d.to_string());
+    let value = json!({
+        "status": status,
+        "site": name,
+        "spec": display_name(&spec),
+        "rendered": files,
+        "customer": site.metadata.customer,
+        "contact": site.metadata.contact,
+        "cloud": site.spec.cloud().as_str(),
+        "region": site.spec.region,
+        "trialStart": start,
+        "trialEnd": end,
+        "address": address,
+        "signupId": args.signup_id,
+    });
+    let words = format!(
+        "{} trial {name} for {} ({}), {} to {}{}\n",
+        if status == "created" {
+            "created"
+        } else {
+            "already there, unchanged:"
+        },
+        site.metadata.customer,
+        display_name(&spec),
+        start.as_deref().unwrap_or("?"),
+        end.as_deref().unwrap_or("?"),
+        address
+            .as_deref()
+            .map(|a| format!(", at {a}"))
+            .unwrap_or_default()
+    );
+    Ok(report(args, value, words, 0))
+}
