@@ -49,10 +49,7 @@ fn report(args: &TrialCreateArgs, value: serde_json::Value, words: String, code:
 
 /// The site's facts: its files (rendered in memory, as written), trial
 /// window and address.
-fn facts(
-    ws: &Workspace,
-    spec: &Path,
-) -> Result<(Site, Vec<String>, Option<String>), CommandError> {
+fn facts(ws: &Workspace, spec: &Path) -> Result<(Site, Vec<String>, Option<String>), CommandError> {
     let rendered = crate::render::pipeline::render_all(
         Specs::Paths(vec![spec.to_path_buf()]),
         &ws.blueprints,

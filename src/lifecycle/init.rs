@@ -17,7 +17,7 @@ use crate::workspace::{BLUEPRINTS, SITES};
 static BLUEPRINT_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static SCHEMA_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
 /// The GitOps loop, the same files this repository runs.
-const WORKFLOWS: [(&str, &str); 3] = [
+const WORKFLOWS: [(&str, &str); 4] = [
     (
         ".github/workflows/sites.yml",
         include_str!("../../.github/workflows/sites.yml"),
@@ -29,6 +29,10 @@ const WORKFLOWS: [(&str, &str); 3] = [
     (
         ".github/workflows/drift.yml",
         include_str!("../../.github/workflows/drift.yml"),
+    ),
+    (
+        ".github/workflows/trial-signup.yml",
+        include_str!("../../.github/workflows/trial-signup.yml"),
     ),
 ];
 const EXAMPLE: (&str, &str) = (
@@ -201,6 +205,7 @@ mod tests {
             ".github/workflows/sites.yml",
             ".github/workflows/reclaim.yml",
             ".github/workflows/drift.yml",
+            ".github/workflows/trial-signup.yml",
         ] {
             assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
         }

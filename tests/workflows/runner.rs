@@ -99,7 +99,11 @@ pub(super) fn run_job(
     let home = scratch.join("home");
     let cached = home.join(".sitectl/bin/sitectl");
     std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_sitectl"), &cached).unwrap();
+    // A link, not a copy: a copy is a file open for writing, and a process
+    // another test thread forks meanwhile inherits that descriptor, so
+    // running the copy fails with ETXTBSY ("Text file busy").
+    let _ = std::fs::remove_file(&cached);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_sitectl"), &cached).unwrap();
     let github_path = scratch.join("path");
     std::fs::write(&github_path, "").unwrap();
     let (workflow_env, steps) = steps_of(repo, file, job);
