@@ -31,6 +31,7 @@ mod air_gap;
 mod air_gap_install;
 mod atlantis;
 mod aws_end_to_end;
+mod aws_trial_signup;
 mod cli;
 mod conformance;
 mod crash;

@@ -88,6 +88,15 @@ fn facts(ws: &Workspace, spec: &Path) -> Result<(Site, Vec<String>, Option<Strin
     Ok((site, files, address))
 }
 
+/// The release the site chart ships (`appVersion` of its Chart.yaml): a
+/// new repository's first trial runs it, there being no spec to follow.
+fn chart_app_version(ws: &Workspace) -> Option<String> {
+    let chart = crate::render::blueprint::chart(&ws.blueprints).join("Chart.yaml");
+    let text = std::fs::read_to_string(chart).ok()?;
+    let root = crate::source::yaml::parse(&text).ok()?.to_json();
+    root.get("appVersion")?.as_str().map(str::to_string)
+}
+
 fn create(
     args: &TrialCreateArgs,
     ws: &Workspace,
@@ -102,7 +111,18 @@ fn create(
     })?;
     // The limits count the fleet: a tree that does not validate could hide
     // trials from the count, so a signup fails closed on it.
-    let checked = validate::validate_specs(Specs::Paths(vec![ws.sites.clone()]), &ws.blueprints);
+    let mut checked = if ws.sites.is_dir() {
+        validate::validate_specs(Specs::Paths(vec![ws.sites.clone()]), &ws.blueprints)
+    } else {
+        // A new repository whose specs folder git has not kept (it was
+        // empty): the first signup makes it.
+        validate::Checked::default()
+    };
+    // An empty fleet is no error: the first signup is its first site.
+    checked
+        .diagnostics
+        .list
+        .retain(|d| d.code != crate::diagnostic::Problem::code(&crate::source::discover::NoSpecs));
     if !checked.diagnostics.is_empty() {
         return Err(CommandError::invalid(
             Box::new(checked.diagnostics),
@@ -150,7 +170,8 @@ fn create(
                 contact: Some(args.contact.clone()),
                 cloud,
                 region,
-                app_version: None,
+                app_version: scaffold::newest_app_version(&ws.sites)
+                    .or_else(|| chart_app_version(ws)),
                 azure: Default::default(),
                 labels: args
                     .signup_id

@@ -2,6 +2,7 @@
 //! every tier × deployment × target, and running the real consumers.
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod fake_tools;
 pub mod terraform;
 

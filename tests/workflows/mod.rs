@@ -12,7 +12,7 @@ use std::process::Command;
 use crate::common::{require_tool, run_checked};
 
 mod drift;
-mod runner;
+pub(crate) mod runner;
 mod sites;
 mod trial;
 
@@ -53,7 +53,11 @@ fn every_workflow_passes_actionlint() {
     let broken = std::env::temp_dir().join(format!("sitectl-broken-{}.yml", std::process::id()));
     let planned = files
         .iter()
-        .find(|f| std::fs::read_to_string(f).unwrap().contains("steps.plan.outputs"))
+        .find(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .contains("steps.plan.outputs")
+        })
         .expect("a workflow reads a plan step's outputs");
     let text = std::fs::read_to_string(planned).unwrap();
     std::fs::write(

@@ -15,7 +15,7 @@ struct Step {
     env: Vec<(String, String)>,
 }
 
-pub(super) fn text(node: Option<&Node>) -> Option<String> {
+pub(crate) fn text(node: Option<&Node>) -> Option<String> {
     match node.map(|n| &n.value) {
         Some(Value::Str(text, _)) => Some(text.clone()),
         _ => None,
@@ -23,13 +23,13 @@ pub(super) fn text(node: Option<&Node>) -> Option<String> {
 }
 
 /// A workflow file of `repo`, parsed.
-pub(super) fn workflow(repo: &Path, file: &str) -> Node {
+pub(crate) fn workflow(repo: &Path, file: &str) -> Node {
     let source = std::fs::read_to_string(repo.join(".github/workflows").join(file)).unwrap();
     yaml::parse(&source).unwrap()
 }
 
 /// `key: value` pairs of a mapping (a workflow's or a step's `env:`).
-pub(super) fn pairs(node: Option<&Node>) -> Vec<(String, String)> {
+pub(crate) fn pairs(node: Option<&Node>) -> Vec<(String, String)> {
     match node.map(|n| &n.value) {
         Some(Value::Map(entries)) => entries
             .iter()
@@ -76,7 +76,7 @@ fn steps_of(repo: &Path, file: &str, job: &str) -> (Vec<(String, String)>, Vec<S
 }
 
 /// A job run: each step's exit code by name, and the outputs steps set.
-pub(super) struct JobRun {
+pub(crate) struct JobRun {
     pub codes: BTreeMap<String, i32>,
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
     pub summary: String,
@@ -85,7 +85,7 @@ pub(super) struct JobRun {
 /// Runs a job's `run:` steps in `repo` as GitHub does (`bash -eo pipefail`),
 /// stopping at the first that fails; `expressions` are the values of the
 /// `${{ }}` expressions the steps' `env:` holds.
-pub(super) fn run_job(
+pub(crate) fn run_job(
     repo: &Path,
     (file, job): (&str, &str),
     env: &[(&str, String)],
@@ -225,7 +225,7 @@ pub(super) fn run_job(
     run
 }
 
-pub(super) fn sitectl(repo: &Path, args: &[&str]) {
+pub(crate) fn sitectl(repo: &Path, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_sitectl"))
         .args(args)
         .current_dir(repo)
@@ -242,7 +242,7 @@ pub(super) fn sitectl(repo: &Path, args: &[&str]) {
 
 /// Runs a matrix job once per entry of `matrix` (`{"include": [...]}`, as
 /// its selecting job printed it), each entry's keys as `matrix.KEY`.
-pub(super) fn run_matrix(
+pub(crate) fn run_matrix(
     repo: &Path,
     (file, job): (&str, &str),
     env: &[(&str, String)],
