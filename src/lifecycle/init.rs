@@ -78,7 +78,11 @@ morning and archives their specs under `sites/.reclaimed/`.
 what main says (`sitectl drift`, in parallel jobs) and keeps one issue,
 labelled `drift`, with the combined report until the fleet is in sync.
 
-All three install the sitectl release named by `SITECTL_VERSION` (built once,
+`.github/workflows/trial-signup.yml` turns a landing page's signup (a
+`repository_dispatch` of type `trial-signup`) into a live trial: `sitectl
+trial create`, a commit to main by a bot, and an apply of that one site.
+
+All four install the sitectl release named by `SITECTL_VERSION` (built once,
 then cached); upgrade it in a pull request of its own. The review needs
 nothing more. Plans, applies and reclaims wait until these repository
 variables name the cloud login (Settings, Secrets and variables, Actions,
