@@ -151,6 +151,9 @@ fn no_page_states_two_backup_policies_or_a_region_for_a_self_hosted_site() {
                 .unwrap_or_else(|| panic!("{what}: no backups duty"));
             match backups.as_str() {
                 "none on this tier" => assert_eq!(duty.who, "nobody", "{what}: {duty:?}"),
+                b if b.ends_with("shared with the customer") => {
+                    assert_eq!(duty.who, "shared", "{what}: {duty:?}")
+                }
                 b if b.starts_with("by the customer") => {
                     assert_eq!(duty.who, "customer", "{what}: {duty:?}")
                 }
@@ -208,7 +211,14 @@ fn a_comparison_says_which_moves_keep_the_data_and_which_move_it() {
     );
     assert!(!tiers.contains("The data moves"), "{tiers}");
     let deployments = run("managed,dedicated");
-    assert!(deployments.contains("The data moves"), "{deployments}");
+    assert!(
+        deployments.contains("The data moves from the managed deployment's infrastructure"),
+        "{deployments}"
+    );
+    assert!(
+        !deployments.contains("No data-bearing resource changes"),
+        "{deployments}"
+    );
     assert!(deployments.contains("--move-data"), "{deployments}");
     assert!(
         deployments.lines().all(|l| l.chars().count() <= 100),

@@ -120,11 +120,7 @@ fn a_signup_becomes_one_valid_rendered_trial_and_the_same_id_twice_changes_nothi
     }
 
     let before = repo.snapshot();
-    let (output, again) = repo.signup(
-        "Ærø Skole & Co.",
-        "someone-else@aero.example",
-        Some("form-7f3a"),
-    );
+    let (output, again) = repo.signup("Ærø Skole & Co.", "IT@aero.example", Some("form-7f3a"));
     assert!(output.status.success(), "{again}");
     assert_eq!(again["status"], "exists");
     assert_eq!(again["site"], "aero-skole-co");
@@ -132,6 +128,24 @@ fn a_signup_becomes_one_valid_rendered_trial_and_the_same_id_twice_changes_nothi
     assert!(
         repo.snapshot() == before,
         "the second signup changed the repository"
+    );
+
+    // The same id from another customer: refused, and nothing of the first
+    // customer's site is said.
+    let (output, conflict) = repo.signup("Globex", "it@globex.example", Some("form-7f3a"));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(conflict["code"], "signup-id-conflict");
+    assert!(conflict.get("address").is_none(), "{conflict}");
+
+    // A run stopped after writing the spec left no output: the retry
+    // renders it, and says `exists`.
+    std::fs::remove_dir_all(repo.0.join("rendered/aero-skole-co")).unwrap();
+    let (output, repaired) = repo.signup("Ærø Skole & Co.", "it@aero.example", Some("form-7f3a"));
+    assert!(output.status.success(), "{repaired}");
+    assert_eq!(repaired["status"], "exists");
+    assert!(
+        repo.snapshot() == before,
+        "the retry did not restore the output"
     );
 }
 

@@ -131,18 +131,19 @@ fn create(
     }
     let sites: Vec<Site> = checked.sites.iter().map(|v| v.site.clone()).collect();
     let (files, _) = crate::source::discover::discover(std::slice::from_ref(&ws.sites));
-    let mut taken: BTreeSet<String> = files
+    let taken: BTreeSet<String> = files
         .iter()
         .filter_map(|f| f.file_stem()?.to_str().map(str::to_string))
         .collect();
-    taken.extend(signup::archived_names(&ws.sites));
+    let archived = signup::archived(&ws.sites);
     let request = Signup {
         customer: &args.customer,
         contact: &args.contact,
         region: args.region.as_deref(),
         signup_id: args.signup_id.as_deref(),
     };
-    let decision = match signup::decide(&request, &catalog, &sites, &taken, today) {
+    let decision = match signup::decide_with(&request, &catalog, &sites, (&taken, &archived), today)
+    {
         Ok(decision) => decision,
         Err(refusal) => {
             return Ok(report(
@@ -153,8 +154,37 @@ fn create(
             ));
         }
     };
-    let (status, name) = match decision {
-        Decision::Exists { name } => ("exists", name),
+    let refuse = |code: &str, reason: String| {
+        report(
+            args,
+            json!({"status": "refused", "code": code, "reason": reason}),
+            format!("refused ({code}): {reason}\n"),
+            1,
+        )
+    };
+    let (status, name, spec) = match decision {
+        Decision::Exists { name } => {
+            // Where the spec really is (an operator may have moved it), and
+            // its output made current: a run stopped after the spec was
+            // written left it unrendered. Unchanged files are not written.
+            let spec = checked
+                .sites
+                .iter()
+                .find(|v| v.site.metadata.name == name)
+                .map(|v| v.document.source.path.clone())
+                .unwrap_or_else(|| ws.sites.join(format!("{name}.yaml")));
+            crate::output::write::render_and_write(
+                Specs::Paths(vec![spec.clone()]),
+                &ws.blueprints,
+                &ws.rendered,
+                None,
+                &|_, _| {},
+            )
+            .map_err(|diagnostics| {
+                CommandError::invalid(diagnostics, "error: the trial's spec does not render\n")
+            })?;
+            ("exists", name, spec)
+        }
         Decision::Create {
             name,
             region,
@@ -181,14 +211,19 @@ fn create(
             };
             match scaffold::create(&new, &ws.sites, &ws.blueprints, today) {
                 Ok(_) => {}
+                // What the signup's fields make the validator refuse is a
+                // refusal too, in the contract's words.
                 Err(ScaffoldError::Invalid(diagnostics)) => {
-                    return Err(CommandError::invalid(
-                        diagnostics,
-                        "error: the signup makes no valid spec: nothing was written\n",
-                    ));
+                    let reason = diagnostics
+                        .list
+                        .iter()
+                        .map(|d| d.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    return Ok(refuse("invalid-signup", reason));
                 }
                 Err(error) if error.exit_code() == 2 => {
-                    return Err(CommandError::Usage(error.to_string()));
+                    return Ok(refuse("invalid-signup", error.to_string()));
                 }
                 Err(error) => return Err(CommandError::Failed(error.to_string())),
             }
@@ -208,10 +243,9 @@ fn create(
                     "error: the trial does not render: nothing was written\n",
                 ));
             }
-            ("created", name)
+            ("created", name, spec)
         }
     };
-    let spec = ws.sites.join(format!("{name}.yaml"));
     let (site, files, address) = facts(ws, &spec)?;
     let trial = site.spec.trial.as_ref();
     let start = trial.map(|t| t.start.0.clone());

@@ -89,7 +89,9 @@ variables name the cloud login (Settings, Secrets and variables, Actions,
 Variables): `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_SUBSCRIPTION_ID`
 (a federated identity, no stored secret), `AKS_RESOURCE_GROUP` and
 `AKS_CLUSTER_NAME`. Create the environments `plan` (read-only rights) and
-`production` (with required reviewers) for them; `SITECTL_SOURCE` points at
+`production` (with required reviewers) for them, and `trials` (no
+reviewers: a signup deploys by itself) whose cloud identity can create trial
+resources only; `SITECTL_SOURCE` points at
 a mirror of sitectl's repository when GitHub's is out of reach.
 ";
 

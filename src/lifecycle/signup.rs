@@ -32,17 +32,25 @@ pub struct Signup<'a> {
 pub enum Refusal {
     #[error("self-service signups are off: the trial tier of the catalog has no `signup` limits")]
     SignupsOff,
-    #[error("`{0}` is not an e-mail address")]
+    #[error("{0:?} is not an e-mail address (at most 254 characters, one `@`, no spaces)")]
     BadContact(String),
-    #[error("the signup id `{0}` is not 1 to 100 letters, digits, `.`, `_` or `-`")]
+    #[error("the signup id {0:?} is not 1 to 100 letters, digits, `.`, `_` or `-`")]
     BadSignupId(String),
+    #[error("the customer's name is empty or longer than 200 characters")]
+    BadCustomer,
+    #[error(
+        "the signup id {id:?} made site `{site}` for another customer or contact: a signup id names one signup"
+    )]
+    SignupIdConflict { id: String, site: String },
+    #[error("the trial of signup id {id:?} (site `{site}`) ended and was reclaimed")]
+    SignupReclaimed { id: String, site: String },
     #[error("addresses at `{domain}` cannot start a trial (the catalog refuses the domain)")]
     RefusedDomain { domain: String },
     #[error("`{domain}` has started {count} trials today, the most one domain may start in a day")]
     DomainDailyCap { domain: String, count: u32 },
     #[error("{count} trials are live, the most the fleet runs at once")]
     LiveTrialCap { count: u32 },
-    #[error("trials are not offered in `{region}`; they are in {offered}")]
+    #[error("trials are not offered in {region:?}; they are in {offered}")]
     RegionNotOffered { region: String, offered: String },
     #[error("the customer's name `{0}` has no letter or digit to name a site after")]
     NoName(String),
@@ -55,6 +63,9 @@ impl Refusal {
             Refusal::SignupsOff => "signups-off",
             Refusal::BadContact(_) => "bad-contact",
             Refusal::BadSignupId(_) => "bad-signup-id",
+            Refusal::BadCustomer => "bad-customer",
+            Refusal::SignupIdConflict { .. } => "signup-id-conflict",
+            Refusal::SignupReclaimed { .. } => "signup-reclaimed",
             Refusal::RefusedDomain { .. } => "refused-domain",
             Refusal::DomainDailyCap { .. } => "domain-daily-cap",
             Refusal::LiveTrialCap { .. } => "live-trial-cap",
@@ -79,8 +90,13 @@ pub enum Decision {
 
 /// The contact's e-mail domain, lowercase.
 fn domain_of(contact: &str) -> Option<String> {
-    let (local, domain) = contact.rsplit_once('@')?;
+    // As the spec's schema reads an address: one `@`, no white space.
+    if contact.len() > 254 || contact.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let (local, domain) = contact.split_once('@')?;
     let valid = !local.is_empty()
+        && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -97,33 +113,83 @@ fn valid_signup_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// The names of every spec ever archived under `<specs>/.reclaimed/`: a
-/// reclaimed trial's name is never given to another customer.
-pub fn archived_names(specs: &Path) -> BTreeSet<String> {
-    walkdir::WalkDir::new(specs.join(super::reclaim::ARCHIVE_DIR))
+/// What the specs archived under `<specs>/.reclaimed/` leave behind: their
+/// names (never given to another customer) and the signup ids they carried
+/// (a late retry of one is refused, not made a second trial).
+#[derive(Debug, Default)]
+pub struct Archived {
+    pub names: BTreeSet<String>,
+    /// Signup id → the site it made.
+    pub signups: std::collections::BTreeMap<String, String>,
+}
+
+pub fn archived(specs: &Path) -> Archived {
+    let mut archived = Archived::default();
+    let label = format!("{SIGNUP_LABEL}:");
+    for entry in walkdir::WalkDir::new(specs.join(super::reclaim::ARCHIVE_DIR))
         .into_iter()
         .flatten()
         .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let path = e.path();
-            matches!(
-                path.extension().and_then(|x| x.to_str()),
-                Some("yaml" | "yml")
-            )
-            .then(|| path.file_stem()?.to_str().map(str::to_string))
-            .flatten()
-        })
-        .collect()
+    {
+        let path = entry.path();
+        if !matches!(
+            path.extension().and_then(|x| x.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        archived.names.insert(name.to_string());
+        // The label as `trial create` writes it: `    signup-id: "ID"`.
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(id) = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&label))
+            .map(|v| v.trim().trim_matches('"').to_string())
+        {
+            archived.signups.insert(id, name.to_string());
+        }
+    }
+    archived
+}
+
+/// `base-N`, cut at a word boundary so that it stays a site name (40).
+fn numbered(base: &str, n: u32) -> String {
+    let suffix = format!("-{n}");
+    let room = 40 - suffix.len();
+    let mut stem = base.to_string();
+    if stem.len() > room {
+        stem = match base[..room].rfind('-') {
+            Some(cut) if cut > 0 => base[..cut].to_string(),
+            _ => base[..room].to_string(),
+        };
+    }
+    format!("{}{suffix}", stem.trim_end_matches('-'))
 }
 
 /// Decides what `signup` becomes, against the fleet's `sites` (every valid
 /// spec of the tree) and the names already taken (live specs' file stems
 /// and archived names), as of `today`.
+#[cfg(test)]
 pub fn decide(
     signup: &Signup<'_>,
     catalog: &Catalog,
     sites: &[Site],
     taken: &BTreeSet<String>,
+    today: Date,
+) -> Result<Decision, Refusal> {
+    decide_with(signup, catalog, sites, (taken, &Archived::default()), today)
+}
+
+/// [`decide`], knowing what reclaims archived: their names are taken, and
+/// a signup id of theirs is refused.
+pub fn decide_with(
+    signup: &Signup<'_>,
+    catalog: &Catalog,
+    sites: &[Site],
+    (taken, archived): (&BTreeSet<String>, &Archived),
     today: Date,
 ) -> Result<Decision, Refusal> {
     let policy: &SignupPolicy = catalog
@@ -140,10 +206,27 @@ pub fn decide(
             .iter()
             .find(|s| s.metadata.labels.get(SIGNUP_LABEL).is_some_and(|v| v == id))
         {
+            let same = site.metadata.customer == signup.customer
+                && site.metadata.contact.eq_ignore_ascii_case(signup.contact);
+            if !same {
+                return Err(Refusal::SignupIdConflict {
+                    id: id.to_string(),
+                    site: site.metadata.name.clone(),
+                });
+            }
             return Ok(Decision::Exists {
                 name: site.metadata.name.clone(),
             });
         }
+        if let Some(site) = archived.signups.get(id) {
+            return Err(Refusal::SignupReclaimed {
+                id: id.to_string(),
+                site: site.clone(),
+            });
+        }
+    }
+    if signup.customer.trim().is_empty() || signup.customer.chars().count() > 200 {
+        return Err(Refusal::BadCustomer);
     }
     let domain =
         domain_of(signup.contact).ok_or_else(|| Refusal::BadContact(signup.contact.into()))?;
@@ -204,8 +287,8 @@ pub fn decide(
         .ok_or_else(|| Refusal::NoName(signup.customer.to_string()))?;
     // Unique in the tree and never an archived name: `acme`, `acme-2`, ...
     let name = std::iter::once(base.clone())
-        .chain((2..).map(|n| format!("{base}-{n}")))
-        .find(|candidate| !taken.contains(candidate))
+        .chain((2..).map(|n| numbered(&base, n)))
+        .find(|candidate| !taken.contains(candidate) && !archived.names.contains(candidate))
         .unwrap_or(base);
     Ok(Decision::Create {
         name,
@@ -224,12 +307,63 @@ mod tests {
             .expect("the example catalog loads")
     }
 
+    #[test]
+    fn a_signup_id_names_one_signup_live_or_reclaimed() {
+        let sites = vec![trial(
+            "acme-learning",
+            "a@acme.example",
+            "2026-11-30",
+            Some("s-1"),
+        )];
+        let taken = ["acme-learning".to_string()].into();
+        let other = Signup {
+            customer: "Globex",
+            ..signup("a@acme.example", Some("s-1"))
+        };
+        let refused = decide(&other, &catalog(), &sites, &taken, today());
+        assert_eq!(refused.unwrap_err().code(), "signup-id-conflict");
+        let archived = Archived {
+            names: ["old-trial".to_string()].into(),
+            signups: [("s-9".to_string(), "old-trial".to_string())].into(),
+        };
+        let late = decide_with(
+            &signup("a@acme.example", Some("s-9")),
+            &catalog(),
+            &[],
+            (&BTreeSet::new(), &archived),
+            today(),
+        );
+        assert_eq!(late.unwrap_err().code(), "signup-reclaimed");
+    }
+
+    #[test]
+    fn a_numbered_name_stays_within_forty_characters_at_a_word_boundary() {
+        assert_eq!(numbered("acme", 2), "acme-2");
+        let long = "the-international-federation-of-learning";
+        assert_eq!(long.len(), 40);
+        assert_eq!(numbered(long, 2), "the-international-federation-of-2");
+        assert_eq!(
+            numbered(&"a".repeat(40), 12),
+            format!("{}-12", "a".repeat(37))
+        );
+        let taken = [long.to_string()].into();
+        let signup = Signup {
+            customer: "The International Federation of Learning Platforms",
+            ..signup("a@acme.example", None)
+        };
+        let decision = decide(&signup, &catalog(), &[], &taken, today());
+        assert!(
+            matches!(&decision, Ok(Decision::Create { name, .. }) if name.len() <= 40 && name != long),
+            "{decision:?}"
+        );
+    }
+
     fn trial(name: &str, contact: &str, start: &str, label: Option<&str>) -> Site {
         let labels = label
             .map(|id| format!("  labels: {{signup-id: \"{id}\"}}\n"))
             .unwrap_or_default();
         let text = format!(
-            "apiVersion: sitectl/v1\nkind: Site\nmetadata:\n  name: {name}\n  customer: C\n  contact: {contact}\n{labels}spec:\n  tier: trial\n  deployment: managed\n  region: eastus\n  seats: 5\n  app: {{version: \"2026.11.1\"}}\n  trial: {{start: {start}, days: 14}}\n"
+            "apiVersion: sitectl/v1\nkind: Site\nmetadata:\n  name: {name}\n  customer: Acme Learning\n  contact: {contact}\n{labels}spec:\n  tier: trial\n  deployment: managed\n  region: eastus\n  seats: 5\n  app: {{version: \"2026.11.1\"}}\n  trial: {{start: {start}, days: 14}}\n"
         );
         let root = crate::source::yaml::parse(&text).unwrap();
         serde_json::from_value(root.to_json()).unwrap()
@@ -258,7 +392,7 @@ mod tests {
         )];
         let taken = ["acme-learning".to_string()].into();
         let decision = decide(
-            &signup("b@acme.example", Some("s-1")),
+            &signup("A@ACME.example", Some("s-1")),
             &catalog(),
             &sites,
             &taken,
@@ -345,6 +479,12 @@ mod tests {
         assert_eq!(code(&signup("x@mailinator.com", None)), "refused-domain");
         assert_eq!(code(&signup("x@eu.mailinator.com", None)), "refused-domain");
         assert_eq!(code(&signup("not-an-address", None)), "bad-contact");
+        assert_eq!(code(&signup("a b@acme.example", None)), "bad-contact");
+        assert_eq!(code(&signup("a@b@acme.example", None)), "bad-contact");
+        assert_eq!(
+            code(&signup("x\nstatus=created@acme.example", None)),
+            "bad-contact"
+        );
         assert_eq!(
             code(&signup("x@acme.example", Some("a b"))),
             "bad-signup-id"

@@ -128,21 +128,35 @@ impl Comparison {
                         .collect()
                 };
                 let (before, after) = (data(from), data(to));
-                if before == after {
+                let (from_deployment, to_deployment) =
+                    (from.site.spec.deployment, to.site.spec.deployment);
+                if from_deployment != to_deployment {
+                    // Another deployment is other infrastructure, whatever
+                    // its resources are called: the data is copied over.
+                    let listed = |set: &BTreeSet<(String, String)>| {
+                        set.iter()
+                            .map(|(kind, name)| format!("{kind} {name}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    notes.push(format!(
+                        "The data moves from the {from_deployment} deployment's infrastructure ({}) to the {to_deployment} one's ({}). Nothing is deleted before it is copied: `sitectl promote --deployment {to_deployment} --move-data` prints the migration, step by step.",
+                        listed(&before),
+                        listed(&after)
+                    ));
+                } else if before == after {
                     notes.push(format!(
                         "No data-bearing resource changes ({} of them, compared in the two renders): the data stays where it is, and `sitectl promote` proves it again on the real spec.",
                         before.len()
                     ));
                 } else {
-                    let gone: Vec<String> = before
-                        .difference(&after)
+                    let changed: Vec<String> = before
+                        .symmetric_difference(&after)
                         .map(|(kind, name)| format!("{kind} {name}"))
                         .collect();
                     notes.push(format!(
-                        "The data moves: {} {} not in the new infrastructure. Nothing is deleted before it is copied: `sitectl promote --deployment {} --move-data` prints the migration, step by step.",
-                        gone.join(", "),
-                        if gone.len() == 1 { "is" } else { "are" },
-                        to.site.spec.deployment
+                        "Data-bearing resources change ({}): `sitectl promote` shows the plan and refuses a deletion.",
+                        changed.join(", ")
                     ));
                 }
                 let had: BTreeSet<&String> = from.limits.features_allowed.iter().collect();
@@ -173,12 +187,17 @@ impl Comparison {
 pub fn text(c: &Comparison) -> String {
     let mut out = String::new();
     let first = &c.options[0];
-    let _ = writeln!(
-        out,
-        "Comparing {} for {}",
-        c.title(),
-        first.site.metadata.customer
-    );
+    let customer: String = first
+        .site
+        .metadata
+        .customer
+        .chars()
+        .map(|ch| if ch.is_control() { '?' } else { ch })
+        .collect();
+    for line in crate::preview::text::wrap(&format!("Comparing {} for {customer}", c.title()), 100)
+    {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "Prepared on {}, valid until {}.\n",
@@ -237,7 +256,7 @@ pub fn page(c: &Comparison) -> String {
          #compare th[scope=col] {{ font-size: 14px; text-transform: none; letter-spacing: 0; color: var(--ink); }}\n\
          #compare th[scope=row] {{ width: 18%; }}\nheader {{ margin-bottom: 18px; }}\n</style>\n</head>\n<body>\n<main>\n\
          <header>\n<h1>{customer}</h1>\n<p class=\"lead\">Comparing {title}.</p>\n\
-         <p class=\"validity\" id=\"validity\">Prepared on {prepared}, valid until {valid_until}: list prices, not a quote.</p>\n</header>\n",
+         <p class=\"validity\" id=\"validity\">Prepared on {prepared}, valid until {valid_until}: each option's price says what it is.</p>\n</header>\n",
         title = escape(&c.title()),
         prepared = first.prepared,
         valid_until = first.valid_until,

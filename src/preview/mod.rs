@@ -102,15 +102,22 @@ pub enum BackupPolicy {
     NoneOnThisTier,
     /// The data lives with the customer, who backs it up by its own policy.
     Customers,
+    /// We and the customer together, on the tier's schedule.
+    Shared(Backups),
+    /// The blueprint does not say who does (it states no responsibilities).
+    Unstated,
 }
 
 impl BackupPolicy {
     fn of(responsibilities: Option<&Responsibilities>, tier: Option<&Backups>) -> BackupPolicy {
-        let customer = responsibilities.is_some_and(|r| r.backs_up.who == Party::Customer);
-        match (customer, tier) {
-            (true, _) => BackupPolicy::Customers,
-            (false, Some(backups)) => BackupPolicy::Ours(backups.clone()),
-            (false, None) => BackupPolicy::NoneOnThisTier,
+        let Some(r) = responsibilities else {
+            return BackupPolicy::Unstated;
+        };
+        match (r.backs_up.who, tier) {
+            (Party::Customer, _) => BackupPolicy::Customers,
+            (_, None) => BackupPolicy::NoneOnThisTier,
+            (Party::Us, Some(backups)) => BackupPolicy::Ours(backups.clone()),
+            (Party::Shared, Some(backups)) => BackupPolicy::Shared(backups.clone()),
         }
     }
 }
@@ -421,6 +428,11 @@ impl Preview {
             BackupPolicy::Customers => {
                 "by the customer, on its own schedule: the data lives in its environment".into()
             }
+            BackupPolicy::Shared(b) => format!(
+                "{}, kept {} days, shared with the customer",
+                b.schedule, b.retention_days
+            ),
+            BackupPolicy::Unstated => "not stated by the blueprint".into(),
         }
     }
 
@@ -462,7 +474,7 @@ impl Preview {
                                 self.site.spec.tier
                             );
                         }
-                        BackupPolicy::Ours(b) => {
+                        BackupPolicy::Ours(b) | BackupPolicy::Shared(b) => {
                             shown.note = format!(
                                 "{} ({}, kept {} days).",
                                 duty.note.trim_end_matches('.'),
@@ -471,7 +483,7 @@ impl Preview {
                             )
                             .replace(" (see the tier's backups)", "");
                         }
-                        BackupPolicy::Customers => {}
+                        BackupPolicy::Customers | BackupPolicy::Unstated => {}
                     }
                 }
                 shown

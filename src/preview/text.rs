@@ -39,7 +39,7 @@ pub fn text(p: &Preview) -> String {
     );
     paragraph(w, &p.blueprint_description, 0);
     if let Some(address) = &p.address {
-        let _ = writeln!(w, "Address: {address}");
+        paragraph(w, &format!("Address: {address}"), 2);
     }
     paragraph(
         w,
@@ -147,12 +147,21 @@ fn paragraph(w: &mut String, text: &str, hang: usize) {
     }
 }
 
-/// `text` in lines of at most `width` columns, broken at spaces (a word
-/// longer than that keeps a line of its own).
+/// `text` in lines of at most `width` columns, broken at spaces; a word
+/// longer than that is broken where it must.
 pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    let words = text.split_whitespace().flat_map(|word| {
+        let chars: Vec<char> = word.chars().collect();
+        chars
+            .chunks(width)
+            .map(|piece| piece.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for word in words {
+        let word = word.as_str();
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut line));
         }

@@ -149,6 +149,11 @@ pub enum CatalogError {
         value: Quantity,
         cap: Quantity,
     },
+    #[error("the signup region `{region}` is no region of Azure or AWS a site can run in")]
+    UnknownSignupRegion {
+        region: String,
+        suggestion: Option<String>,
+    },
     #[error("cannot decode the tier catalog: {0}")]
     Decode(String),
 }
@@ -157,6 +162,7 @@ impl Problem for CatalogError {
     fn code(&self) -> &'static str {
         match self {
             CatalogError::DefaultAboveCap { .. } => "catalog-default-above-cap",
+            CatalogError::UnknownSignupRegion { .. } => "catalog-unknown-signup-region",
             CatalogError::Decode(_) => "catalog-decode",
         }
     }
@@ -166,6 +172,12 @@ impl Problem for CatalogError {
             CatalogError::DefaultAboveCap { .. } => {
                 Some("lower the default or raise the cap in the tier catalog".into())
             }
+            CatalogError::UnknownSignupRegion { suggestion, .. } => Some(match suggestion {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => {
+                    "name a region of schemas/site.schema.json (`sitectl schema` prints it)".into()
+                }
+            }),
             CatalogError::Decode(_) => None,
         }
     }
@@ -244,6 +256,31 @@ pub fn load_in(tree: &Tree, blueprints: &Path) -> LoadedCatalog {
                 };
                 diagnostics.push(Diagnostic::error(name.clone(), Some(span), &problem));
             }
+        }
+    }
+    // A signup region no site can run in would refuse every signup that
+    // takes the default: said here, where it is written.
+    let schema = crate::validate::schema::Schema::site();
+    let known: Vec<&str> = [crate::spec::Cloud::Azure, crate::spec::Cloud::Aws]
+        .into_iter()
+        .flat_map(|cloud| schema.regions_of(cloud))
+        .collect();
+    for (tier, policy) in &catalog.tiers {
+        let Some(signup) = &policy.signup else {
+            continue;
+        };
+        for (index, region) in signup.regions.iter().enumerate() {
+            if known.contains(&region.as_str()) {
+                continue;
+            }
+            let path = Segment::parse_pointer(&format!("/tiers/{tier}/signup/regions/{index}"));
+            let span = locate::value_span(&document.root, &path);
+            let problem = CatalogError::UnknownSignupRegion {
+                region: region.clone(),
+                suggestion: crate::diagnostic::words::did_you_mean(region, known.iter().copied())
+                    .map(str::to_string),
+            };
+            diagnostics.push(Diagnostic::error(name.clone(), Some(span), &problem));
         }
     }
     let catalog = if diagnostics.is_empty() {

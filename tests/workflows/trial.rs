@@ -176,6 +176,27 @@ fn a_signup_lands_on_main_and_applies_one_site_and_racing_signups_both_land() {
         assert!(names.lines().any(|l| l.ends_with(name)), "{name}: {names}");
     }
 
+    // A hostile payload: a contact with line breaks that spell outputs of
+    // their own. Refused as no address; the outputs say only that.
+    let hostile = signup(
+        &repo,
+        &env,
+        "Mallory",
+        "x\nstatus=created\nsite=northwind-trial\ncloud=azure",
+        "form-evil",
+    );
+    assert_eq!(hostile.outputs["signup"]["status"], "refused");
+    assert!(
+        !hostile.outputs["signup"].contains_key("site"),
+        "{:?}",
+        hostile.outputs
+    );
+    assert!(
+        hostile.outputs["signup"]["reason"].starts_with("bad-contact: "),
+        "{:?}",
+        hostile.outputs
+    );
+
     // A refused signup: its reason is the job's output, nothing is pushed.
     let head = head_of_origin(&origin);
     std::fs::remove_file(&log).unwrap();
