@@ -172,7 +172,15 @@ fn compare(
             domain: None,
         };
         let what = format!("the {tier} tier on the {deployment} deployment");
-        let mut preview = preview::preview(&inputs, &ws.blueprints).map_err(refused(&what))?;
+        let mut preview = preview::preview(&inputs, &ws.blueprints).map_err(|error| match error {
+            // `--name` is not an option of a comparison: say what is.
+            PreviewError::Spec(crate::preview::flags::SpecError::NoName(customer)) => {
+                CommandError::Usage(format!(
+                    "--customer {customer:?} gives no site name: nothing of it is a letter or a digit, even transliterated; give the customer's name with one"
+                ))
+            }
+            other => refused(&what)(other),
+        })?;
         preview.valid_until = valid_until(today, args.valid_for);
         previews.push(preview);
     }
