@@ -288,7 +288,11 @@ pub fn decide_with(
     // Unique in the tree and never an archived name: `acme`, `acme-2`, ...
     let name = std::iter::once(base.clone())
         .chain((2..).map(|n| numbered(&base, n)))
-        .find(|candidate| !taken.contains(candidate) && !archived.names.contains(candidate))
+        .find(|candidate| {
+            !taken.contains(candidate)
+                && !archived.names.contains(candidate)
+                && !policy.reserved_names.contains(candidate)
+        })
         .unwrap_or(base);
     Ok(Decision::Create {
         name,
@@ -334,6 +338,19 @@ mod tests {
             today(),
         );
         assert_eq!(late.unwrap_err().code(), "signup-reclaimed");
+    }
+
+    #[test]
+    fn a_reserved_name_is_never_a_customers() {
+        let login = Signup {
+            customer: "Login",
+            ..signup("a@login.example", None)
+        };
+        let decision = decide(&login, &catalog(), &[], &BTreeSet::new(), today());
+        assert!(
+            matches!(&decision, Ok(Decision::Create { name, .. }) if name == "login-2"),
+            "{decision:?}"
+        );
     }
 
     #[test]

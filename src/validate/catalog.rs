@@ -64,6 +64,8 @@ pub struct SignupPolicy {
     pub regions: Vec<String>,
     #[serde(default)]
     pub refused_domains: Vec<String>,
+    #[serde(default)]
+    pub reserved_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
