@@ -29,6 +29,7 @@ fuzz_target!(|input: (Vec<String>, u8)| {
         sets: &sets,
         app_version: "2026.11.1",
         today: "2026-11-22".parse().unwrap(),
+        domain: None,
     };
     if let Ok(built) = flags::build(&inputs, sitectl::fuzzing::preview_catalog()) {
         let _ = sitectl::fuzzing::render_spec_text(built.source.text.clone(), "fuzz");
