@@ -166,15 +166,7 @@ fn escape_property(text: &str) -> String {
 /// the header), for tables on a terminal.
 pub fn aligned<R: AsRef<[String]>>(rows: &[R]) -> String {
     let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.as_ref().get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths = column_widths(rows, columns);
     let mut out = String::new();
     for row in rows {
         let cells: Vec<String> = row
@@ -187,6 +179,20 @@ pub fn aligned<R: AsRef<[String]>>(rows: &[R]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The width in characters of each of the first `columns` columns: its
+/// widest cell.
+pub fn column_widths<R: AsRef<[String]>>(rows: &[R], columns: usize) -> Vec<usize> {
+    (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.as_ref().get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// The line that closes a validation run.

@@ -2,6 +2,7 @@
 
 pub mod init;
 pub mod migrate;
+pub mod names;
 pub mod promote;
 pub mod reclaim;
 pub mod scaffold;

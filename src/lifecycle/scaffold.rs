@@ -83,66 +83,6 @@ impl ScaffoldError {
     }
 }
 
-/// The longest site name derived from a customer's: room for a suffix under DNS's 63.
-const NAME_LENGTH: usize = 40;
-
-/// A DNS label for the site, from the customer's name: transliterated to
-/// ASCII (`Ærø Skole` → `aero-skole`, `株式会社テスト` → `zhu-shi-hui-she-tesuto`),
-/// words joined by `-`, cut at a word boundary within 40 characters. `None`
-/// when nothing of it is a letter or a digit.
-pub fn site_name(customer: &str) -> Option<String> {
-    // Letters and digits of any script transliterated; everything else (a
-    // symbol, an emoji, punctuation) only separates words.
-    let ascii: String = customer
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                deunicode::deunicode_char(c).unwrap_or(" ")
-            } else {
-                " "
-            }
-        })
-        .collect();
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    for c in ascii.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            word.push(c);
-        } else if !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-        }
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    if words.is_empty() {
-        return None;
-    }
-    if !words[0].starts_with(|c: char| c.is_ascii_lowercase()) {
-        words.insert(0, "site".into());
-    }
-    let mut name = String::new();
-    for word in words {
-        let joined = if name.is_empty() {
-            word.len()
-        } else {
-            name.len() + 1 + word.len()
-        };
-        if joined > NAME_LENGTH {
-            if name.is_empty() {
-                // One word longer than the limit: cut it, there is no boundary.
-                name = word[..NAME_LENGTH].to_string();
-            }
-            break;
-        }
-        if !name.is_empty() {
-            name.push('-');
-        }
-        name.push_str(&word);
-    }
-    Some(name)
-}
-
 /// What a new spec is to say; what it leaves out comes from the catalog.
 #[derive(Debug, Clone)]
 pub struct NewSite {
@@ -224,7 +164,7 @@ pub fn create(
     blueprints: &Path,
     today: Date,
 ) -> Result<Created, ScaffoldError> {
-    if !is_dns_label(&args.name) {
+    if !super::names::is_dns_label(&args.name) {
         return Err(ScaffoldError::BadName(args.name.clone()));
     }
     let catalog = validate::load_catalog(blueprints)
@@ -324,17 +264,6 @@ pub fn create(
         },
     })?;
     Ok(Created { display })
-}
-
-fn is_dns_label(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !name.is_empty()
-        && name.len() <= 40
-        && bytes[0].is_ascii_lowercase()
-        && bytes[bytes.len() - 1] != b'-'
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 /// The newest `app.version` among the specs already in `dir`, so that a new
@@ -609,17 +538,6 @@ fn quoted_quantity(quantity: Option<&crate::spec::quantity::Quantity>) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dns_labels() {
-        assert!(is_dns_label("acme-learning"));
-        assert!(is_dns_label("a1"));
-        assert!(!is_dns_label("Acme"));
-        assert!(!is_dns_label("-acme"));
-        assert!(!is_dns_label("acme-"));
-        assert!(!is_dns_label("1acme"));
-        assert!(!is_dns_label(&"a".repeat(41)));
-    }
 
     #[test]
     fn schema_reference_climbs_out_of_the_folder() {

@@ -155,20 +155,6 @@ pub fn archived(specs: &Path) -> Archived {
     archived
 }
 
-/// `base-N`, cut at a word boundary so that it stays a site name (40).
-fn numbered(base: &str, n: u32) -> String {
-    let suffix = format!("-{n}");
-    let room = 40 - suffix.len();
-    let mut stem = base.to_string();
-    if stem.len() > room {
-        stem = match base[..room].rfind('-') {
-            Some(cut) if cut > 0 => base[..cut].to_string(),
-            _ => base[..room].to_string(),
-        };
-    }
-    format!("{}{suffix}", stem.trim_end_matches('-'))
-}
-
 /// Decides what `signup` becomes, against the fleet's `sites` (every valid
 /// spec of the tree) and the names already taken (live specs' file stems
 /// and archived names), as of `today`.
@@ -283,11 +269,11 @@ pub fn decide_with(
     } else {
         Cloud::Azure
     };
-    let base = super::scaffold::site_name(signup.customer)
+    let base = super::names::site_name(signup.customer)
         .ok_or_else(|| Refusal::NoName(signup.customer.to_string()))?;
     // Unique in the tree and never an archived name: `acme`, `acme-2`, ...
     let name = std::iter::once(base.clone())
-        .chain((2..).map(|n| numbered(&base, n)))
+        .chain((2..).map(|n| super::names::numbered(&base, n)))
         .find(|candidate| {
             !taken.contains(candidate)
                 && !archived.names.contains(candidate)
@@ -304,6 +290,7 @@ pub fn decide_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::names::numbered;
 
     fn catalog() -> Catalog {
         crate::validate::catalog::load(std::path::Path::new("blueprints"))

@@ -182,19 +182,10 @@ fn indented<R: AsRef<[String]>>(w: &mut String, rows: &[R]) {
     if columns == 0 {
         return;
     }
-    let widths: Vec<usize> = (0..columns - 1)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.as_ref().get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let mut widths = crate::diagnostic::report::column_widths(rows, columns - 1);
     // The leading columns get at most WIDTH - NARROWEST: the widest gives
     // way, and a row whose cell is wider than its column puts its last
     // column on the lines below.
-    let mut widths = widths;
     let lead_of = |widths: &[usize]| 2 + widths.iter().map(|w| w + 2).sum::<usize>();
     while lead_of(&widths) > WIDTH - NARROWEST {
         let Some(widest) = (0..widths.len()).max_by_key(|&i| widths[i]) else {

@@ -20,22 +20,7 @@ An installation that exists already is upgraded with upgrade.sh instead.
 USAGE
 }
 
-key=
-timeout=600
-while [ $# -gt 0 ]; do
-  case $1 in
-    --dir) dir=${2:?--dir needs a folder}; shift 2 ;;
-    --public-key) key=${2:?--public-key needs a file}; shift 2 ;;
-    --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; say "error: unknown argument $1"; exit 2 ;;
-  esac
-done
-
-check_timeout "$timeout"
-key=$(public_key "$key")
-verify_bundle "$key"
-check_license "$key"
+checked_arguments "$@"
 need docker openssl
 if [ -e "$dir/compose.yaml" ]; then
   die "$dir holds an installation already ($(awk '$1 == "version" { print $2 }' "$dir/BUNDLE" 2>/dev/null || true)): run ./upgrade.sh --dir $dir to install $VERSION over it"

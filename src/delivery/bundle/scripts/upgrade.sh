@@ -20,22 +20,7 @@ Its data (the Docker volumes) and .env are kept.
 USAGE
 }
 
-key=
-timeout=600
-while [ $# -gt 0 ]; do
-  case $1 in
-    --dir) dir=${2:?--dir needs a folder}; shift 2 ;;
-    --public-key) key=${2:?--public-key needs a file}; shift 2 ;;
-    --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; say "error: unknown argument $1"; exit 2 ;;
-  esac
-done
-
-check_timeout "$timeout"
-key=$(public_key "$key")
-verify_bundle "$key"
-check_license "$key"
+checked_arguments "$@"
 need docker
 [ -e "$dir/compose.yaml" ] && [ -e "$dir/.env" ] ||
   die "$dir holds no installation (no compose.yaml or .env): run ./install.sh --dir $dir"

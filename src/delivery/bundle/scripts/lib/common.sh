@@ -212,3 +212,24 @@ add_new_variables() {
 check_timeout() {
   case $1 in '' | *[!0-9]*) die "--timeout $1: a number of seconds, e.g. 600" ;; esac
 }
+
+# The arguments install.sh and upgrade.sh share (each defines `usage`), then
+# the checks both make before anything is loaded: sets `dir`, `key` and
+# `timeout`.
+checked_arguments() {
+  key=
+  timeout=600
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --dir) dir=${2:?--dir needs a folder}; shift 2 ;;
+      --public-key) key=${2:?--public-key needs a file}; shift 2 ;;
+      --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+      -h | --help) usage; exit 0 ;;
+      *) usage >&2; say "error: unknown argument $1"; exit 2 ;;
+    esac
+  done
+  check_timeout "$timeout"
+  key=$(public_key "$key")
+  verify_bundle "$key"
+  check_license "$key"
+}
