@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::{CommandError, Context, Outcome, today};
 use crate::commands::args::{TrialArgs, TrialCommand, TrialCreateArgs, TrialFormat};
+use crate::diagnostic::Diagnostics;
 use crate::lifecycle::scaffold::{self, NewSite, ScaffoldError};
 use crate::lifecycle::signup::{self, Decision, SIGNUP_LABEL, Signup};
-use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::spec::{Site, Tier};
 use crate::validate::{self, Specs};
@@ -47,23 +47,34 @@ fn report(args: &TrialCreateArgs, value: serde_json::Value, words: String, code:
     }
 }
 
-/// The site's facts: its files (rendered in memory, as written), trial
-/// window and address.
-fn facts(ws: &Workspace, spec: &Path) -> Result<(Site, Vec<String>, Option<String>), CommandError> {
+/// What the calling service is told of a trial.
+struct Facts {
+    site: Site,
+    /// The rendered files, as paths under the rendered folder.
+    files: Vec<String>,
+    address: Option<String>,
+}
+
+/// Renders the trial's spec once and writes its output (files already
+/// current are left alone), or every diagnostic and nothing written.
+fn render_and_write(ws: &Workspace, spec: &Path) -> Result<Facts, Box<Diagnostics>> {
     let rendered = crate::render::pipeline::render_all(
         Specs::Paths(vec![spec.to_path_buf()]),
         &ws.blueprints,
         None,
         &|_, _| {},
-    )
-    .map_err(|diagnostics| {
-        CommandError::invalid(diagnostics, "error: the trial's spec does not render\n")
+    )?;
+    crate::output::write::write_all(&ws.rendered, &rendered.files, None).map_err(|list| {
+        Box::new(Diagnostics {
+            list,
+            ..Diagnostics::default()
+        })
     })?;
     let site = rendered
         .valid
         .first()
         .map(|v| v.site.clone())
-        .ok_or_else(|| CommandError::Failed("the trial's spec rendered no site".into()))?;
+        .ok_or_else(|| Box::new(Diagnostics::default()))?;
     let files = rendered
         .files
         .iter()
@@ -76,16 +87,13 @@ fn facts(ws: &Workspace, spec: &Path) -> Result<(Site, Vec<String>, Option<Strin
             )
         })
         .collect();
-    let address = rendered
-        .files
-        .iter()
-        .filter(|f| f.target == Target::Helm)
-        .find_map(|f| {
-            let root = crate::output::inspect::yaml_tree(&f.contents)?;
-            crate::output::inspect::string_at(&root, "ingress.host").map(str::to_string)
-        })
-        .map(|host| format!("https://{host}"));
-    Ok((site, files, address))
+    let address =
+        crate::output::inspect::site_host(&rendered.files).map(|host| format!("https://{host}"));
+    Ok(Facts {
+        site,
+        files,
+        address,
+    })
 }
 
 /// The release the site chart ships (`appVersion` of its Chart.yaml): a
@@ -162,7 +170,7 @@ fn create(
             1,
         )
     };
-    let (status, name, spec) = match decision {
+    let (status, name, spec, facts) = match decision {
         Decision::Exists { name } => {
             // Where the spec really is (an operator may have moved it), and
             // its output made current: a run stopped after the spec was
@@ -173,17 +181,10 @@ fn create(
                 .find(|v| v.site.metadata.name == name)
                 .map(|v| v.document.source.path.clone())
                 .unwrap_or_else(|| ws.sites.join(format!("{name}.yaml")));
-            crate::output::write::render_and_write(
-                Specs::Paths(vec![spec.clone()]),
-                &ws.blueprints,
-                &ws.rendered,
-                None,
-                &|_, _| {},
-            )
-            .map_err(|diagnostics| {
+            let facts = render_and_write(ws, &spec).map_err(|diagnostics| {
                 CommandError::invalid(diagnostics, "error: the trial's spec does not render\n")
             })?;
-            ("exists", name, spec)
+            ("exists", name, spec, facts)
         }
         Decision::Create {
             name,
@@ -230,23 +231,24 @@ fn create(
             let spec = ws.sites.join(format!("{name}.yaml"));
             // Written whole or not at all: a render that fails takes the
             // new spec back out.
-            if let Err(diagnostics) = crate::output::write::render_and_write(
-                Specs::Paths(vec![spec.clone()]),
-                &ws.blueprints,
-                &ws.rendered,
-                None,
-                &|_, _| {},
-            ) {
-                let _ = std::fs::remove_file(&spec);
-                return Err(CommandError::invalid(
-                    diagnostics,
-                    "error: the trial does not render: nothing was written\n",
-                ));
-            }
-            ("created", name, spec)
+            let facts = match render_and_write(ws, &spec) {
+                Ok(facts) => facts,
+                Err(diagnostics) => {
+                    let _ = std::fs::remove_file(&spec);
+                    return Err(CommandError::invalid(
+                        diagnostics,
+                        "error: the trial does not render: nothing was written\n",
+                    ));
+                }
+            };
+            ("created", name, spec, facts)
         }
     };
-    let (site, files, address) = facts(ws, &spec)?;
+    let Facts {
+        site,
+        files,
+        address,
+    } = facts;
     let trial = site.spec.trial.as_ref();
     let start = trial.map(|t| t.start.0.clone());
     let end = trial.and_then(|t| t.end()).map(|d| d.to_string());

@@ -208,6 +208,20 @@ pub fn helm_namespace(values: &Node) -> Option<String> {
     string_at(values, "namespace").map(str::to_string)
 }
 
+/// The host the site's users reach it at, as its Helm values name it
+/// (`ingress.host`); `None` without one, or when it is `.invalid`, the
+/// output's way of saying no host is known.
+pub fn site_host(files: &[crate::render::engine::RenderedFile]) -> Option<String> {
+    files
+        .iter()
+        .filter(|f| f.target == crate::render::target::Target::Helm)
+        .find_map(|f| {
+            let root = yaml_tree(&f.contents)?;
+            string_at(&root, "ingress.host").map(str::to_string)
+        })
+        .filter(|host| !host.ends_with(".invalid"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

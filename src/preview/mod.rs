@@ -331,14 +331,7 @@ fn summarise(
         .collect();
     // The site's address as its Helm values name it (`.invalid` is the
     // output's way of saying none is known), else the spec's domain.
-    let address = files
-        .iter()
-        .filter(|f| f.target == Target::Helm)
-        .find_map(|f| {
-            let root = crate::output::inspect::yaml_tree(&f.contents)?;
-            crate::output::inspect::string_at(&root, "ingress.host").map(str::to_string)
-        })
-        .filter(|host| !host.ends_with(".invalid"))
+    let address = crate::output::inspect::site_host(&files)
         .or_else(|| spec.domain.clone())
         .map(|host| format!("https://{host}"));
     let backups = BackupPolicy::of(
