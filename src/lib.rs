@@ -28,6 +28,7 @@ pub mod fuzzing;
 mod handoff;
 mod lifecycle;
 mod output;
+mod parallel;
 pub mod preview;
 mod render;
 mod source;

@@ -309,3 +309,47 @@ fn a_reclaim_killed_at_any_moment_leaves_no_lifted_guard_or_lock_after_the_next_
     }
     assert!(mid_run >= KILLS / 4, "only {mid_run} kills came mid-run");
 }
+
+/// Regression (streaming render): sites are staged a batch at a time, so a
+/// refusal found after hundreds of sites were staged (a name taken twice is
+/// only known at the end) must remove every staged file and every folder
+/// the run made.
+#[test]
+fn a_render_refused_at_its_last_site_leaves_the_output_as_it_was() {
+    let f = Fixture::new("refused-late", &[]);
+    let sites = f.dir.join("sites");
+    let example = std::fs::read_to_string(sites.join("northwind-trial.yaml")).unwrap();
+    let fleet = |customer: &str, count: usize| {
+        for i in 0..count {
+            let name = format!("fleet-{i:03}");
+            let text = example
+                .replace("northwind-trial", &name)
+                .replace("Northwind Academy", customer);
+            std::fs::write(sites.join(format!("{name}.yaml")), text).unwrap();
+        }
+    };
+    // More sites than one batch (256), all rendered.
+    fleet("Northwind Academy", 300);
+    assert!(f.run(&["render"], &[]).status.success());
+    let rendered = f.dir.join("rendered");
+    let before = tree(&rendered);
+
+    // Every file changes, five sites are new, and the last spec in path
+    // order takes the first one's name.
+    fleet("Northwind Academy B", 305);
+    let last = example.replace("northwind-trial", "fleet-000");
+    std::fs::write(sites.join("zz-last.yaml"), last).unwrap();
+    let refused = f.run(&["render"], &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("sites/zz-last.yaml"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(
+        tree(&rendered) == before,
+        "a refused render changed the output"
+    );
+    for new in 300..305 {
+        let folder = rendered.join(format!("fleet-{new:03}"));
+        assert!(!folder.exists(), "{} was left", folder.display());
+    }
+}

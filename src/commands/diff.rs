@@ -6,10 +6,12 @@ use std::collections::BTreeSet;
 use super::{CommandError, Context, Outcome, paths_or_sites, render_specs};
 use crate::commands::args::DiffArgs;
 use crate::diff::format::{self, DiffFormat};
-use crate::diff::{self, Side, base};
+use crate::diff::{self, Report, Side, base};
+use crate::render::engine::RenderedFile;
 use crate::render::pipeline::{OutputCheck, Rendered, render_all_as};
+use crate::render::stream::Compiler;
 use crate::source::tree::Tree;
-use crate::validate::Specs;
+use crate::validate::{Specs, ValidSite};
 use crate::workspace::Workspace;
 
 pub(super) fn diff(
@@ -19,34 +21,30 @@ pub(super) fn diff(
 ) -> Result<Outcome, CommandError> {
     let explicit = !args.paths.is_empty();
     let paths = paths_or_sites(&args.paths, ws);
-    let new = render_specs(
-        &paths,
-        ws,
-        OutputCheck::Parse,
-        "error: cannot diff: the specs or blueprints are invalid\n".into(),
-    )?;
-    let mut data = new.data.clone();
-    let mut strays = Vec::new();
-    let old = match &args.base {
+    let refusal = "error: cannot diff: the specs or blueprints are invalid\n";
+    let (report, strays) = match &args.base {
         Some(revision) => {
+            let new = render_specs(&paths, ws, OutputCheck::Parse, refusal.into())?;
+            let mut data = new.data.clone();
             let (base, _) = base_side(revision, &paths, ws, OutputCheck::Parse)?;
             if let Some(base) = &base {
                 data.extend(base.data.clone());
             }
-            base.map(|b| Side::from_render(&b.files, b.sites))
-                .unwrap_or_default()
+            let old = base
+                .map(|b| Side::from_render(&b.files, b.sites))
+                .unwrap_or_default();
+            let new_side = Side::from_render(&new.files, new.sites.clone());
+            (diff::compare(&old, &new_side, &data), Vec::new())
         }
         None => {
-            let only: Option<BTreeSet<String>> =
-                explicit.then(|| new.sites.keys().cloned().collect());
             let out = args.out.as_ref().unwrap_or(&ws.rendered);
+            let (report, rendered) = against_output(&paths, ws, out, !explicit)
+                .map_err(|diagnostics| CommandError::invalid(diagnostics, refusal.to_string()))?;
+            let only = explicit.then_some(&rendered);
             // What else lies in the output folder: a tool would read it too.
-            strays = crate::output::scan::strays_under(out, only.as_ref());
-            Side::from_disk(out, only.as_ref())
+            (report, crate::output::scan::strays_under(out, only))
         }
     };
-    let new_side = Side::from_render(&new.files, new.sites.clone());
-    let report = diff::compare(&old, &new_side, &data);
     let mut outcome = Outcome::default();
     match DiffFormat::from(args.format) {
         DiffFormat::Text => {
@@ -72,6 +70,49 @@ pub(super) fn diff(
     }
     outcome.code = u8::from(stale || !report.findings.is_empty());
     Ok(outcome)
+}
+
+/// What a render of `paths` would change under `out`, a site at a time:
+/// each site's files are compared with its folder as soon as they are
+/// rendered and dropped after, so only the differences are held. With
+/// `whole_folder`, a site folder no spec renders any more is a removal.
+/// Returns the report and the sites rendered.
+fn against_output(
+    paths: &[std::path::PathBuf],
+    ws: &Workspace,
+    out: &std::path::Path,
+    whole_folder: bool,
+) -> Result<(Report, BTreeSet<String>), Box<crate::diagnostic::Diagnostics>> {
+    let specs = Specs::Paths(paths.to_vec());
+    let compiler = Compiler::new(&specs, &ws.blueprints);
+    let each = |valid: &ValidSite, files: Vec<RenderedFile>, _failed: bool| {
+        let site = valid.site.metadata.name.clone();
+        let spec = &valid.site.spec;
+        let kind = (spec.tier.to_string(), spec.deployment.to_string());
+        let new = Side::from_render(&files, [(site.clone(), kind)].into());
+        let old = Side::from_disk_site(out, &site);
+        Ok((site, diff::compare(&old, &new, &compiler.data)))
+    };
+    let checked = compiler.render_each(specs, (None, OutputCheck::Parse), &|_, _| {}, &each);
+    if !checked.diagnostics.is_empty() {
+        return Err(Box::new(checked.diagnostics.sorted()));
+    }
+    let mut report = Report::default();
+    let mut rendered = BTreeSet::new();
+    for (site, compared) in checked.sites.into_iter().flatten() {
+        rendered.insert(site);
+        report.absorb(compared);
+    }
+    if whole_folder {
+        for site in diff::site_folders(out) {
+            if !rendered.contains(&site) {
+                let old = Side::from_disk_site(out, &site);
+                report.absorb(diff::compare(&old, &Side::default(), &compiler.data));
+            }
+        }
+    }
+    report.sort();
+    Ok((report, rendered))
 }
 
 /// What the specs and blueprints at `revision` render to, each spec under

@@ -49,34 +49,52 @@ impl Side {
     /// manifest lists. `only` limits it to some sites.
     pub fn from_disk(out: &Path, only: Option<&BTreeSet<String>>) -> Side {
         let mut side = Side::default();
-        let mut dirs: Vec<_> = fs::read_dir(out)
-            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        dirs.sort();
-        for dir in dirs {
-            let site = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if only.is_some_and(|only| !only.contains(&site)) {
-                continue;
-            }
-            if crate::output::scan::is_link(&dir) {
-                // Never read through a link (the check reports it).
-                continue;
-            }
-            for entry in manifest::read(&dir).unwrap_or_default() {
-                if let Some(text) = crate::output::scan::read_listed(&dir, &entry) {
-                    side.files.insert((site.clone(), entry), text);
-                }
+        for site in site_folders(out) {
+            if only.is_none_or(|only| only.contains(&site)) {
+                side.read_site(out, &site);
             }
         }
         side
     }
 
+    /// What sitectl wrote under `out` for one site.
+    pub fn from_disk_site(out: &Path, site: &str) -> Side {
+        let mut side = Side::default();
+        side.read_site(out, site);
+        side
+    }
+
+    fn read_site(&mut self, out: &Path, site: &str) {
+        let dir = out.join(site);
+        if crate::output::scan::is_link(&dir) {
+            // Never read through a link (the check reports it).
+            return;
+        }
+        for entry in manifest::read(&dir).unwrap_or_default() {
+            if let Some(text) = crate::output::scan::read_listed(&dir, &entry) {
+                self.files.insert((site.to_string(), entry), text);
+            }
+        }
+    }
+
     pub(crate) fn site_names(&self) -> BTreeSet<&str> {
         self.files.keys().map(|(site, _)| site.as_str()).collect()
     }
+}
+
+/// The names of the folders under `out`, sorted: the sites it holds output
+/// of (a name that is a link included; reading one never follows it).
+pub fn site_folders(out: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(out)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,6 +149,21 @@ pub struct Report {
 impl Report {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// Takes in the report of other sites; [`Report::sort`] puts the whole
+    /// in the order one comparison of every site at once gives.
+    pub fn absorb(&mut self, other: Report) {
+        self.findings.extend(other.findings);
+        self.sites.extend(other.sites);
+        self.files.extend(other.files);
+    }
+
+    pub fn sort(&mut self) {
+        self.findings.sort();
+        self.sites.sort_by(|a, b| a.site.cmp(&b.site));
+        self.files
+            .sort_by(|a, b| (&a.site, &a.path).cmp(&(&b.site, &b.path)));
     }
 }
 

@@ -4,4 +4,5 @@ pub mod inspect;
 pub mod manifest;
 pub mod markdown;
 pub mod scan;
+pub mod staging;
 pub mod write;

@@ -11,11 +11,13 @@ use crate::diagnostic::words::plural;
 use crate::diagnostic::{Diagnostic, Diagnostics, Problem};
 use crate::output::manifest::{self, MANIFEST};
 use crate::output::scan::{self, Stray};
+use crate::output::staging::{self, StagedSite, Staging};
 use crate::render::engine::RenderedFile;
-use crate::render::pipeline::{Progress, parallel_map, render_all};
+use crate::render::pipeline::{OutputCheck, parallel_map};
+use crate::render::stream::Compiler;
 use crate::render::target::Target;
 use crate::source::load::display_name;
-use crate::validate::Specs;
+use crate::validate::{Progress, Specs, ValidSite};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
@@ -115,6 +117,11 @@ fn refused(problem: RefusedOutput) -> Diagnostic {
 /// Renders `specs` and writes the result under `out`: nothing is written
 /// unless every spec, blueprint and output is valid. With `only_target`,
 /// the other targets' files are left as they are.
+///
+/// Sites stream through the stages a batch at a time (validate, render,
+/// check, stage their changed files under temporary names), so memory does
+/// not grow with the fleet; the staged files are renamed into place only
+/// once every site has passed, and removed when one has not.
 pub fn render_and_write(
     specs: Specs,
     blueprints: &Path,
@@ -122,9 +129,31 @@ pub fn render_and_write(
     only_target: Option<Target>,
     progress: Progress<'_>,
 ) -> Result<Summary, Box<Diagnostics>> {
-    let rendered = render_all(specs, blueprints, only_target, progress)?;
+    let compiler = Compiler::new(&specs, blueprints);
+    let ours = scan::is_ours(out);
+    let staging = Staging::new(out);
+    let each = |valid: &ValidSite, files: Vec<RenderedFile>, failed: bool| {
+        let site = &valid.site.metadata.name;
+        if failed || !ours {
+            // The run writes nothing; the site's folder is still checked,
+            // for every problem in one run.
+            return check_site(&out.join(site)).map(|_| None);
+        }
+        staging.stage(site, &files).map(Some)
+    };
+    let check = (only_target, OutputCheck::Parse);
+    let mut checked = compiler.render_each(specs, check, progress, &each);
+    if !ours {
+        let refusal = refused(RefusedOutput::NotOurs(display_name(out)));
+        checked.diagnostics.list.insert(0, refusal);
+    }
+    if !checked.diagnostics.is_empty() {
+        staging.discard();
+        return Err(Box::new(checked.diagnostics.sorted()));
+    }
+    let staged: Vec<StagedSite> = checked.sites.into_iter().flatten().flatten().collect();
     let targets: Option<BTreeSet<Target>> = only_target.map(|t| [t].into());
-    write_all(out, &rendered.files, targets.as_ref()).map_err(|list| {
+    commit_all(out, &staged, targets.as_ref()).map_err(|list| {
         Box::new(Diagnostics {
             list,
             ..Diagnostics::default()
@@ -146,40 +175,36 @@ pub fn write_all(
     if !scan::is_ours(out) {
         return Err(vec![refused(RefusedOutput::NotOurs(display_name(out)))]);
     }
-    let mut by_site: BTreeMap<&str, Vec<&RenderedFile>> = BTreeMap::new();
+    let mut by_site: BTreeMap<&str, Vec<RenderedFile>> = BTreeMap::new();
     for file in files {
-        by_site.entry(&file.site).or_default().push(file);
+        by_site.entry(&file.site).or_default().push(file.clone());
     }
-    let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
-    let checked = parallel_map(&sites, |(site, _)| check_site(&out.join(site)));
+    let sites: Vec<(&str, Vec<RenderedFile>)> = by_site.into_iter().collect();
+    let staging = Staging::new(out);
+    let results = parallel_map(&sites, |(site, files)| staging.stage(site, files));
+    let mut staged = Vec::new();
     let mut problems = Vec::new();
-    let mut leftovers = Vec::new();
-    for result in checked {
+    for result in results {
         match result {
-            Ok(found) => leftovers.push(found),
+            Ok(site) => staged.push(site),
             Err(mut found) => problems.append(&mut found),
         }
     }
     if !problems.is_empty() {
+        staging.discard();
         return Err(problems);
     }
-    // Sites are independent folders: written in parallel, since each file
-    // waits on its own fsync.
-    let work: Vec<_> = sites.into_iter().zip(leftovers).collect();
-    let results = parallel_map(&work, |((site, files), leftovers)| {
-        let mut summary = Summary {
-            sites: 1,
-            ..Summary::default()
-        };
-        for path in leftovers {
-            match fs::remove_file(path) {
-                Ok(()) => summary.removed += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(write_failed(path, e)),
-            }
-        }
-        write_site(&out.join(site), files, targets, &mut summary).map(|()| summary)
-    });
+    commit_all(out, &staged, targets)
+}
+
+/// Every staged site put in place: sites are independent folders, so in
+/// parallel.
+fn commit_all(
+    out: &Path,
+    staged: &[StagedSite],
+    targets: Option<&BTreeSet<Target>>,
+) -> Result<Summary, Vec<Diagnostic>> {
+    let results = parallel_map(staged, |site| staging::commit(out, site, targets));
     let mut total = Summary::default();
     for result in results {
         let summary = result.map_err(|d| vec![d])?;
@@ -193,7 +218,7 @@ pub fn write_all(
 
 /// A site folder before anything is written into it: the leftovers of a
 /// stopped run to remove, or why it is refused.
-fn check_site(dir: &Path) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+pub(crate) fn check_site(dir: &Path) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
     let listed = if scan::is_link(dir) {
         BTreeSet::new()
     } else {
@@ -227,7 +252,7 @@ fn check_site(dir: &Path) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
     }
 }
 
-fn write_failed(path: &Path, error: std::io::Error) -> Diagnostic {
+pub(crate) fn write_failed(path: &Path, error: std::io::Error) -> Diagnostic {
     Diagnostic::error(
         display_name(path),
         None,
@@ -236,56 +261,6 @@ fn write_failed(path: &Path, error: std::io::Error) -> Diagnostic {
             message: error.to_string(),
         },
     )
-}
-
-fn write_site(
-    dir: &Path,
-    files: &[&RenderedFile],
-    targets: Option<&BTreeSet<Target>>,
-    summary: &mut Summary,
-) -> Result<(), Diagnostic> {
-    let fail = write_failed;
-    let previous = manifest::read(dir).unwrap_or_default();
-    let mut now: BTreeSet<String> = files
-        .iter()
-        .map(|f| format!("{}/{}", f.target, f.output))
-        .collect();
-    for file in files {
-        let path = dir.join(file.target.as_str()).join(&file.output);
-        if fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
-            summary.unchanged += 1;
-            continue;
-        }
-        write_atomic(&path, file.contents.as_bytes()).map_err(|e| fail(&path, e))?;
-        summary.written += 1;
-    }
-    for entry in &previous {
-        if now.contains(entry) {
-            continue;
-        }
-        let in_scope =
-            targets.is_none_or(|t| manifest::target_of(entry).is_some_and(|e| t.contains(&e)));
-        if !in_scope {
-            // Not rendered this run: still sitectl's, still listed.
-            now.insert(entry.clone());
-            continue;
-        }
-        let path = dir.join(entry);
-        match fs::remove_file(&path) {
-            Ok(()) => summary.removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(fail(&path, e)),
-        }
-        if let Some(parent) = path.parent() {
-            // Only an empty target folder goes; anything else in it stays.
-            let _ = fs::remove_dir(parent);
-        }
-    }
-    if now != previous {
-        let path = dir.join(MANIFEST);
-        write_atomic(&path, manifest::text(&now).as_bytes()).map_err(|e| fail(&path, e))?;
-    }
-    Ok(())
 }
 
 /// Removes what sitectl wrote for a site (the files its manifest lists, then
@@ -323,20 +298,28 @@ pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
     Ok(removed)
 }
 
+/// Where `path`'s new bytes wait before a rename puts them in place:
+/// `.NAME.PID.sitectl-tmp` beside it, which the next run of any process
+/// finds and, once this one is gone, removes.
+pub(crate) fn temporary_path(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.join(format!(
+        ".{name}.{}{}",
+        std::process::id(),
+        scan::TEMPORARY_SUFFIX
+    ))
+}
+
 /// Writes to a temporary file beside `path` and renames it over `path`: a
 /// reader sees the old file or the new one, never half of either.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp: PathBuf = dir.join(format!(
-        ".{name}.{}{}",
-        std::process::id(),
-        scan::TEMPORARY_SUFFIX
-    ));
+    let temp = temporary_path(path);
     let result = (|| {
         // No fsync: rendered files are regenerated from the specs at will,
         // and the rename alone makes the swap atomic for every reader. It

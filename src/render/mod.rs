@@ -6,5 +6,6 @@ pub mod engine;
 pub mod escape;
 pub mod pipeline;
 pub mod resolve;
+pub mod stream;
 pub mod target;
 pub mod verify;

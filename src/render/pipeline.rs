@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostics;
+pub use crate::parallel::parallel_map;
 use crate::render::airgap;
 use crate::render::blueprint::{self, Blueprint, Blueprints, DataResource};
 use crate::render::engine::{Engine, RenderedFile};
@@ -111,32 +112,11 @@ fn render_checked_as(
     progress: Progress<'_>,
 ) -> Result<Rendered, Box<Diagnostics>> {
     let mut diagnostics = checked.diagnostics;
-    let loaded = match blueprint::load_all(&checked.tree, blueprints) {
-        Ok(loaded) => Some(loaded),
-        Err(problems) => {
-            diagnostics.absorb(problems);
-            None
-        }
-    };
-    let (Some(catalog), Some(loaded), true) = (checked.catalog, loaded, diagnostics.is_empty())
+    let prepared = load_engine(&checked.tree, blueprints, &mut diagnostics);
+    let (Some(catalog), Some((engine, data)), true) =
+        (checked.catalog, prepared, diagnostics.is_empty())
     else {
         return Err(Box::new(diagnostics.sorted()));
-    };
-    for blueprint in loaded.values() {
-        for template in blueprint.templates.values() {
-            diagnostics.add_source(template.display.clone(), template.text.clone());
-        }
-    }
-    let data = loaded
-        .values()
-        .flat_map(|b| b.manifest.data_resources.iter().cloned())
-        .collect();
-    let engine = match compile(&checked.tree, blueprints, loaded) {
-        Ok(engine) => engine,
-        Err(problems) => {
-            diagnostics.extend(problems);
-            return Err(Box::new(diagnostics.sorted()));
-        }
     };
     let (files, problems) = render_sites(
         &engine,
@@ -167,6 +147,40 @@ fn render_checked_as(
         valid: checked.sites,
         blueprints: engine.into_blueprints(),
     })
+}
+
+/// The blueprints in `blueprints` of `tree`, loaded and compiled, with
+/// every data-bearing resource they declare (for the data-loss gate); or
+/// `None`, their problems added to `diagnostics`. Template texts go into
+/// `diagnostics` for the snippets of a check that fails in one.
+pub(crate) fn load_engine(
+    tree: &crate::source::tree::Tree,
+    blueprints: &Path,
+    diagnostics: &mut Diagnostics,
+) -> Option<(Engine, Vec<DataResource>)> {
+    let loaded = match blueprint::load_all(tree, blueprints) {
+        Ok(loaded) => loaded,
+        Err(problems) => {
+            diagnostics.absorb(problems);
+            return None;
+        }
+    };
+    for blueprint in loaded.values() {
+        for template in blueprint.templates.values() {
+            diagnostics.add_source(template.display.clone(), template.text.clone());
+        }
+    }
+    let data = loaded
+        .values()
+        .flat_map(|b| b.manifest.data_resources.iter().cloned())
+        .collect();
+    match compile(tree, blueprints, loaded) {
+        Ok(engine) => Some((engine, data)),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    }
 }
 
 /// The template engine of one run, for the blueprints in `blueprints` of
@@ -204,31 +218,7 @@ pub(crate) fn render_sites(
     let results = parallel_map(sites, |valid| {
         let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(count, total);
-        let rendered = engine.render_site(valid, catalog, only_target)?;
-        // What an air-gapped site runs is part of being valid: checked
-        // whether or not the outputs are parsed.
-        let air_gap = engine
-            .blueprint_for(valid)
-            .ok()
-            .and_then(|blueprint| airgap::pinned_images(valid, blueprint, &rendered).err())
-            .unwrap_or_default();
-        if check == OutputCheck::Skip {
-            return Ok((rendered, air_gap));
-        }
-        let mut values = None;
-        let problems: Vec<_> = rendered
-            .iter()
-            .filter_map(|f| {
-                // The spec's strings, read only when a file fails.
-                verify::check(f, &[]).err().map(|_| {
-                    let values =
-                        values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
-                    verify::check(f, values).expect_err("it failed once")
-                })
-            })
-            .chain(air_gap)
-            .collect();
-        Ok((rendered, problems))
+        render_site_checked(engine, catalog, valid, (only_target, check))
     });
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
@@ -244,20 +234,39 @@ pub(crate) fn render_sites(
     (files, diagnostics)
 }
 
-/// `f` over `items` on every core, results in the order of `items`.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a render thread panicked"))
-            .collect()
-    })
+/// One site rendered and, with [`OutputCheck::Parse`], every output parsed
+/// in its language: its files and a diagnostic per file that does not
+/// parse; or why the site does not render.
+pub(crate) fn render_site_checked(
+    engine: &Engine,
+    catalog: &crate::validate::catalog::Catalog,
+    valid: &ValidSite,
+    (only_target, check): (Option<Target>, OutputCheck),
+) -> Result<(Vec<RenderedFile>, Vec<crate::diagnostic::Diagnostic>), crate::diagnostic::Diagnostic>
+{
+    let rendered = engine.render_site(valid, catalog, only_target)?;
+    // What an air-gapped site runs is part of being valid: checked
+    // whether or not the outputs are parsed.
+    let air_gap = engine
+        .blueprint_for(valid)
+        .ok()
+        .and_then(|blueprint| airgap::pinned_images(valid, blueprint, &rendered).err())
+        .unwrap_or_default();
+    if check == OutputCheck::Skip {
+        return Ok((rendered, air_gap));
+    }
+    let mut values = None;
+    let problems: Vec<_> = rendered
+        .iter()
+        .filter_map(|f| {
+            // The spec's strings, read only when a file fails.
+            verify::check(f, &[]).err().map(|_| {
+                let values =
+                    values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
+                verify::check(f, values).expect_err("it failed once")
+            })
+        })
+        .chain(air_gap)
+        .collect();
+    Ok((rendered, problems))
 }

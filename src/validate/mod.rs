@@ -50,14 +50,14 @@ impl Specs {
     }
 }
 
-/// The result of checking a set of specs: the valid ones, and every
-/// diagnostic about the others.
-#[derive(Debug, Default)]
-pub struct Checked {
+/// The result of checking a set of specs: the valid ones (or what was
+/// made of each as it passed), and every diagnostic about the others.
+#[derive(Debug)]
+pub struct Checked<T = ValidSite> {
     /// Sorted by file and position.
     pub diagnostics: Diagnostics,
     /// Specs without errors, in path order.
-    pub sites: Vec<ValidSite>,
+    pub sites: Vec<T>,
     /// How many spec files were looked at.
     pub files: usize,
     pub catalog: Option<Catalog>,
@@ -65,13 +65,46 @@ pub struct Checked {
     pub tree: Tree,
 }
 
-impl Checked {
+impl<T> Default for Checked<T> {
+    fn default() -> Self {
+        Checked {
+            diagnostics: Diagnostics::default(),
+            sites: Vec::new(),
+            files: 0,
+            catalog: None,
+            tree: Tree::default(),
+        }
+    }
+}
+
+impl<T> Checked<T> {
+    /// Takes in the diagnostics, sites and file count of a check made
+    /// apart (against a catalog this one loaded).
+    pub(crate) fn absorb(&mut self, other: Checked<T>) {
+        self.diagnostics.absorb(other.diagnostics);
+        self.diagnostics.sort();
+        self.sites.extend(other.sites);
+        self.files += other.files;
+    }
+
     pub fn error_count(&self) -> usize {
         self.diagnostics.error_count()
     }
 
     pub fn files_with_errors(&self) -> usize {
         self.diagnostics.files_with_errors()
+    }
+}
+
+impl Checked {
+    /// Keeps the text of every valid spec for snippets: a caller holding
+    /// the specs may still find problems in them (a render, a promotion).
+    fn keep_sources(&mut self) {
+        for valid in &self.sites {
+            let document = &valid.document;
+            let name = document.source.name.clone();
+            self.diagnostics.add_source(name, document.display_text());
+        }
     }
 }
 
@@ -116,8 +149,38 @@ pub fn validate(paths: &[PathBuf], blueprints: &Path) -> Checked {
 /// Checks every spec of `specs` against the schema and the tier catalog in
 /// `blueprints`, all errors of all files in one run.
 pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
+    let mut checked = validate_each(specs, blueprints, &Ok);
+    checked.keep_sources();
+    checked
+}
+
+/// [`validate_specs`], each valid spec handed to `each` as soon as it
+/// passed and dropped after: what `each` returns is all a run keeps of it,
+/// so memory does not grow with the fleet.
+pub(crate) fn validate_each<T: Send>(
+    specs: Specs,
+    blueprints: &Path,
+    each: Each<'_, T>,
+) -> Checked<T> {
+    let mut checked = with_catalog(specs.tree(), blueprints);
+    let catalog = checked.catalog.take();
+    let found = check_specs(
+        specs,
+        catalog.as_ref(),
+        Placeholders::Refused,
+        &|_, _| {},
+        each,
+    );
+    checked.absorb(found);
+    checked.catalog = catalog;
+    checked
+}
+
+/// A run's start: the tier catalog of `blueprints` in `tree`, or why not
+/// (with its text, for snippets).
+pub(crate) fn with_catalog<T>(tree: Tree, blueprints: &Path) -> Checked<T> {
     let mut checked = Checked {
-        tree: specs.tree(),
+        tree,
         ..Checked::default()
     };
     let loaded = catalog::load_in(&checked.tree, blueprints);
@@ -128,7 +191,7 @@ pub fn validate_specs(specs: Specs, blueprints: &Path) -> Checked {
         Ok(catalog) => checked.catalog = Some(catalog),
         Err(list) => checked.diagnostics.extend(list),
     }
-    check_specs(checked, specs, Placeholders::Refused)
+    checked
 }
 
 /// Whether a spec may hold the all-zero placeholder IDs: only a preview's,
@@ -146,74 +209,179 @@ pub fn validate_specs_against(
     catalog: Catalog,
     placeholders: Placeholders,
 ) -> Checked {
-    let checked = Checked {
-        tree: specs.tree(),
-        catalog: Some(catalog),
-        ..Checked::default()
-    };
-    check_specs(checked, specs, placeholders)
+    let mut checked = check_specs(specs, Some(&catalog), placeholders, &|_, _| {}, &Ok);
+    checked.catalog = Some(catalog);
+    checked.keep_sources();
+    checked
 }
 
-/// Every spec of `specs` through every layer, against `checked`'s catalog.
-fn check_specs(mut checked: Checked, specs: Specs, placeholders: Placeholders) -> Checked {
-    let diagnostics = &mut checked.diagnostics;
+/// How many spec files go through the layers at once: enough to keep every
+/// core busy, few enough that a fleet's specs (and what `each` makes of
+/// them) are never all in memory at once.
+const BATCH: usize = 256;
 
-    let sources: Vec<Result<Source, Diagnostic>> = match specs {
+/// Told `(specs checked, specs in all)` as a run goes, from any thread.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// What is done with each spec that passed every layer, as soon as it has:
+/// its result is kept, the spec dropped; or why the spec cannot go on
+/// (diagnostics with the texts they point into).
+pub type Each<'a, T> = &'a (dyn Fn(ValidSite) -> Result<T, Diagnostics> + Sync);
+
+/// Every spec of `specs` through every layer against `catalog`, a batch at
+/// a time on every core and in path order, each valid one handed to `each`.
+/// Only small records outlive a batch: each spec's name (for the rule
+/// across specs) and the text of a spec that has diagnostics. The result
+/// holds no catalog: the caller owns it.
+pub(crate) fn check_specs<T: Send>(
+    specs: Specs,
+    catalog: Option<&Catalog>,
+    placeholders: Placeholders,
+    progress: Progress<'_>,
+    each: Each<'_, T>,
+) -> Checked<T> {
+    let mut checked = Checked {
+        tree: specs.tree(),
+        ..Checked::default()
+    };
+    let inputs: Vec<Input> = match specs {
         Specs::Paths(paths) => {
             let (files, problems) = discover::discover(&paths);
-            diagnostics.extend(problems);
-            files.iter().map(|file| load::read_source(file)).collect()
+            checked.diagnostics.extend(problems);
+            files.into_iter().map(Input::Path).collect()
         }
-        Specs::Sources(sources) => sources.into_iter().map(Ok).collect(),
+        Specs::Sources(sources) => sources.into_iter().map(Input::Source).collect(),
         Specs::Revision { paths, .. } => {
             let (files, problems) = discover::discover_in(&checked.tree, &paths);
-            diagnostics.extend(problems);
-            files
-                .iter()
-                .map(|file| load::read_source_in(&checked.tree, file))
-                .collect()
+            checked.diagnostics.extend(problems);
+            files.into_iter().map(Input::Path).collect()
         }
     };
-    diagnostics.files = sources.len();
-    checked.files = sources.len();
+    checked.files = inputs.len();
+    checked.diagnostics.files = inputs.len();
 
-    let mut parsed: Vec<(Document, Option<Site>, bool)> = Vec::new();
-    for source in sources {
-        let source = match source {
-            Ok(source) => source,
-            Err(diagnostic) => {
-                diagnostics.list.push(diagnostic);
-                continue;
-            }
-        };
-        match check_source(source, checked.catalog.as_ref(), placeholders) {
-            FileOutcome::Unparsed(source, list) => {
-                let shown = load::unparsed_display_text(&source.text, &list);
-                diagnostics.extend(list);
-                diagnostics.add_source(source.name, shown);
-            }
-            FileOutcome::Parsed {
-                document,
-                site,
-                diagnostics: list,
-            } => {
-                let clean = list.is_empty();
-                diagnostics.extend(list);
-                parsed.push((document, site, clean));
-            }
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let mut names = Vec::new();
+    let mut kept: Vec<(String, T)> = Vec::new();
+    for batch in inputs.chunks(BATCH) {
+        let results = crate::parallel::parallel_map(batch, |input| {
+            let result = check_one(input, &checked.tree, catalog, placeholders, each);
+            let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(count, inputs.len());
+            result
+        });
+        for result in results {
+            checked.diagnostics.absorb(result.diagnostics);
+            names.extend(result.name);
+            kept.extend(result.kept);
         }
     }
-    let duplicates = rules::check_unique_names(parsed.iter().map(|(d, _, _)| d));
-    for (document, site, clean) in parsed {
-        let duplicate = duplicates.iter().any(|d| d.file == document.source.name);
-        diagnostics.add_source(document.source.name.clone(), document.display_text());
-        if let Some(site) = site.filter(|_| clean && !duplicate) {
-            checked.sites.push(ValidSite { document, site });
+    let duplicates = rules::check_unique_names(&names);
+    for duplicate in &duplicates {
+        // Its text, for the snippet: read again, as only the specs with
+        // diagnostics of their own kept theirs.
+        if !checked.diagnostics.sources.contains_key(&duplicate.file)
+            && let Some(input) = inputs.iter().find(|i| i.name() == duplicate.file)
+            && let Some(shown) = input.shown(&checked.tree)
+        {
+            checked
+                .diagnostics
+                .add_source(duplicate.file.clone(), shown);
         }
     }
-    diagnostics.extend(duplicates);
+    checked.sites = kept
+        .into_iter()
+        .filter(|(file, _)| duplicates.iter().all(|d| &d.file != file))
+        .map(|(_, item)| item)
+        .collect();
+    checked.diagnostics.extend(duplicates);
     checked.diagnostics.sort();
     checked
+}
+
+/// Where one spec's text comes from.
+enum Input {
+    /// A file, on disk or at the run's revision.
+    Path(PathBuf),
+    Source(Source),
+}
+
+impl Input {
+    fn read(&self, tree: &Tree) -> Result<Source, Diagnostic> {
+        match self {
+            Input::Path(path) => load::read_source_in(tree, path),
+            Input::Source(source) => Ok(source.clone()),
+        }
+    }
+
+    /// The name its diagnostics show.
+    fn name(&self) -> String {
+        match self {
+            Input::Path(path) => load::display_name(path),
+            Input::Source(source) => source.name.clone(),
+        }
+    }
+
+    /// Its text as snippets show it (secrets masked).
+    fn shown(&self, tree: &Tree) -> Option<String> {
+        let document = load::parse_source(self.read(tree).ok()?).ok()?;
+        Some(document.display_text())
+    }
+}
+
+/// What one spec file came to.
+struct OneFile<T> {
+    diagnostics: Diagnostics,
+    name: Option<rules::NameAt>,
+    /// What `each` made of it, under the spec's file name.
+    kept: Option<(String, T)>,
+}
+
+fn check_one<T>(
+    input: &Input,
+    tree: &Tree,
+    catalog: Option<&Catalog>,
+    placeholders: Placeholders,
+    each: Each<'_, T>,
+) -> OneFile<T> {
+    let mut one = OneFile {
+        diagnostics: Diagnostics::default(),
+        name: None,
+        kept: None,
+    };
+    let source = match input.read(tree) {
+        Ok(source) => source,
+        Err(diagnostic) => {
+            one.diagnostics.list.push(diagnostic);
+            return one;
+        }
+    };
+    match check_source(source, catalog, placeholders) {
+        FileOutcome::Unparsed(source, list) => {
+            let shown = load::unparsed_display_text(&source.text, &list);
+            one.diagnostics.extend(list);
+            one.diagnostics.add_source(source.name, shown);
+        }
+        FileOutcome::Parsed {
+            document,
+            site,
+            diagnostics,
+        } => {
+            one.name = rules::NameAt::of(&document);
+            let file = document.source.name.clone();
+            match site.filter(|_| diagnostics.is_empty()) {
+                Some(site) => match each(ValidSite { document, site }) {
+                    Ok(item) => one.kept = Some((file, item)),
+                    Err(refused) => one.diagnostics.absorb(refused),
+                },
+                None => {
+                    one.diagnostics.add_source(file, document.display_text());
+                    one.diagnostics.extend(diagnostics);
+                }
+            }
+        }
+    }
+    one
 }
 
 #[allow(clippy::large_enum_variant)] // one per file, consumed at once

@@ -301,33 +301,43 @@ fn is_noncharacter(c: char) -> bool {
     (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
 }
 
-/// The rules across specs: a name may be used once in the whole tree. The
+/// A spec's `metadata.name`, where it is written: all the fleet-wide
+/// uniqueness check keeps of a spec, so that a fleet is never held whole.
+#[derive(Debug, Clone)]
+pub struct NameAt {
+    pub name: String,
+    pub file: String,
+    pub span: crate::diagnostic::span::Span,
+}
+
+impl NameAt {
+    /// The name `document` gives its site, when it is a string.
+    pub fn of(document: &Document) -> Option<NameAt> {
+        let name = text_at(document, "/metadata/name")?;
+        Some(NameAt {
+            name: name.to_string(),
+            file: document.source.name.clone(),
+            span: locate::value_span(&document.root, &Segment::parse_pointer("/metadata/name")),
+        })
+    }
+}
+
+/// The rule across specs: a name may be used once in the whole tree. The
 /// first file in path order keeps the name; each later one is reported.
-pub fn check_unique_names<'a>(
-    documents: impl IntoIterator<Item = &'a Document>,
-) -> Vec<Diagnostic> {
+pub fn check_unique_names<'a>(names: impl IntoIterator<Item = &'a NameAt>) -> Vec<Diagnostic> {
     let mut first_seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut found = Vec::new();
-    for document in documents {
-        let Some(name) = text_at(document, "/metadata/name") else {
-            continue;
-        };
-        match first_seen.get(name) {
+    for at in names {
+        match first_seen.get(at.name.as_str()) {
             Some(other) => {
-                let span =
-                    locate::value_span(&document.root, &Segment::parse_pointer("/metadata/name"));
                 let error = RuleError::DuplicateName {
-                    name: name.to_string(),
+                    name: at.name.clone(),
                     other: other.to_string(),
                 };
-                found.push(Diagnostic::error(
-                    document.source.name.clone(),
-                    Some(span),
-                    &error,
-                ));
+                found.push(Diagnostic::error(at.file.clone(), Some(at.span), &error));
             }
             None => {
-                first_seen.insert(name, &document.source.name);
+                first_seen.insert(&at.name, &at.file);
             }
         }
     }

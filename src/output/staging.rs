@@ -1,0 +1,206 @@
+//! The write stage in two steps, so that a fleet streams through it: each
+//! site's changed files are written under temporary names as soon as the
+//! site is rendered and checked ([`Staging::stage`]), and only once every
+//! site of the run has passed are they renamed into place
+//! ([`commit`]); a run that fails removes what it staged
+//! ([`Staging::discard`]). Until the renames, no file under its final name
+//! has changed; a run killed before them leaves temporary files of a dead
+//! process, which the next render removes.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::diagnostic::Diagnostic;
+use crate::output::manifest::{self, MANIFEST};
+use crate::output::write::{Summary, check_site, temporary_path, write_atomic, write_failed};
+use crate::render::engine::RenderedFile;
+use crate::render::target::Target;
+
+/// A site whose changed files wait under temporary names.
+#[derive(Debug)]
+pub struct StagedSite {
+    pub site: String,
+    /// The manifest's entries for what this run rendered.
+    rendered: BTreeSet<String>,
+    /// The entries whose new bytes wait under their temporary name.
+    changed: Vec<String>,
+    unchanged: usize,
+    /// What a stopped run left in the folder: removed at the commit.
+    leftovers: Vec<PathBuf>,
+}
+
+/// What a run has staged under one output folder, so that a failed run
+/// removes all of it, whichever site it came from.
+pub struct Staging<'a> {
+    out: &'a Path,
+    temporaries: Mutex<Vec<PathBuf>>,
+    /// Folders the staging made, deepest last: removed again, when empty,
+    /// by a discard.
+    made: Mutex<Vec<PathBuf>>,
+}
+
+impl<'a> Staging<'a> {
+    pub fn new(out: &'a Path) -> Staging<'a> {
+        Staging {
+            out,
+            temporaries: Mutex::new(Vec::new()),
+            made: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Checks `site`'s folder (refused when it holds what is not sitectl's)
+    /// and writes each of `files` whose bytes differ from the file on disk
+    /// under its temporary name, with the mode of the file it will replace.
+    pub fn stage(&self, site: &str, files: &[RenderedFile]) -> Result<StagedSite, Vec<Diagnostic>> {
+        let dir = self.out.join(site);
+        let leftovers = check_site(&dir)?;
+        let mut staged = StagedSite {
+            site: site.to_string(),
+            rendered: BTreeSet::new(),
+            changed: Vec::new(),
+            unchanged: 0,
+            leftovers,
+        };
+        for file in files {
+            let entry = format!("{}/{}", file.target, file.output);
+            let path = dir.join(&entry);
+            staged.rendered.insert(entry.clone());
+            if fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
+                staged.unchanged += 1;
+                continue;
+            }
+            self.write_temporary(&path, file.contents.as_bytes())
+                .map_err(|e| vec![write_failed(&path, e)])?;
+            staged.changed.push(entry);
+        }
+        Ok(staged)
+    }
+
+    fn write_temporary(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        self.make_folders(dir)?;
+        let temporary = temporary_path(path);
+        self.temporaries
+            .lock()
+            .expect("no staging thread panics")
+            .push(temporary.clone());
+        // Never through whatever lies at the temporary name (a link a pull
+        // request planted for a guessed pid): it is removed, not followed.
+        let create = || {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&temporary)
+        };
+        let mut file = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&temporary)?;
+                create()?
+            }
+            other => other?,
+        };
+        // No fsync: rendered files are regenerated from the specs at will,
+        // and the rename alone makes the swap atomic for every reader.
+        file.write_all(bytes)?;
+        // The file it replaces keeps its mode.
+        if let Ok(old) = fs::symlink_metadata(path)
+            && old.is_file()
+        {
+            file.set_permissions(old.permissions())?;
+        }
+        Ok(())
+    }
+
+    /// Makes `dir` and its missing parents, noting each one made.
+    fn make_folders(&self, dir: &Path) -> std::io::Result<()> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        let missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        fs::create_dir_all(dir)?;
+        self.made
+            .lock()
+            .expect("no staging thread panics")
+            .extend(missing.into_iter().rev());
+        Ok(())
+    }
+
+    /// Removes everything staged: the output folder is as it was.
+    pub fn discard(self) {
+        for temporary in self.temporaries.into_inner().unwrap_or_default() {
+            let _ = fs::remove_file(temporary);
+        }
+        for dir in self.made.into_inner().unwrap_or_default().iter().rev() {
+            // Only an empty folder: anything else a racing writer put there stays.
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Puts a staged site in place: what a stopped run left goes, each staged
+/// file is renamed over its final name, the files of this run's targets
+/// that it no longer renders go, and the manifest lists what is there.
+/// `targets`, when given, is the set of targets this run rendered: other
+/// targets' files are left alone.
+pub fn commit(
+    out: &Path,
+    staged: &StagedSite,
+    targets: Option<&BTreeSet<Target>>,
+) -> Result<Summary, Diagnostic> {
+    let dir = out.join(&staged.site);
+    let mut summary = Summary {
+        sites: 1,
+        unchanged: staged.unchanged,
+        ..Summary::default()
+    };
+    for path in &staged.leftovers {
+        match fs::remove_file(path) {
+            Ok(()) => summary.removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(write_failed(path, e)),
+        }
+    }
+    for entry in &staged.changed {
+        let path = dir.join(entry);
+        fs::rename(temporary_path(&path), &path).map_err(|e| write_failed(&path, e))?;
+        summary.written += 1;
+    }
+    let previous = manifest::read(&dir).unwrap_or_default();
+    let mut now = staged.rendered.clone();
+    for entry in &previous {
+        if now.contains(entry) {
+            continue;
+        }
+        let in_scope =
+            targets.is_none_or(|t| manifest::target_of(entry).is_some_and(|e| t.contains(&e)));
+        if !in_scope {
+            // Not rendered this run: still sitectl's, still listed.
+            now.insert(entry.clone());
+            continue;
+        }
+        let path = dir.join(entry);
+        match fs::remove_file(&path) {
+            Ok(()) => summary.removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(write_failed(&path, e)),
+        }
+        if let Some(parent) = path.parent() {
+            // Only an empty target folder goes; anything else in it stays.
+            let _ = fs::remove_dir(parent);
+        }
+    }
+    if now != previous {
+        let path = dir.join(MANIFEST);
+        write_atomic(&path, manifest::text(&now).as_bytes()).map_err(|e| write_failed(&path, e))?;
+    }
+    Ok(summary)
+}
