@@ -27,6 +27,8 @@ struct Run {
 
 /// Runs `command` to its end; its wall time and peak memory (from wait4,
 /// the kernel's accounting of that one child).
+// The child is reaped by wait4, which also reports its peak memory.
+#[allow(clippy::zombie_processes)]
 fn run(mut command: Command) -> Run {
     let start = Instant::now();
     let child = command
@@ -65,11 +67,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// The median wall time and peak memory of `runs` runs of `make()`, each
 /// after `before()` (not timed).
-fn measure(
-    runs: usize,
-    mut before: impl FnMut(),
-    mut make: impl FnMut() -> Command,
-) -> (f64, f64) {
+fn measure(runs: usize, mut before: impl FnMut(), mut make: impl FnMut() -> Command) -> (f64, f64) {
     let (mut walls, mut peaks) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         before();
@@ -85,7 +83,11 @@ fn main() {
     let sizes: Vec<usize> = std::env::var("SITECTL_BENCH_SIZES")
         .unwrap_or_else(|_| "1000,10000".into())
         .split(',')
-        .map(|n| n.trim().parse().expect("SITECTL_BENCH_SIZES: numbers, comma-separated"))
+        .map(|n| {
+            n.trim()
+                .parse()
+                .expect("SITECTL_BENCH_SIZES: numbers, comma-separated")
+        })
         .collect();
     let runs: usize = std::env::var("SITECTL_BENCH_RUNS")
         .ok()
@@ -96,7 +98,10 @@ fn main() {
     println!("| sites | what | wall (median of {runs}) | peak memory |");
     println!("| ---: | --- | ---: | ---: |");
     for count in sizes {
-        let dir = base.join(format!("sitectl-fleet-bench-{}-{count}", std::process::id()));
+        let dir = base.join(format!(
+            "sitectl-fleet-bench-{}-{count}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let copied = Command::new("cp")
@@ -140,7 +145,10 @@ fn main() {
             copies.push(cp.wall);
             peaks.push(render.peak_mib);
         }
-        row("`render` into an empty folder", (median(renders), median(peaks)));
+        row(
+            "`render` into an empty folder",
+            (median(renders), median(peaks)),
+        );
         println!(
             "| {count} | `cp -r` of the rendered tree, in turns with it | {:.2} s | |",
             median(copies)

@@ -45,7 +45,7 @@ fn main() {
             Specs::Paths(vec![sites.clone()]),
             &root.join("blueprints"),
             &out,
-            None,
+            (None, sitectl::OutputCheck::Parse),
             &|_, _| {},
         )
         .unwrap_or_else(|diagnostics| panic!("{:#?}", diagnostics.first()));

@@ -79,7 +79,7 @@ pub fn render_spec_text(
         engine(),
         catalog(),
         &checked.sites,
-        (None, crate::render::pipeline::OutputCheck::Parse),
+        (None, crate::render::pipeline::OutputCheck::ParseEveryFile),
         &|_, _| {},
     );
     Some(if problems.is_empty() {

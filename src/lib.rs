@@ -42,7 +42,7 @@ pub use diagnostic::report::{CLEAR_LINE, progress_bar};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use output::write::{Summary, render_and_write};
 pub use render::engine::RenderedFile;
-pub use render::pipeline::{Rendered, render_all, render_in_memory};
+pub use render::pipeline::{OutputCheck, Rendered, render_all, render_in_memory};
 pub use render::target::Target;
 pub use source::yaml;
 pub use validate::catalog::Catalog;

@@ -43,6 +43,7 @@ mod init;
 mod injection;
 mod license;
 mod locks;
+mod output_check;
 mod preview;
 mod preview_browser;
 mod promote;

@@ -4,6 +4,7 @@ use super::{Context, Outcome, diagnostics_outcome, paths_or_sites};
 use crate::commands::args::RenderArgs;
 use crate::diagnostic::words::plural;
 use crate::output::write::render_and_write;
+use crate::render::pipeline::OutputCheck;
 use crate::validate::Specs;
 use crate::workspace::Workspace;
 
@@ -15,7 +16,12 @@ pub(super) fn render(args: &RenderArgs, ws: &Workspace, context: &Context) -> Ou
     };
     let out = args.out.as_ref().unwrap_or(&ws.rendered);
     let specs = Specs::Paths(paths_or_sites(&args.paths, ws));
-    match render_and_write(specs, &ws.blueprints, out, args.target, &progress) {
+    let check = if args.parse_every_file {
+        OutputCheck::ParseEveryFile
+    } else {
+        OutputCheck::Parse
+    };
+    match render_and_write(specs, &ws.blueprints, out, (args.target, check), &progress) {
         Ok(summary) => Outcome::note(summary.line()),
         Err(diagnostics) => {
             let count = diagnostics.error_count();

@@ -184,7 +184,7 @@ pub fn init(dir: &Path, force: bool) -> Result<Initialized, InitError> {
             Specs::Paths(vec![example]),
             &dir.join(BLUEPRINTS),
             &dir.join("rendered"),
-            None,
+            (None, crate::render::pipeline::OutputCheck::Parse),
             &|_, _| {},
         )
         .map_err(InitError::Render)?;

@@ -116,7 +116,8 @@ fn refused(problem: RefusedOutput) -> Diagnostic {
 
 /// Renders `specs` and writes the result under `out`: nothing is written
 /// unless every spec, blueprint and output is valid. With `only_target`,
-/// the other targets' files are left as they are.
+/// the other targets' files are left as they are; `check` says how the
+/// outputs are parsed.
 ///
 /// Sites stream through the stages a batch at a time (validate, render,
 /// check, stage their changed files under temporary names), so memory does
@@ -126,7 +127,7 @@ pub fn render_and_write(
     specs: Specs,
     blueprints: &Path,
     out: &Path,
-    only_target: Option<Target>,
+    (only_target, check): (Option<Target>, OutputCheck),
     progress: Progress<'_>,
 ) -> Result<Summary, Box<Diagnostics>> {
     let compiler = Compiler::new(&specs, blueprints);
@@ -141,8 +142,7 @@ pub fn render_and_write(
         }
         staging.stage(site, &files).map(Some)
     };
-    let check = (only_target, OutputCheck::Parse);
-    let mut checked = compiler.render_each(specs, check, progress, &each);
+    let mut checked = compiler.render_each(specs, (only_target, check), progress, &each);
     if !ours {
         let refusal = refused(RefusedOutput::NotOurs(display_name(out)));
         checked.diagnostics.list.insert(0, refusal);

@@ -12,6 +12,7 @@ use crate::diagnostic::{Diagnostic, Problem};
 use crate::render::blueprint::{Blueprint, template_name};
 use crate::render::escape::{self, Language};
 use crate::render::resolve;
+use crate::render::skeleton::{self, Shape};
 use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::source::tree::{lexical, within};
@@ -120,6 +121,11 @@ pub struct Engine {
     /// The header line Helm values carry: the chart they feed and its
     /// contents' digest, so a chart change changes them (see `chart_digest`).
     chart: Option<String>,
+    /// Whether renders can mark their literals (no template holds a mark
+    /// itself), for the output check's shortcut.
+    marks: bool,
+    /// The skeletons that parsed in this run (see `skeleton.rs`).
+    pub(crate) parsed: skeleton::Parsed,
 }
 
 impl Engine {
@@ -167,6 +173,7 @@ impl Engine {
                     let text = escape::literal(language, value).map_err(|e| {
                         minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
                     })?;
+                    let text = skeleton::marked(language, value, text);
                     out.write_str(&text).map_err(minijinja::Error::from)
                 }
                 _ => minijinja::escape_formatter(out, state, value),
@@ -187,12 +194,18 @@ impl Engine {
         }
         if diagnostics.is_empty() {
             let cwd = std::env::current_dir().unwrap_or_default();
+            let marks = !blueprints
+                .values()
+                .flat_map(|b| b.templates.values())
+                .any(|t| skeleton::holds_marks(&t.text));
             Ok(Engine {
                 env,
                 blueprints,
                 repository: lexical(&cwd.join(repository)),
                 cwd,
                 chart,
+                marks,
+                parsed: skeleton::Parsed::default(),
             })
         } else {
             Err(diagnostics)
@@ -242,13 +255,16 @@ impl Engine {
     }
 
     /// Renders one valid site: the targets its blueprint renders by default
-    /// (for a selfhosted site, the ones its spec lists), or `only` that one.
+    /// (for a selfhosted site, the ones its spec lists), or `only` that one;
+    /// each file with its skeleton's shape when `shapes` is asked and the
+    /// file has one (see `skeleton.rs`).
     pub fn render_site(
         &self,
         valid: &ValidSite,
         catalog: &Catalog,
         only: Option<Target>,
-    ) -> Result<Vec<RenderedFile>, Diagnostic> {
+        shapes: bool,
+    ) -> Result<Vec<(RenderedFile, Option<Shape>)>, Diagnostic> {
         let spec_name = valid.document.source.name.clone();
         let located = |problem: &dyn Problem| Diagnostic::error(spec_name.clone(), None, problem);
         let spec_path = self.in_repository(&spec_name);
@@ -295,24 +311,38 @@ impl Engine {
                 };
                 let template = self.env.get_template(&name).map_err(fail)?;
                 let body = template.render(&context).map_err(fail)?;
-                files.push(RenderedFile {
-                    site: site.clone(),
-                    target,
-                    output: file.output.clone(),
-                    language: source.language,
-                    template: source.display.clone(),
-                    contents: with_header(
-                        source.language,
-                        &spec_path,
-                        &blueprint.name,
-                        self.chart.as_deref().filter(|_| target == Target::Helm),
-                        &body,
-                    ),
-                });
+                let chart = self.chart.as_deref().filter(|_| target == Target::Helm);
+                let header = |spec: &str, body: &str| {
+                    with_header(source.language, spec, &blueprint.name, chart, body)
+                };
+                // The skeleton of a marked render that, unmarked, is this
+                // very render; its header names a probe spec, as any path
+                // of printable ASCII is one comment's text like another.
+                let shape = (shapes && self.marks && is_plain(&spec_path))
+                    .then(|| skeleton::marking(|| template.render(&context)).ok())
+                    .flatten()
+                    .and_then(|marked| skeleton::split(source.language, &marked))
+                    .filter(|(plain, _)| *plain == body)
+                    .map(|(_, bones)| {
+                        skeleton::shape(source.language, &header("sites/probe.yaml", &bones))
+                    });
+                let contents = header(&spec_path, &body);
+                files.push((
+                    RenderedFile {
+                        site: site.clone(),
+                        target,
+                        output: file.output.clone(),
+                        language: source.language,
+                        template: source.display.clone(),
+                        contents,
+                    },
+                    shape,
+                ));
             }
         }
-        if let Some(moved) = moved_blocks(blueprint, &files, site, &spec_path) {
-            files.push(moved);
+        let terraform = files.iter().any(|(f, _)| f.target == Target::Terraform);
+        if let Some(moved) = moved_blocks(blueprint, terraform, site, &spec_path) {
+            files.push((moved, None));
         }
         Ok(files)
     }
@@ -332,11 +362,11 @@ impl Engine {
 /// resource: Terraform moves it in state rather than destroying it.
 fn moved_blocks(
     blueprint: &Blueprint,
-    files: &[RenderedFile],
+    renders_terraform: bool,
     site: &str,
     spec: &str,
 ) -> Option<RenderedFile> {
-    if !files.iter().any(|f| f.target == Target::Terraform) {
+    if !renders_terraform {
         return None;
     }
     let mut body = String::new();
@@ -362,6 +392,11 @@ fn moved_blocks(
             body.trim_end_matches('\n'),
         ) + "\n",
     })
+}
+
+/// Whether a spec path is printable ASCII, spaces included.
+fn is_plain(path: &str) -> bool {
+    path.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
 }
 
 /// The "do not edit" header, in the file's own comment syntax. The spec path

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod escape;
 pub mod pipeline;
 pub mod resolve;
+pub mod skeleton;
 pub mod stream;
 pub mod target;
 pub mod verify;

@@ -61,7 +61,12 @@ impl Rendered {
 /// job checks the same output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputCheck {
+    /// Every output parsed, or shown to share its skeleton with one that
+    /// parsed in this run (`skeleton.rs`).
     Parse,
+    /// Every output parsed, one by one: for the tests and fuzz targets
+    /// that prove what the skeletons rest on.
+    ParseEveryFile,
     Skip,
 }
 
@@ -234,7 +239,7 @@ pub(crate) fn render_sites(
     (files, diagnostics)
 }
 
-/// One site rendered and, with [`OutputCheck::Parse`], every output parsed
+/// One site rendered and, unless the check is skipped, every output parsed
 /// in its language: its files and a diagnostic per file that does not
 /// parse; or why the site does not render.
 pub(crate) fn render_site_checked(
@@ -244,7 +249,9 @@ pub(crate) fn render_site_checked(
     (only_target, check): (Option<Target>, OutputCheck),
 ) -> Result<(Vec<RenderedFile>, Vec<crate::diagnostic::Diagnostic>), crate::diagnostic::Diagnostic>
 {
-    let rendered = engine.render_site(valid, catalog, only_target)?;
+    let shapes = check == OutputCheck::Parse;
+    let shaped = engine.render_site(valid, catalog, only_target, shapes)?;
+    let rendered: Vec<RenderedFile> = shaped.iter().map(|(f, _)| f.clone()).collect();
     // What an air-gapped site runs is part of being valid: checked
     // whether or not the outputs are parsed.
     let air_gap = engine
@@ -256,15 +263,25 @@ pub(crate) fn render_site_checked(
         return Ok((rendered, air_gap));
     }
     let mut values = None;
-    let problems: Vec<_> = rendered
+    let problems: Vec<_> = shaped
         .iter()
-        .filter_map(|f| {
-            // The spec's strings, read only when a file fails.
-            verify::check(f, &[]).err().map(|_| {
-                let values =
-                    values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
-                verify::check(f, values).expect_err("it failed once")
-            })
+        .filter_map(|(f, shape)| {
+            // A file whose skeleton parsed already parses (skeleton.rs).
+            if shape.is_some_and(|shape| engine.parsed.contains(&shape)) {
+                return None;
+            }
+            match verify::check(f, &[]) {
+                Ok(()) => {
+                    shape.map(|shape| engine.parsed.insert(shape));
+                    None
+                }
+                // The spec's strings, read only when a file fails.
+                Err(_) => {
+                    let values =
+                        values.get_or_insert_with(|| verify::spec_strings(&valid.document.root));
+                    Some(verify::check(f, values).expect_err("it failed once"))
+                }
+            }
         })
         .chain(air_gap)
         .collect();

@@ -322,6 +322,10 @@ pub struct RenderArgs {
     /// Folder to write into, as <DIR>/<site>/<target>/<file> [default: the rendered folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Parse every output file in its language, instead of each distinct
+    /// file shape once per run (slower; the same verdict).
+    #[arg(long)]
+    pub parse_every_file: bool,
     /// How to report diagnostics.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
     pub format: DiagnosticFormat,

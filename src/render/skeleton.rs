@@ -1,0 +1,203 @@
+//! The output check's shortcut: a file's *skeleton* is its text with every
+//! spec value that the escaping wrote as a single literal (a quoted string,
+//! an integer, a boolean, null) replaced by a fixed probe literal of the
+//! same kind. A spec value can only reach an output as such a literal (the
+//! formatter of `engine.rs` escapes every `{{ }}`), and one literal in place
+//! of another of its kind cannot change how the file parses: so once one
+//! file with a given skeleton has parsed, every file with that skeleton
+//! parses. A fleet has a few dozen skeletons, not one per file, and the
+//! check parses each once per run instead of every file.
+//!
+//! What the shortcut rests on is tested where it belongs: that each escape
+//! writes one literal token for any input (the injection suite, the
+//! `render_free_text` fuzz target, which parses every file); that marking
+//! changes nothing (a marked render, unmarked, must equal the plain render
+//! byte for byte, else the file gets no skeleton and is parsed).
+//! Anything the marks cannot vouch for stays in the skeleton as it is:
+//! lists and maps, numbers that are not plain integers, long or multi-line
+//! literals, and all of a file whose marks do not pair up.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use minijinja::value::{Value, ValueKind};
+use sha2::{Digest as _, Sha256};
+
+use crate::render::escape::Language;
+
+/// Noncharacters: never in a spec value (validation refuses them), never
+/// written by an escape, and checked for in templates.
+const START: char = '\u{FDD0}';
+const END: char = '\u{FDD1}';
+
+/// A YAML implicit key may be at most 1024 characters long: a longer
+/// literal is left in the skeleton, where its length is seen.
+const LONGEST_PROBED: usize = 1000;
+
+thread_local! {
+    static MARKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `render` with the formatter marking literals on this thread.
+pub(crate) fn marking<R>(render: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            MARKING.set(false);
+        }
+    }
+    MARKING.set(true);
+    let _reset = Reset;
+    render()
+}
+
+/// `literal`, the escaped text of `value` in `language`, as the formatter
+/// writes it: wrapped in marks with its kind while marking, when it is a
+/// literal a probe may stand for.
+pub(crate) fn marked(language: Language, value: &Value, literal: String) -> String {
+    if !MARKING.get() {
+        return literal;
+    }
+    match kind(language, value, &literal) {
+        Some(kind) => format!("{START}{kind}{literal}{END}"),
+        None => literal,
+    }
+}
+
+fn kind(language: Language, value: &Value, literal: &str) -> Option<char> {
+    if language == Language::Dotenv
+        || literal.len() > LONGEST_PROBED
+        || literal.contains(['\n', '\r', START, END])
+    {
+        return None;
+    }
+    match value.kind() {
+        ValueKind::String => Some('s'),
+        // A plain integer; a fraction (a string in Bicep) stays as it is.
+        ValueKind::Number => {
+            let digits = literal.strip_prefix('-').unwrap_or(literal);
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some('n')
+        }
+        ValueKind::Bool => Some('b'),
+        ValueKind::Undefined | ValueKind::None => Some('z'),
+        _ => None,
+    }
+}
+
+fn probe(language: Language, kind: char) -> &'static str {
+    match (kind, language) {
+        ('s', Language::Bicep) => "'p'",
+        ('s', _) => "\"p\"",
+        ('n', _) => "0",
+        ('b', _) => "true",
+        _ => "null",
+    }
+}
+
+/// Whether a template's text holds a mark: then nothing it renders can be
+/// read back reliably, and the engine marks nothing.
+pub(crate) fn holds_marks(text: &str) -> bool {
+    text.contains([START, END])
+}
+
+/// A marked render split into the plain text and its skeleton; `None` when
+/// the marks do not pair up.
+pub(crate) fn split(language: Language, marked: &str) -> Option<(String, String)> {
+    let mut plain = String::with_capacity(marked.len());
+    let mut skeleton = String::with_capacity(marked.len());
+    let mut rest = marked;
+    while let Some(at) = rest.find([START, END]) {
+        let (before, from) = rest.split_at(at);
+        plain.push_str(before);
+        skeleton.push_str(before);
+        let mut chars = from.chars();
+        if chars.next() != Some(START) {
+            return None;
+        }
+        let kind = chars.next()?;
+        let literal_and_rest = chars.as_str();
+        let end = literal_and_rest.find([START, END])?;
+        if !literal_and_rest[end..].starts_with(END) {
+            return None;
+        }
+        plain.push_str(&literal_and_rest[..end]);
+        skeleton.push_str(probe(language, kind));
+        rest = &literal_and_rest[end + END.len_utf8()..];
+    }
+    plain.push_str(rest);
+    skeleton.push_str(rest);
+    Some((plain, skeleton))
+}
+
+/// A skeleton's identity: SHA-256 of its language and text, so that no
+/// crafted spec can make an unparsed shape pass for a parsed one.
+pub type Shape = [u8; 32];
+
+pub(crate) fn shape(language: Language, skeleton: &str) -> Shape {
+    let mut hash = Sha256::new();
+    hash.update(format!("{language:?}\n").as_bytes());
+    hash.update(skeleton.as_bytes());
+    hash.finalize().into()
+}
+
+/// The shapes that parsed in this run, shared by its threads. Only
+/// membership is ever asked: nothing is iterated.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed(RwLock<HashSet<Shape>>);
+
+impl Parsed {
+    pub fn contains(&self, shape: &Shape) -> bool {
+        self.0.read().is_ok_and(|set| set.contains(shape))
+    }
+
+    pub fn insert(&self, shape: Shape) {
+        if let Ok(mut set) = self.0.write() {
+            set.insert(shape);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marked_render_splits_into_its_text_and_a_skeleton() {
+        let marked = format!("a: {START}s\"x y\"{END}\nb: {START}n120{END}\n");
+        let (plain, skeleton) = split(Language::Yaml, &marked).unwrap();
+        assert_eq!(plain, "a: \"x y\"\nb: 120\n");
+        assert_eq!(skeleton, "a: \"p\"\nb: 0\n");
+        let (_, bicep) = split(Language::Bicep, &format!("x = {START}s'a'{END}")).unwrap();
+        assert_eq!(bicep, "x = 'p'");
+    }
+
+    #[test]
+    fn marks_that_do_not_pair_up_give_no_skeleton() {
+        for broken in [
+            format!("{START}s\"x\""),
+            format!("\"x\"{END}"),
+            format!("{START}s{START}s\"x\"{END}{END}"),
+        ] {
+            assert_eq!(split(Language::Yaml, &broken), None, "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn only_single_literals_are_marked() {
+        let mark =
+            |value: Value, literal: &str| marking(|| marked(Language::Hcl, &value, literal.into()));
+        assert!(mark(Value::from("x"), "\"x\"").starts_with(START));
+        assert!(mark(Value::from(-12), "-12").starts_with(START));
+        assert!(!mark(Value::from(1.5), "1.5").starts_with(START));
+        assert!(!mark(Value::from(vec!["a"]), "[\"a\"]").starts_with(START));
+        assert!(!mark(Value::from("a\nb"), "\"a\nb\"").starts_with(START));
+        let long = format!("\"{}\"", "x".repeat(LONGEST_PROBED));
+        assert!(!mark(Value::from("x"), &long).starts_with(START));
+        assert_eq!(
+            marked(Language::Hcl, &Value::from("x"), "\"x\"".into()),
+            "\"x\"",
+            "not marking"
+        );
+    }
+}
