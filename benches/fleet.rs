@@ -33,7 +33,7 @@ fn run(mut command: Command) -> Run {
     let start = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let pid = child.id() as libc::pid_t;
@@ -46,7 +46,7 @@ fn run(mut command: Command) -> Run {
     assert_eq!(reaped, pid);
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{command:?} failed"
+        "{command:?} failed: run it by hand to see why"
     );
     Run {
         wall,

@@ -56,19 +56,21 @@ impl<'a> Staging<'a> {
     /// under its temporary name, with the mode of the file it will replace.
     pub fn stage(&self, site: &str, files: &[RenderedFile]) -> Result<StagedSite, Vec<Diagnostic>> {
         let dir = self.out.join(site);
-        let leftovers = check_site(&dir)?;
+        let folder = check_site(&dir)?;
         let mut staged = StagedSite {
             site: site.to_string(),
             rendered: BTreeSet::new(),
             changed: Vec::new(),
             unchanged: 0,
-            leftovers,
+            leftovers: folder.leftovers,
         };
         for file in files {
             let entry = format!("{}/{}", file.target, file.output);
             let path = dir.join(&entry);
             staged.rendered.insert(entry.clone());
-            if fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
+            // Only a listed file counts as written: anything else at its
+            // path is a leftover, removed before the new bytes go in.
+            if folder.listed.get(&entry).map(Vec::as_slice) == Some(file.contents.as_bytes()) {
                 staged.unchanged += 1;
                 continue;
             }

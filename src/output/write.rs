@@ -216,19 +216,29 @@ fn commit_all(
     Ok(total)
 }
 
+/// A site's folder, read before anything is written into it.
+#[derive(Debug, Default)]
+pub(crate) struct SiteFolder {
+    /// What a stopped run left: removed when the run commits.
+    pub leftovers: Vec<PathBuf>,
+    /// The bytes of each file the manifest lists (read once, for the check
+    /// and for the comparison with what the run renders).
+    pub listed: BTreeMap<String, Vec<u8>>,
+}
+
 /// A site folder before anything is written into it: the leftovers of a
-/// stopped run to remove, or why it is refused.
-pub(crate) fn check_site(dir: &Path) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+/// stopped run to remove and the files it holds, or why it is refused.
+pub(crate) fn check_site(dir: &Path) -> Result<SiteFolder, Vec<Diagnostic>> {
     let listed = if scan::is_link(dir) {
         BTreeSet::new()
     } else {
         manifest::read(dir).unwrap_or_default()
     };
     let mut problems = Vec::new();
-    let mut leftovers = Vec::new();
+    let mut folder = SiteFolder::default();
     for found in scan::strays(dir, &listed) {
         if found.kind.is_recoverable() {
-            leftovers.push(found.path);
+            folder.leftovers.push(found.path);
         } else {
             problems.push(refused(RefusedOutput::Stray {
                 path: display_name(&found.path),
@@ -237,16 +247,24 @@ pub(crate) fn check_site(dir: &Path) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
         }
     }
     // A listed file sitectl did not write is never overwritten or removed.
-    for entry in &listed {
-        let path = dir.join(entry);
-        if !scan::is_link(&path) && fs::read(&path).is_ok_and(|bytes| !scan::is_rendered(&bytes)) {
+    for entry in listed {
+        let path = dir.join(&entry);
+        if scan::is_link(&path) {
+            continue;
+        }
+        let Ok(bytes) = fs::read(&path) else {
+            continue;
+        };
+        if scan::is_rendered(&bytes) {
+            folder.listed.insert(entry, bytes);
+        } else {
             problems.push(refused(RefusedOutput::ListedForeign {
                 path: display_name(&path),
             }));
         }
     }
     if problems.is_empty() {
-        Ok(leftovers)
+        Ok(folder)
     } else {
         Err(problems)
     }

@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Problem};
 use crate::render::blueprint::{Blueprint, template_name};
 use crate::render::escape::{self, Language};
 use crate::render::resolve;
-use crate::render::skeleton::{self, Shape};
+use crate::render::skeleton::{self, Marking, Shape};
 use crate::render::target::Target;
 use crate::source::load::display_name;
 use crate::source::tree::{lexical, within};
@@ -121,9 +121,8 @@ pub struct Engine {
     /// The header line Helm values carry: the chart they feed and its
     /// contents' digest, so a chart change changes them (see `chart_digest`).
     chart: Option<String>,
-    /// Whether renders can mark their literals (no template holds a mark
-    /// itself), for the output check's shortcut.
-    marks: bool,
+    /// How renders mark their literals, for the output check's shortcut.
+    marking: Marking,
     /// The skeletons that parsed in this run (see `skeleton.rs`).
     pub(crate) parsed: skeleton::Parsed,
 }
@@ -194,17 +193,19 @@ impl Engine {
         }
         if diagnostics.is_empty() {
             let cwd = std::env::current_dir().unwrap_or_default();
-            let marks = !blueprints
-                .values()
-                .flat_map(|b| b.templates.values())
-                .any(|t| skeleton::holds_marks(&t.text));
+            let marking = skeleton::marking_for(
+                blueprints
+                    .values()
+                    .flat_map(|b| b.templates.values())
+                    .map(|t| t.text.as_str()),
+            );
             Ok(Engine {
                 env,
                 blueprints,
                 repository: lexical(&cwd.join(repository)),
                 cwd,
                 chart,
-                marks,
+                marking,
                 parsed: skeleton::Parsed::default(),
             })
         } else {
@@ -310,22 +311,36 @@ impl Engine {
                     template_diagnostic(&source.display, &source.text, Some(site), &e)
                 };
                 let template = self.env.get_template(&name).map_err(fail)?;
-                let body = template.render(&context).map_err(fail)?;
                 let chart = self.chart.as_deref().filter(|_| target == Target::Helm);
                 let header = |spec: &str, body: &str| {
                     with_header(source.language, spec, &blueprint.name, chart, body)
                 };
-                // The skeleton of a marked render that, unmarked, is this
-                // very render; its header names a probe spec, as any path
-                // of printable ASCII is one comment's text like another.
-                let shape = (shapes && self.marks && is_plain(&spec_path))
-                    .then(|| skeleton::marking(|| template.render(&context)).ok())
-                    .flatten()
-                    .and_then(|marked| skeleton::split(source.language, &marked))
-                    .filter(|(plain, _)| *plain == body)
-                    .map(|(_, bones)| {
-                        skeleton::shape(source.language, &header("sites/probe.yaml", &bones))
-                    });
+                let plain = || template.render(&context).map_err(fail);
+                let marked = || skeleton::marking(|| template.render(&context)).map_err(fail);
+                let split = |marked: String| skeleton::split(source.language, &marked);
+                // A skeleton's header names a probe spec: any path of
+                // printable ASCII is one comment's text like another.
+                let marking = match shapes && is_plain(&spec_path) {
+                    true => self.marking,
+                    false => Marking::Off,
+                };
+                let (body, bones) = match marking {
+                    Marking::Off => (plain()?, None),
+                    Marking::Alone => match split(marked()?) {
+                        Some((body, bones)) => (body, Some(bones)),
+                        None => (plain()?, None),
+                    },
+                    Marking::Compared => {
+                        let body = plain()?;
+                        let bones = split(marked()?)
+                            .filter(|(unmarked, _)| *unmarked == body)
+                            .map(|(_, bones)| bones);
+                        (body, bones)
+                    }
+                };
+                let shape = bones.map(|bones| {
+                    skeleton::shape(source.language, &header("sites/probe.yaml", &bones))
+                });
                 let contents = header(&spec_path, &body);
                 files.push((
                     RenderedFile {

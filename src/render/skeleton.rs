@@ -95,10 +95,45 @@ fn probe(language: Language, kind: char) -> &'static str {
     }
 }
 
-/// Whether a template's text holds a mark: then nothing it renders can be
-/// read back reliably, and the engine marks nothing.
-pub(crate) fn holds_marks(text: &str) -> bool {
-    text.contains([START, END])
+/// How an engine's renders mark their literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Marking {
+    /// A template holds a mark itself: nothing it renders could be read
+    /// back reliably, so nothing is marked.
+    Off,
+    /// A template can see rendered text (a macro, a captured block, a
+    /// filter block, `super()`, `self`, a recursive loop), and so the marks
+    /// in it: each marked render is compared with a plain one.
+    Compared,
+    /// No template can see rendered text: a marked render, unmarked, is the
+    /// render, and one pass gives both.
+    Alone,
+}
+
+/// How an engine with these templates marks its literals.
+pub(crate) fn marking_for<'a>(templates: impl IntoIterator<Item = &'a str>) -> Marking {
+    let mut marking = Marking::Alone;
+    for text in templates {
+        if text.contains([START, END]) {
+            return Marking::Off;
+        }
+        if sees_rendered_text(text) {
+            marking = Marking::Compared;
+        }
+    }
+    marking
+}
+
+/// Whether a template can hold rendered text in a value, where a filter or
+/// a test could see the marks. Erring towards yes only costs a second render.
+fn sees_rendered_text(text: &str) -> bool {
+    const CALLS: [&str; 4] = ["super(", "self.", "loop(", "caller("];
+    const TAGS: [&str; 4] = ["macro", "call", "filter", "endset"];
+    CALLS.iter().any(|call| text.contains(call))
+        || text.split("{%").skip(1).any(|tag| {
+            let word = tag.trim_start_matches(['-', '+']).trim_start();
+            TAGS.iter().any(|t| word.starts_with(t))
+        })
 }
 
 /// A marked render split into the plain text and its skeleton; `None` when
@@ -181,6 +216,31 @@ mod tests {
         ] {
             assert_eq!(split(Language::Yaml, &broken), None, "{broken:?}");
         }
+    }
+
+    #[test]
+    fn a_template_that_can_see_rendered_text_gets_a_second_render() {
+        assert_eq!(
+            marking_for(["a = {{ x }}\n{% if y %}b{% endif %}"]),
+            Marking::Alone
+        );
+        for seeing in [
+            "{% macro m() %}{{ x }}{% endmacro %}",
+            "{% set s %}{{ x }}{% endset %}{{ s|length }}",
+            "{%- filter upper %}{{ x }}{% endfilter %}",
+            "{% block b %}{{ super()|trim }}{% endblock %}",
+        ] {
+            assert_eq!(
+                marking_for(["plain", seeing]),
+                Marking::Compared,
+                "{seeing}"
+            );
+        }
+        let marked = format!("{START}");
+        assert_eq!(
+            marking_for(["{% macro m() %}{% endmacro %}", &marked]),
+            Marking::Off
+        );
     }
 
     #[test]
