@@ -14,6 +14,7 @@
 //! - `workflows`: actionlint on every workflow, and the pull-request, merge
 //!   (a matrix of apply jobs) and drift jobs' steps run in order on a
 //!   repository made by `sitectl init`;
+//! - `output_check`: the output check's shortcut against parsing every file;
 //! - `hostile`, `schema_types`: hostile input, and the schema against the types;
 //!   `locks`: the fuzz crate's lock file against the crate's;
 //! - `untrusted_output`: links, foreign files and what a stopped run left

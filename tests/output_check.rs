@@ -1,6 +1,6 @@
 //! The output check's shortcut (each file shape parsed once per run, see
 //! `src/render/skeleton.rs`) against parsing every file one by one: the
-//! same verdicts, the same bytes.
+//! same verdicts, the same bytes; and the streaming render's reports.
 
 use std::path::Path;
 
@@ -78,4 +78,61 @@ fn each_shape_once_writes_the_bytes_that_parsing_every_file_writes() {
     let (a, b) = (tree(&f.dir.join("a")), tree(&f.dir.join("b")));
     assert!(a.len() > 90, "{} files", a.len());
     assert!(a == b, "the two renders differ");
+}
+
+/// Regression (review): a spec string in a key's place was replaced by a
+/// probe, so a Compose `environment` key that repeats one the template
+/// writes passed for the shape of another site's harmless key, depending on
+/// which site came first.
+#[test]
+fn a_key_a_spec_repeats_is_refused_whichever_site_comes_first() {
+    let f = Fixture::new("shapes-keys", &[]);
+    let sites = f.dir.join("sites");
+    let example = std::fs::read_to_string(sites.join("umbrella-airgap.yaml")).unwrap();
+    for (name, key) in [("a-harmless", "FOO"), ("b-repeats", "DATA_DIR")] {
+        let text = example.replace("umbrella-airgap", name).replace(
+            "  app: {version:",
+            &format!("  extensions: {{config: {{{key}: \"/tmp\"}}}}\n  app: {{version:"),
+        );
+        std::fs::write(sites.join(format!("{name}.yaml")), text).unwrap();
+    }
+    for args in [&["render"][..], &["render", "--parse-every-file"]] {
+        let refused = f.run(args, &[]);
+        let stderr = text(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("`b-repeats`"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("`a-harmless`"), "{args:?}: {stderr}");
+    }
+}
+
+/// Regression (review): the streaming render loaded the blueprints only
+/// when the tier catalog loaded, so a broken catalog hid a broken
+/// blueprint until the next run.
+#[test]
+fn a_broken_catalog_and_a_broken_blueprint_are_reported_in_one_run() {
+    let f = Fixture::new("shapes-setup", &[]);
+    let edit = |path: &str, from: &str, to: &str| {
+        let path = f.dir.join(path);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from:?} in {}", path.display());
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "blueprints/tiers.yaml",
+        "apiVersion: sitectl/v1",
+        "apiVersion: [",
+    );
+    edit(
+        "blueprints/managed/blueprint.yaml",
+        "kind: Blueprint",
+        "kind: Blueprint\nunknownKey: 1",
+    );
+    let refused = f.run(&["render"], &[]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("blueprints/tiers.yaml"), "{stderr}");
+    assert!(
+        stderr.contains("blueprints/managed/blueprint.yaml"),
+        "{stderr}"
+    );
 }

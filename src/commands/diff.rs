@@ -85,7 +85,7 @@ fn against_output(
 ) -> Result<(Report, BTreeSet<String>), Box<crate::diagnostic::Diagnostics>> {
     let specs = Specs::Paths(paths.to_vec());
     let compiler = Compiler::new(&specs, &ws.blueprints);
-    let each = |valid: &ValidSite, files: Vec<RenderedFile>, _failed: bool| {
+    let each = |valid: &ValidSite, files: Vec<RenderedFile>| {
         let site = valid.site.metadata.name.clone();
         let spec = &valid.site.spec;
         let kind = (spec.tier.to_string(), spec.deployment.to_string());

@@ -2,8 +2,9 @@
 //! site's changed files are written under temporary names as soon as the
 //! site is rendered and checked ([`Staging::stage`]), and only once every
 //! site of the run has passed are they renamed into place
-//! ([`commit`]); a run that fails removes what it staged
-//! ([`Staging::discard`]). Until the renames, no file under its final name
+//! ([`commit`]); a run that fails, or panics, removes what it staged (a
+//! [`Staging`] not told to [`Staging::keep`] its files removes them when
+//! dropped). Until the renames, no file under its final name
 //! has changed; a run killed before them leaves temporary files of a dead
 //! process, which the next render removes.
 
@@ -37,9 +38,11 @@ pub struct StagedSite {
 pub struct Staging<'a> {
     out: &'a Path,
     temporaries: Mutex<Vec<PathBuf>>,
-    /// Folders the staging made, deepest last: removed again, when empty,
-    /// by a discard.
+    /// Folders the staging made: removed again, when empty, by a discard.
     made: Mutex<Vec<PathBuf>>,
+    /// The sites staged so far: one spec per site folder.
+    claimed: Mutex<BTreeSet<String>>,
+    kept: bool,
 }
 
 impl<'a> Staging<'a> {
@@ -48,13 +51,25 @@ impl<'a> Staging<'a> {
             out,
             temporaries: Mutex::new(Vec::new()),
             made: Mutex::new(Vec::new()),
+            claimed: Mutex::new(BTreeSet::new()),
+            kept: false,
         }
+    }
+
+    /// Whether `site` is this caller's to stage: `false` when another spec
+    /// of the same name staged it already (the run is refused for that).
+    pub fn claim(&self, site: &str) -> bool {
+        lock(&self.claimed).insert(site.to_string())
     }
 
     /// Checks `site`'s folder (refused when it holds what is not sitectl's)
     /// and writes each of `files` whose bytes differ from the file on disk
     /// under its temporary name, with the mode of the file it will replace.
-    pub fn stage(&self, site: &str, files: &[RenderedFile]) -> Result<StagedSite, Vec<Diagnostic>> {
+    pub fn stage<F: std::borrow::Borrow<RenderedFile>>(
+        &self,
+        site: &str,
+        files: &[F],
+    ) -> Result<StagedSite, Vec<Diagnostic>> {
         let dir = self.out.join(site);
         let folder = check_site(&dir)?;
         let mut staged = StagedSite {
@@ -65,6 +80,7 @@ impl<'a> Staging<'a> {
             leftovers: folder.leftovers,
         };
         for file in files {
+            let file = file.borrow();
             let entry = format!("{}/{}", file.target, file.output);
             let path = dir.join(&entry);
             staged.rendered.insert(entry.clone());
@@ -85,10 +101,7 @@ impl<'a> Staging<'a> {
         let dir = path.parent().unwrap_or(Path::new("."));
         self.make_folders(dir)?;
         let temporary = temporary_path(path);
-        self.temporaries
-            .lock()
-            .expect("no staging thread panics")
-            .push(temporary.clone());
+        lock(&self.temporaries).push(temporary.clone());
         // Never through whatever lies at the temporary name (a link a pull
         // request planted for a guessed pid): it is removed, not followed.
         let create = || {
@@ -118,34 +131,53 @@ impl<'a> Staging<'a> {
         Ok(())
     }
 
-    /// Makes `dir` and its missing parents, noting each one made.
+    /// Makes `dir` and its missing parents, each noted before it is made
+    /// (a discard removes only empty folders, so noting one that another
+    /// thread made, or that was never made, is harmless).
     fn make_folders(&self, dir: &Path) -> std::io::Result<()> {
         if dir.is_dir() {
             return Ok(());
         }
-        let missing: Vec<PathBuf> = dir
+        let missing = dir
             .ancestors()
             .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
-            .map(Path::to_path_buf)
-            .collect();
-        fs::create_dir_all(dir)?;
-        self.made
-            .lock()
-            .expect("no staging thread panics")
-            .extend(missing.into_iter().rev());
-        Ok(())
+            .map(Path::to_path_buf);
+        lock(&self.made).extend(missing);
+        fs::create_dir_all(dir)
     }
 
-    /// Removes everything staged: the output folder is as it was.
-    pub fn discard(self) {
-        for temporary in self.temporaries.into_inner().unwrap_or_default() {
+    /// Keeps what was staged, for [`commit`]: dropped after this, the
+    /// staging removes nothing.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Staging<'_> {
+    /// Removes everything staged, unless kept: the output folder is as it was.
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        for temporary in lock(&self.temporaries).drain(..) {
             let _ = fs::remove_file(temporary);
         }
-        for dir in self.made.into_inner().unwrap_or_default().iter().rev() {
+        let mut made = std::mem::take(&mut *lock(&self.made));
+        // The deepest first, whichever thread made them in which order.
+        made.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+        for dir in made {
             // Only an empty folder: anything else a racing writer put there stays.
             let _ = fs::remove_dir(dir);
         }
     }
+}
+
+/// The value behind `mutex`, even after a thread panicked holding it: the
+/// lists it guards are whole after every push.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Puts a staged site in place: what a stopped run left goes, each staged
@@ -154,6 +186,21 @@ impl<'a> Staging<'a> {
 /// `targets`, when given, is the set of targets this run rendered: other
 /// targets' files are left alone.
 pub fn commit(
+    out: &Path,
+    staged: &StagedSite,
+    targets: Option<&BTreeSet<Target>>,
+) -> Result<Summary, Diagnostic> {
+    let committed = put_in_place(out, staged, targets);
+    if committed.is_err() {
+        // What was not renamed yet goes: no temporary file outlives the run.
+        for entry in &staged.changed {
+            let _ = fs::remove_file(temporary_path(&out.join(&staged.site).join(entry)));
+        }
+    }
+    committed
+}
+
+fn put_in_place(
     out: &Path,
     staged: &StagedSite,
     targets: Option<&BTreeSet<Target>>,

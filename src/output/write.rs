@@ -133,11 +133,14 @@ pub fn render_and_write(
     let compiler = Compiler::new(&specs, blueprints);
     let ours = scan::is_ours(out);
     let staging = Staging::new(out);
-    let each = |valid: &ValidSite, files: Vec<RenderedFile>, failed: bool| {
+    // Every site is staged (or, when the folder is not sitectl's, only
+    // checked) whatever the others do, so that a failed run reports the
+    // same problems however its threads ran; its staged files go at the end.
+    let each = |valid: &ValidSite, files: Vec<RenderedFile>| {
         let site = &valid.site.metadata.name;
-        if failed || !ours {
-            // The run writes nothing; the site's folder is still checked,
-            // for every problem in one run.
+        // A second spec of one name (refused at the end) stages nothing
+        // into the first one's folder.
+        if !ours || !staging.claim(site) {
             return check_site(&out.join(site)).map(|_| None);
         }
         staging.stage(site, &files).map(Some)
@@ -148,11 +151,12 @@ pub fn render_and_write(
         checked.diagnostics.list.insert(0, refusal);
     }
     if !checked.diagnostics.is_empty() {
-        staging.discard();
+        // Dropping the staging removes what it wrote.
         return Err(Box::new(checked.diagnostics.sorted()));
     }
     let staged: Vec<StagedSite> = checked.sites.into_iter().flatten().flatten().collect();
     let targets: Option<BTreeSet<Target>> = only_target.map(|t| [t].into());
+    staging.keep();
     commit_all(out, &staged, targets.as_ref()).map_err(|list| {
         Box::new(Diagnostics {
             list,
@@ -175,11 +179,11 @@ pub fn write_all(
     if !scan::is_ours(out) {
         return Err(vec![refused(RefusedOutput::NotOurs(display_name(out)))]);
     }
-    let mut by_site: BTreeMap<&str, Vec<RenderedFile>> = BTreeMap::new();
+    let mut by_site: BTreeMap<&str, Vec<&RenderedFile>> = BTreeMap::new();
     for file in files {
-        by_site.entry(&file.site).or_default().push(file.clone());
+        by_site.entry(&file.site).or_default().push(file);
     }
-    let sites: Vec<(&str, Vec<RenderedFile>)> = by_site.into_iter().collect();
+    let sites: Vec<(&str, Vec<&RenderedFile>)> = by_site.into_iter().collect();
     let staging = Staging::new(out);
     let results = parallel_map(&sites, |(site, files)| staging.stage(site, files));
     let mut staged = Vec::new();
@@ -191,9 +195,9 @@ pub fn write_all(
         }
     }
     if !problems.is_empty() {
-        staging.discard();
         return Err(problems);
     }
+    staging.keep();
     commit_all(out, &staged, targets)
 }
 

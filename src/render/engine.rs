@@ -316,8 +316,15 @@ impl Engine {
                     with_header(source.language, spec, &blueprint.name, chart, body)
                 };
                 let plain = || template.render(&context).map_err(fail);
-                let marked = || skeleton::marking(|| template.render(&context)).map_err(fail);
-                let split = |marked: String| skeleton::split(source.language, &marked);
+                // None when the marks cannot be read back.
+                let marked = || {
+                    skeleton::marking(|| template.render(&context))
+                        .transpose()
+                        .map_err(fail)
+                };
+                let split = |marked: Option<String>| {
+                    marked.and_then(|marked| skeleton::split(source.language, &marked))
+                };
                 // A skeleton's header names a probe spec: any path of
                 // printable ASCII is one comment's text like another.
                 let marking = match shapes && is_plain(&spec_path) {

@@ -250,8 +250,10 @@ pub(crate) fn render_site_checked(
 ) -> Result<(Vec<RenderedFile>, Vec<crate::diagnostic::Diagnostic>), crate::diagnostic::Diagnostic>
 {
     let shapes = check == OutputCheck::Parse;
-    let shaped = engine.render_site(valid, catalog, only_target, shapes)?;
-    let rendered: Vec<RenderedFile> = shaped.iter().map(|(f, _)| f.clone()).collect();
+    let (rendered, shapes): (Vec<RenderedFile>, Vec<_>) = engine
+        .render_site(valid, catalog, only_target, shapes)?
+        .into_iter()
+        .unzip();
     // What an air-gapped site runs is part of being valid: checked
     // whether or not the outputs are parsed.
     let air_gap = engine
@@ -263,8 +265,9 @@ pub(crate) fn render_site_checked(
         return Ok((rendered, air_gap));
     }
     let mut values = None;
-    let problems: Vec<_> = shaped
+    let problems: Vec<_> = rendered
         .iter()
+        .zip(shapes)
         .filter_map(|(f, shape)| {
             // A file whose skeleton parsed already parses (skeleton.rs).
             if shape.is_some_and(|shape| engine.parsed.contains(&shape)) {
@@ -272,7 +275,9 @@ pub(crate) fn render_site_checked(
             }
             match verify::check(f, &[]) {
                 Ok(()) => {
-                    shape.map(|shape| engine.parsed.insert(shape));
+                    if let Some(shape) = shape {
+                        engine.parsed.insert(shape);
+                    }
                     None
                 }
                 // The spec's strings, read only when a file fails.

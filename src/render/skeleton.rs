@@ -37,10 +37,15 @@ const LONGEST_PROBED: usize = 1000;
 
 thread_local! {
     static MARKING: Cell<bool> = const { Cell::new(false) };
+    /// Whether a marked render wrote a literal that holds a mark itself (a
+    /// catalog or blueprint value, which validation does not read): its
+    /// marks cannot be read back.
+    static TAINTED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `render` with the formatter marking literals on this thread.
-pub(crate) fn marking<R>(render: impl FnOnce() -> R) -> R {
+/// Runs `render` with the formatter marking literals on this thread; `None`
+/// when what it wrote cannot be read back (see `TAINTED`).
+pub(crate) fn marking<R>(render: impl FnOnce() -> R) -> Option<R> {
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
@@ -48,8 +53,10 @@ pub(crate) fn marking<R>(render: impl FnOnce() -> R) -> R {
         }
     }
     MARKING.set(true);
+    TAINTED.set(false);
     let _reset = Reset;
-    render()
+    let rendered = render();
+    (!TAINTED.get()).then_some(rendered)
 }
 
 /// `literal`, the escaped text of `value` in `language`, as the formatter
@@ -58,6 +65,9 @@ pub(crate) fn marking<R>(render: impl FnOnce() -> R) -> R {
 pub(crate) fn marked(language: Language, value: &Value, literal: String) -> String {
     if !MARKING.get() {
         return literal;
+    }
+    if literal.contains([START, END]) {
+        TAINTED.set(true);
     }
     match kind(language, value, &literal) {
         Some(kind) => format!("{START}{kind}{literal}{END}"),
@@ -137,7 +147,9 @@ fn sees_rendered_text(text: &str) -> bool {
 }
 
 /// A marked render split into the plain text and its skeleton; `None` when
-/// the marks do not pair up.
+/// the marks do not pair up. A literal in a key's place (followed by `:` or
+/// `=`, or after YAML's `?`) stays in the skeleton as it is: which keys a
+/// mapping holds, and whether one is there twice, is structure.
 pub(crate) fn split(language: Language, marked: &str) -> Option<(String, String)> {
     let mut plain = String::with_capacity(marked.len());
     let mut skeleton = String::with_capacity(marked.len());
@@ -150,15 +162,25 @@ pub(crate) fn split(language: Language, marked: &str) -> Option<(String, String)
         if chars.next() != Some(START) {
             return None;
         }
-        let kind = chars.next()?;
+        let kind = chars
+            .next()
+            .filter(|k| matches!(k, 's' | 'n' | 'b' | 'z'))?;
         let literal_and_rest = chars.as_str();
         let end = literal_and_rest.find([START, END])?;
         if !literal_and_rest[end..].starts_with(END) {
             return None;
         }
-        plain.push_str(&literal_and_rest[..end]);
-        skeleton.push_str(probe(language, kind));
+        let literal = &literal_and_rest[..end];
         rest = &literal_and_rest[end + END.len_utf8()..];
+        plain.push_str(literal);
+        let before = skeleton.trim_end_matches([' ', '\t']);
+        let after = rest.trim_start_matches([' ', '\t']);
+        let is_key = after.starts_with([':', '=']) || before.ends_with('?');
+        skeleton.push_str(if is_key {
+            literal
+        } else {
+            probe(language, kind)
+        });
     }
     plain.push_str(rest);
     skeleton.push_str(rest);
@@ -208,11 +230,37 @@ mod tests {
     }
 
     #[test]
+    fn a_literal_in_a_keys_place_stays_in_the_skeleton() {
+        let yaml = format!("env:\n  {START}s\"DATA_DIR\"{END}: {START}s\"/tmp\"{END}\n");
+        let (_, skeleton) = split(Language::Yaml, &yaml).unwrap();
+        assert_eq!(skeleton, "env:\n  \"DATA_DIR\": \"p\"\n");
+        let hcl = format!("tags = {{ {START}s\"a\"{END} = {START}s\"b\"{END} }}");
+        assert_eq!(
+            split(Language::Hcl, &hcl).unwrap().1,
+            "tags = { \"a\" = \"p\" }"
+        );
+        let explicit = format!("? {START}s\"k\"{END}\n: 1\n");
+        assert_eq!(
+            split(Language::Yaml, &explicit).unwrap().1,
+            "? \"k\"\n: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_literal_that_holds_a_mark_leaves_the_render_unread() {
+        let value = Value::from(format!("{START}s\"x\"{END}"));
+        let tainted = marking(|| marked(Language::Yaml, &value, value.to_string()));
+        assert_eq!(tainted, None);
+        assert!(marking(|| marked(Language::Yaml, &Value::from("x"), "\"x\"".into())).is_some());
+    }
+
+    #[test]
     fn marks_that_do_not_pair_up_give_no_skeleton() {
         for broken in [
             format!("{START}s\"x\""),
             format!("\"x\"{END}"),
             format!("{START}s{START}s\"x\"{END}{END}"),
+            format!("{START}q\"x\"{END}"),
         ] {
             assert_eq!(split(Language::Yaml, &broken), None, "{broken:?}");
         }
@@ -245,8 +293,9 @@ mod tests {
 
     #[test]
     fn only_single_literals_are_marked() {
-        let mark =
-            |value: Value, literal: &str| marking(|| marked(Language::Hcl, &value, literal.into()));
+        let mark = |value: Value, literal: &str| {
+            marking(|| marked(Language::Hcl, &value, literal.into())).expect("no mark in it")
+        };
         assert!(mark(Value::from("x"), "\"x\"").starts_with(START));
         assert!(mark(Value::from(-12), "-12").starts_with(START));
         assert!(!mark(Value::from(1.5), "1.5").starts_with(START));

@@ -7,7 +7,6 @@
 //! however large the fleet.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::render::blueprint::DataResource;
@@ -17,11 +16,10 @@ use crate::render::target::Target;
 use crate::validate::catalog::Catalog;
 use crate::validate::{self, Checked, Placeholders, Progress, Specs, ValidSite};
 
-/// What is done with a site's checked files: told whether the run has
-/// failed so far (then nothing may be written), it returns what the run
-/// keeps of the site, or the site's problems.
+/// What is done with a site's checked files: what the run keeps of the
+/// site, or the site's problems.
 pub(crate) type EachSite<'a, T> =
-    &'a (dyn Fn(&ValidSite, Vec<RenderedFile>, bool) -> Result<T, Vec<Diagnostic>> + Sync);
+    &'a (dyn Fn(&ValidSite, Vec<RenderedFile>) -> Result<T, Vec<Diagnostic>> + Sync);
 
 /// The catalog and the compiled blueprints of one run.
 pub(crate) struct Compiler {
@@ -39,9 +37,8 @@ impl Compiler {
     pub fn new(specs: &Specs, blueprints: &Path) -> Compiler {
         let mut base: Checked<()> = validate::with_catalog(specs.tree(), blueprints);
         let catalog = base.catalog.take();
-        let prepared = catalog
-            .as_ref()
-            .and_then(|_| load_engine(&base.tree, blueprints, &mut base.diagnostics));
+        // Loaded whatever the catalog's state, for every problem in one run.
+        let prepared = load_engine(&base.tree, blueprints, &mut base.diagnostics);
         let (engine, data) = prepared.map_or((None, Vec::new()), |(e, d)| (Some(e), d));
         Compiler {
             setup: base.diagnostics,
@@ -62,13 +59,11 @@ impl Compiler {
         progress: Progress<'_>,
         each: EachSite<'_, T>,
     ) -> Checked<Option<T>> {
-        let failed = AtomicBool::new(!self.setup.is_empty());
         let site = |valid: ValidSite| -> Result<Option<T>, Diagnostics> {
             let (Some(engine), Some(catalog)) = (&self.engine, &self.catalog) else {
                 return Ok(None);
             };
             let refuse = |list: Vec<Diagnostic>| {
-                failed.store(true, Ordering::Relaxed);
                 let mut diagnostics = Diagnostics {
                     list,
                     ..Diagnostics::default()
@@ -82,9 +77,7 @@ impl Compiler {
                 Ok((_, problems)) if !problems.is_empty() => return Err(refuse(problems)),
                 Ok((files, _)) => files,
             };
-            each(&valid, files, failed.load(Ordering::Relaxed))
-                .map(Some)
-                .map_err(refuse)
+            each(&valid, files).map(Some).map_err(refuse)
         };
         let mut checked = validate::check_specs(
             specs,
