@@ -66,7 +66,8 @@ pub fn validate_spec_bytes(bytes: &[u8]) -> bool {
 }
 
 /// Spec text through validate and, when it is valid, render and the output
-/// check: its files, or why not (`None` when validation refused it).
+/// check, every file parsed: its files, or why not (`None` when validation
+/// refused it). The check's shortcut (`render/skeleton.rs`) must agree.
 pub fn render_spec_text(
     text: String,
     name: &str,
@@ -75,12 +76,28 @@ pub fn render_spec_text(
     if !checked.diagnostics.is_empty() {
         return None;
     }
-    let (files, problems) = crate::render::pipeline::render_sites(
-        engine(),
-        catalog(),
-        &checked.sites,
-        (None, crate::render::pipeline::OutputCheck::ParseEveryFile),
-        &|_, _| {},
+    let render = |check| {
+        crate::render::pipeline::render_sites(
+            engine(),
+            catalog(),
+            &checked.sites,
+            (None, check),
+            &|_, _| {},
+        )
+    };
+    use crate::render::pipeline::OutputCheck;
+    let (files, problems) = render(OutputCheck::ParseEveryFile);
+    // The shortcut (each file shape parsed once, the shapes of every input
+    // so far remembered by the one engine) must give the same verdict.
+    let (shortcut_files, shortcut_problems) = render(OutputCheck::Parse);
+    assert_eq!(files, shortcut_files, "the shortcut changed the output");
+    assert_eq!(
+        problems.iter().map(|d| &d.message).collect::<Vec<_>>(),
+        shortcut_problems
+            .iter()
+            .map(|d| &d.message)
+            .collect::<Vec<_>>(),
+        "the shortcut changed the verdict"
     );
     Some(if problems.is_empty() {
         Ok(files)
