@@ -10,13 +10,14 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::diagnostic::Diagnostic;
 use crate::output::manifest::{self, MANIFEST};
-use crate::output::write::{Summary, check_site, temporary_path, write_atomic, write_failed};
+use crate::output::write::{
+    Summary, check_site, temporary_path, write_atomic, write_failed, write_temporary,
+};
 use crate::render::engine::RenderedFile;
 use crate::render::target::Target;
 
@@ -100,35 +101,9 @@ impl<'a> Staging<'a> {
     fn write_temporary(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         self.make_folders(dir)?;
-        let temporary = temporary_path(path);
-        lock(&self.temporaries).push(temporary.clone());
-        // Never through whatever lies at the temporary name (a link a pull
-        // request planted for a guessed pid): it is removed, not followed.
-        let create = || {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&temporary)
-        };
-        let mut file = match create() {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                fs::remove_file(&temporary)?;
-                create()?
-            }
-            other => other?,
-        };
-        // No fsync: rendered files are regenerated from the specs at will,
-        // and the rename alone makes the swap atomic for every reader.
-        file.write_all(bytes)?;
-        // The file it replaces keeps its mode.
-        if let Ok(old) = fs::symlink_metadata(path)
-            && old.is_file()
-        {
-            file.set_permissions(old.permissions())?;
-        }
-        Ok(())
+        // Noted first, so that a discard removes even a half-written one.
+        lock(&self.temporaries).push(temporary_path(path));
+        write_temporary(path, bytes)
     }
 
     /// Makes `dir` and its missing parents, each noted before it is made

@@ -342,40 +342,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let temp = temporary_path(path);
-    let result = (|| {
-        // No fsync: rendered files are regenerated from the specs at will,
-        // and the rename alone makes the swap atomic for every reader. It
-        // cost a sixth of a 1,000-site render (BENCHMARKS.md).
-        // Never through whatever lies at the temporary name (a link a pull
-        // request planted for a guessed pid): it is removed, not followed.
-        let create = || {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&temp)
-        };
-        let mut file = match create() {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                fs::remove_file(&temp)?;
-                create()?
-            }
-            other => other?,
-        };
-        file.write_all(bytes)?;
-        // The file it replaces keeps its mode (a spec kept private stays so).
-        if let Ok(old) = fs::symlink_metadata(path)
-            && old.is_file()
-        {
-            file.set_permissions(old.permissions())?;
-        }
-        fs::rename(&temp, path)
-    })();
+    let result = write_temporary(path, bytes).and_then(|()| fs::rename(&temp, path));
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// Writes `bytes` to `path`'s temporary name (see [`temporary_path`]), in a
+/// folder that exists, with the mode of the file at `path` if there is one:
+/// what a rename then puts in place.
+pub(crate) fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = temporary_path(path);
+    // No fsync: rendered files are regenerated from the specs at will, and
+    // the rename alone makes the swap atomic for every reader. It cost a
+    // sixth of a 1,000-site render (BENCHMARKS.md).
+    // Never through whatever lies at the temporary name (a link a pull
+    // request planted for a guessed pid): it is removed, not followed.
+    let create = || {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+    };
+    let mut file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            fs::remove_file(&temp)?;
+            create()?
+        }
+        other => other?,
+    };
+    file.write_all(bytes)?;
+    // The file it replaces keeps its mode (a spec kept private stays so).
+    if let Ok(old) = fs::symlink_metadata(path)
+        && old.is_file()
+    {
+        file.set_permissions(old.permissions())?;
+    }
+    Ok(())
 }
 
 /// Writes `text` to `path` atomically and only if `path` does not exist: the
