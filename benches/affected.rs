@@ -16,7 +16,9 @@ use std::time::Instant;
 
 #[path = "common/fleet.rs"]
 mod fleet;
-use fleet::write_sites;
+#[path = "common/repository.rs"]
+mod repository;
+use repository::write_repository;
 
 const RUNS: usize = 5;
 
@@ -64,24 +66,13 @@ fn edit(path: &Path, from: &str, to: &str) {
 }
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let count: usize = std::env::var("SITECTL_BENCH_SITES")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
     let base = std::env::var_os("SITECTL_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let dir = base.join(format!("sitectl-affected-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let copied = Command::new("cp")
-        .args(["-r"])
-        .arg(root.join("blueprints"))
-        .arg(root.join("schemas"))
-        .arg(&dir)
-        .status()
-        .unwrap();
-    assert!(copied.success());
-    write_sites(&dir.join("sites"), count);
+    write_repository(&dir, count);
     let (render, _) = time(&dir, &["render"], &[0]);
     git(&dir, &["init", "-q", "-b", "main"]);
     git(&dir, &["add", "-A"]);

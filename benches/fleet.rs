@@ -17,7 +17,9 @@ use std::time::Instant;
 
 #[path = "common/fleet.rs"]
 mod fleet;
-use fleet::write_sites;
+#[path = "common/repository.rs"]
+mod repository;
+use repository::write_repository;
 
 /// One finished run: wall seconds and peak resident MiB.
 struct Run {
@@ -79,7 +81,6 @@ fn measure(runs: usize, mut before: impl FnMut(), mut make: impl FnMut() -> Comm
 }
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let sizes: Vec<usize> = std::env::var("SITECTL_BENCH_SIZES")
         .unwrap_or_else(|_| "1000,10000".into())
         .split(',')
@@ -102,17 +103,7 @@ fn main() {
             "sitectl-fleet-bench-{}-{count}",
             std::process::id()
         ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let copied = Command::new("cp")
-            .arg("-r")
-            .arg(root.join("blueprints"))
-            .arg(root.join("schemas"))
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(copied.success());
-        write_sites(&dir.join("sites"), count);
+        write_repository(&dir, count);
         let row = |what: &str, (wall, peak): (f64, f64)| {
             println!("| {count} | {what} | {wall:.2} s | {peak:.0} MiB |");
         };
