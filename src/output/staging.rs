@@ -16,7 +16,8 @@ use std::sync::Mutex;
 use crate::diagnostic::Diagnostic;
 use crate::output::manifest::{self, MANIFEST};
 use crate::output::write::{
-    Summary, check_site, temporary_path, write_atomic, write_failed, write_temporary,
+    Summary, check_site, remove_if_present, remove_rendered, temporary_path, write_atomic,
+    write_failed, write_temporary,
 };
 use crate::render::engine::RenderedFile;
 use crate::render::target::Target;
@@ -187,11 +188,8 @@ fn put_in_place(
         ..Summary::default()
     };
     for path in &staged.leftovers {
-        match fs::remove_file(path) {
-            Ok(()) => summary.removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(write_failed(path, e)),
-        }
+        let removed = remove_if_present(path).map_err(|e| write_failed(path, e))?;
+        summary.removed += usize::from(removed);
     }
     for entry in &staged.changed {
         let path = dir.join(entry);
@@ -212,15 +210,8 @@ fn put_in_place(
             continue;
         }
         let path = dir.join(entry);
-        match fs::remove_file(&path) {
-            Ok(()) => summary.removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(write_failed(&path, e)),
-        }
-        if let Some(parent) = path.parent() {
-            // Only an empty target folder goes; anything else in it stays.
-            let _ = fs::remove_dir(parent);
-        }
+        let removed = remove_rendered(&path).map_err(|e| write_failed(&path, e))?;
+        summary.removed += usize::from(removed);
     }
     if now != previous {
         let path = dir.join(MANIFEST);

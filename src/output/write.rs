@@ -302,21 +302,29 @@ pub fn remove_site(dir: &Path) -> std::io::Result<usize> {
         if scan::read_listed(dir, &entry).is_none_or(|text| !scan::is_rendered(text.as_bytes())) {
             continue;
         }
-        match fs::remove_file(&path) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        if let Some(parent) = path.parent() {
-            let _ = fs::remove_dir(parent);
-        }
+        removed += usize::from(remove_rendered(&path)?);
     }
-    match fs::remove_file(dir.join(MANIFEST)) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
+    remove_if_present(&dir.join(MANIFEST))?;
     let _ = fs::remove_dir(dir);
+    Ok(removed)
+}
+
+/// Removes `path`; whether it was there.
+pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a rendered file and then its target folder if that is empty
+/// (anything else in it stays); whether the file was there.
+pub(crate) fn remove_rendered(path: &Path) -> std::io::Result<bool> {
+    let removed = remove_if_present(path)?;
+    if let Some(parent) = path.parent() {
+        let _ = fs::remove_dir(parent);
+    }
     Ok(removed)
 }
 
