@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostics;
-pub use crate::parallel::parallel_map;
+use crate::parallel::parallel_map;
 use crate::render::airgap;
 use crate::render::blueprint::{self, Blueprint, Blueprints, DataResource};
 use crate::render::engine::{Engine, RenderedFile};
 use crate::render::target::Target;
 use crate::render::verify;
 use crate::source::load::display_name;
-use crate::validate::{self, Checked, Specs, ValidSite};
+use crate::validate::{self, Checked, Progress, Specs, ValidSite};
 
 /// Every file the specs under `paths` render to, checked, in a stable order;
 /// or every diagnostic found on the way (then nothing may be written).
@@ -30,9 +30,6 @@ pub fn render_in_memory(
     )
     .map(|rendered| rendered.files)
 }
-
-/// Told `(sites rendered, sites in all)` as rendering goes, from any thread.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// A whole render: the files, what each site is, and every data-bearing
 /// resource the blueprints declare (for the data-loss gate).

@@ -220,7 +220,8 @@ pub fn validate_specs_against(
 /// them) are never all in memory at once.
 const BATCH: usize = 256;
 
-/// Told `(specs checked, specs in all)` as a run goes, from any thread.
+/// Told `(specs checked, specs in all)` as a run goes (a spec is checked
+/// once it is rendered too, in a render), from any thread.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// What is done with each spec that passed every layer, as soon as it has:
