@@ -11,7 +11,6 @@ pub mod format;
 pub mod gate;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::Path;
 
 use serde::Serialize;
@@ -85,16 +84,11 @@ impl Side {
 /// The names of the folders under `out`, sorted: the sites it holds output
 /// of (a name that is a link included; reading one never follows it).
 pub fn site_folders(out: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(out)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+    crate::output::scan::sorted_entries(out)
+        .iter()
+        .filter_map(|path| path.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

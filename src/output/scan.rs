@@ -136,10 +136,7 @@ pub fn strays(dir: &Path, listed: &BTreeSet<String>) -> Vec<Found> {
         });
         return found;
     }
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    entries.sort();
+    let entries = sorted_entries(dir);
     for entry in entries {
         let name = file_name(&entry);
         let target = name.parse::<Target>().ok();
@@ -156,10 +153,7 @@ pub fn strays(dir: &Path, listed: &BTreeSet<String>) -> Vec<Found> {
         }
         if name == LOGS && entry.is_dir() {
             // Logs and the Compose record a hand-off reads back: never links.
-            let mut inside: Vec<PathBuf> = fs::read_dir(&entry)
-                .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
-                .unwrap_or_default();
-            inside.sort();
+            let inside = sorted_entries(&entry);
             found.extend(inside.into_iter().filter(|p| is_link(p)).map(|path| Found {
                 path,
                 kind: Stray::Link,
@@ -172,10 +166,7 @@ pub fn strays(dir: &Path, listed: &BTreeSet<String>) -> Vec<Found> {
             }
             continue;
         };
-        let mut files: Vec<PathBuf> = fs::read_dir(&entry)
-            .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.sort();
+        let files = sorted_entries(&entry);
         for file in files {
             let name = file_name(&file);
             let kind = if is_link(&file) {
@@ -222,9 +213,7 @@ fn file_name(path: &Path) -> String {
 /// gone: a stopped promote leaves a whole spec there, under a name no
 /// discovery reads and `git add` must not take. Returns how many went.
 pub fn remove_dead_temporaries(dir: &Path) -> usize {
-    let entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let entries = sorted_entries(dir);
     entries
         .iter()
         .filter(|path| !is_link(path) && path.is_file())
@@ -233,12 +222,19 @@ pub fn remove_dead_temporaries(dir: &Path) -> usize {
         .count()
 }
 
-/// The strays of every site folder under `out` (`only` those sites).
-pub fn strays_under(out: &Path, only: Option<&BTreeSet<String>>) -> Vec<Found> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(out)
+/// The paths in `dir`, sorted (none when it cannot be read): whatever order
+/// the file system lists them in, a run reads them in one order.
+pub fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .map(|e| e.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
-    dirs.sort();
+    entries.sort();
+    entries
+}
+
+/// The strays of every site folder under `out` (`only` those sites).
+pub fn strays_under(out: &Path, only: Option<&BTreeSet<String>>) -> Vec<Found> {
+    let dirs = sorted_entries(out);
     dirs.into_iter()
         .filter(|dir| only.is_none_or(|only| only.contains(&file_name(dir))))
         .filter(|dir| is_link(dir) || dir.is_dir())
